@@ -1,0 +1,20 @@
+//! The Ringside wire: the JSON shapes that the widget, the mint server and the
+//! mock exchange (`../shared/ringside-api.md` is the contract), and the SSE
+//! parser that reads completion streams.
+//!
+//! # Layout
+//! - [`chat`]: chat completion requests, stream chunks, the frame decoder.
+//! - [`error`]: the one error body every non-2xx answer carries, and its codes.
+//! - [`customer`]: the server-side (Bearer) shapes: customers and client tokens.
+//! - [`token`]: what a mint endpoint returns to the widget.
+//! - [`sse`]: the incremental Server-Sent Events parser.
+//!
+//! Types have public fields and no behaviour beyond (de)serialisation, so each
+//! side builds and reads them as it likes; the one piece of logic shared here
+//! is the SSE parser, because every side must read streams the same way.
+
+pub mod chat;
+pub mod customer;
+pub mod error;
+pub mod sse;
+pub mod token;
