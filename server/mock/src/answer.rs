@@ -1,0 +1,197 @@
+//! Deterministic answers: the same request always gets the same text, so a
+//! test can know the answer in advance (ask the non-streaming endpoint, or call
+//! [`generate`]) and tell a lost, doubled or reordered token from a right one.
+
+use ringside_wire::chat::ChatRequest;
+
+const WORDS: &[&str] = &[
+    "the",
+    "widget",
+    "streams",
+    "each",
+    "token",
+    "as",
+    "it",
+    "arrives",
+    "from",
+    "gateway",
+    "a",
+    "short-lived",
+    "client",
+    "is",
+    "minted",
+    "by",
+    "host",
+    "server",
+    "and",
+    "bound",
+    "to",
+    "one",
+    "origin",
+    "browser",
+    "never",
+    "holds",
+    "key",
+    "answers",
+    "are",
+    "rendered",
+    "safely",
+    "with",
+    "markdown",
+    "so",
+    "model",
+    "output",
+    "cannot",
+    "become",
+    "script",
+    "every",
+    "message",
+    "kept",
+    "across",
+    "reloads",
+    "costs",
+    "counted",
+    "against",
+    "budget",
+    "wallet",
+    "rate",
+    "limit",
+    "applies",
+    "per",
+    "customer",
+    "in",
+    "this",
+    "demo",
+    "mock",
+    "plays",
+    "role",
+    "of",
+    "Ringside",
+    "on",
+    "loopback",
+    "without",
+    "network",
+];
+
+/// FNV-1a, stable across platforms and releases (unlike `DefaultHasher`).
+fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// SplitMix64: a tiny, good-enough deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The seed of a request: its model and every message, in order.
+pub fn seed(request: &ChatRequest) -> u64 {
+    let mut hash = fnv1a(request.model.as_bytes(), 0xcbf2_9ce4_8422_2325);
+    for message in &request.messages {
+        hash = fnv1a(&[message.role as u8, 0], hash);
+        hash = fnv1a(message.content.as_bytes(), hash);
+        hash = fnv1a(&[0xff], hash);
+    }
+    hash
+}
+
+/// The answer to `request`, as `count` tokens whose concatenation is the text.
+///
+/// Sentences of 6 to 14 words, paragraphs of 2 to 4 sentences; every token is
+/// a word with its leading space or paragraph break, like a real tokenizer's.
+pub fn generate(request: &ChatRequest, count: usize) -> Vec<String> {
+    let mut rng = Rng(seed(request));
+    let mut tokens = Vec::with_capacity(count);
+    let (mut words_left, mut sentences_left) = (0, 2 + rng.below(3));
+    let (mut separator, mut capitalize) = ("", true);
+    while tokens.len() < count {
+        if words_left == 0 {
+            words_left = 6 + rng.below(9);
+        }
+        let word = WORDS[rng.below(WORDS.len())];
+        let mut token = String::from(separator);
+        if capitalize {
+            let mut chars = word.chars();
+            token.extend(chars.next().into_iter().flat_map(char::to_uppercase));
+            token.push_str(chars.as_str());
+        } else {
+            token.push_str(word);
+        }
+        words_left -= 1;
+        if words_left == 0 || tokens.len() + 1 == count {
+            token.push('.');
+        }
+        tokens.push(token);
+        capitalize = words_left == 0;
+        separator = " ";
+        if words_left == 0 {
+            sentences_left -= 1;
+            if sentences_left == 0 {
+                sentences_left = 2 + rng.below(3);
+                separator = "\n\n";
+            }
+        }
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ringside_wire::chat::{ChatMessage, Role};
+
+    fn request(text: &str) -> ChatRequest {
+        ChatRequest {
+            model: "fc:openai/gpt-4o-mini".into(),
+            messages: vec![ChatMessage {
+                role: Role::User,
+                content: text.into(),
+            }],
+            stream: true,
+            user: None,
+            max_tokens: None,
+            temperature: None,
+            stream_options: None,
+        }
+    }
+
+    #[test]
+    fn the_same_request_gets_the_same_answer_and_another_a_different_one() {
+        assert_eq!(generate(&request("hi"), 50), generate(&request("hi"), 50));
+        assert_ne!(
+            generate(&request("hi"), 50),
+            generate(&request("hello"), 50)
+        );
+    }
+
+    #[test]
+    fn answers_have_the_asked_length_and_read_like_text() {
+        let tokens = generate(&request("hi"), 120);
+        assert_eq!(tokens.len(), 120);
+        let text = tokens.concat();
+        assert!(text.ends_with('.'), "{text}");
+        assert!(text.chars().next().unwrap().is_uppercase(), "{text}");
+        assert!(text.contains("\n\n"), "paragraphs: {text}");
+        assert!(!text.contains("  "), "no double spaces: {text}");
+        assert!(
+            tokens[1..]
+                .iter()
+                .all(|t| t.starts_with(' ') || t.starts_with("\n\n"))
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! The mock's flags (each also readable from the environment).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::state::Settings;
+
+/// A faithful stand-in for the Ringside gateway, for tests and demos.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ringside-mock", version)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one. Loopback only, unless
+    /// you mean to expose a mock.
+    #[arg(long, env = "RINGSIDE_MOCK_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+
+    /// The API key (scope `api:client_tokens`) that servers must send as
+    /// `Authorization: Bearer <key>`.
+    #[arg(
+        long,
+        env = "RINGSIDE_MOCK_API_KEY",
+        default_value = "sk_test_ringside_mock",
+        hide_env_values = true
+    )]
+    pub api_key: String,
+
+    /// The `iss` of the Client Tokens it mints.
+    #[arg(long, env = "RINGSIDE_MOCK_ISSUER", default_value = "ringside-mock")]
+    pub issuer: String,
+
+    /// Tokens in each generated answer.
+    #[arg(long, env = "RINGSIDE_MOCK_ANSWER_TOKENS", default_value_t = 60)]
+    pub answer_tokens: usize,
+
+    /// Milliseconds before the first token of a streamed answer.
+    #[arg(
+        long,
+        env = "RINGSIDE_MOCK_FIRST_TOKEN_DELAY_MS",
+        default_value_t = 250
+    )]
+    pub first_token_delay_ms: u64,
+
+    /// Milliseconds between the tokens of a streamed answer.
+    #[arg(long, env = "RINGSIDE_MOCK_TOKEN_DELAY_MS", default_value_t = 30)]
+    pub token_delay_ms: u64,
+}
+
+impl Config {
+    /// The answer settings these flags describe.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            api_key: self.api_key.clone(),
+            answer_tokens: self.answer_tokens,
+            first_token_delay: Duration::from_millis(self.first_token_delay_ms),
+            token_delay: Duration::from_millis(self.token_delay_ms),
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The JSON body extractor: at most 1 MiB (413 beyond), and a parse error
+//! names the field at fault (`param`) as the contract asks.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The largest body the mock reads.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A JSON request body whose rejection is the contract's error.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, state).await?;
+        parse(&bytes).map(Json)
+    }
+}
+
+/// A raw body of at most [`MAX_BODY`] bytes, for handlers that must check
+/// credentials before they parse (the contract's check order).
+#[derive(Debug)]
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_body(req, state).await.map(Body)
+    }
+}
+
+/// Reads a whole body, refusing more than [`MAX_BODY`] bytes.
+async fn read_body<S: Send + Sync>(req: Request, _state: &S) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(req.into_body(), MAX_BODY)
+        .await
+        .map_err(|error| {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::InvalidRequest {
+                    param: None,
+                    message: "the request body could not be read".into(),
+                }
+            }
+        })
+}
+
+/// Parses JSON, naming the path of the first bad field.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let malformed = inner.is_syntax() || inner.is_eof();
+        let mut param = (path != "." && !malformed).then_some(path);
+        // serde reports a missing field at its parent; name the field itself.
+        let text = inner.to_string();
+        if let Some(field) = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            param = Some(match param {
+                Some(parent) => format!("{parent}.{field}"),
+                None => field.to_string(),
+            });
+        }
+        let message = if malformed {
+            format!("the body is not valid JSON: {inner}")
+        } else {
+            format!("invalid request: {inner}")
+        };
+        ApiError::InvalidRequest { param, message }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ringside_wire::chat::ChatRequest;
+
+    #[test]
+    fn a_wrong_type_names_its_path() {
+        let error =
+            parse::<ChatRequest>(br#"{"model":"m","messages":[{"role":"user","content":7}]}"#)
+                .unwrap_err();
+        match error {
+            ApiError::InvalidRequest { param, .. } => {
+                assert_eq!(param.as_deref(), Some("messages[0].content"))
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        match parse::<ChatRequest>(br#"{"messages":[]}"#).unwrap_err() {
+            ApiError::InvalidRequest { param, .. } => assert_eq!(param.as_deref(), Some("model")),
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_a_400_without_param() {
+        match parse::<ChatRequest>(b"{\"model\":").unwrap_err() {
+            ApiError::InvalidRequest { param, message } => {
+                assert_eq!(param, None);
+                assert!(message.contains("not valid JSON"), "{message}");
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+}

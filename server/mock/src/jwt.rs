@@ -1,0 +1,364 @@
+//! Client Tokens as JWTs: signed with Ed25519 (`alg: EdDSA`), verified by the
+//! rules of RFC 8725 (JWT Best Current Practices):
+//! - size (4 KiB) and charset (`[A-Za-z0-9_.-]`) limits before any parsing;
+//! - one pinned algorithm, and `typ` must be `ringside-client+jwt`, so no
+//!   other kind of JWT (or an API key) is ever accepted as a Client Token;
+//! - `crit` is refused (we understand no extensions);
+//! - `iss`, `aud`, `sub`, `exp` and `nbf` are required and checked, with at
+//!   most [`LEEWAY_SECS`] of clock leeway.
+//!
+//! Revocation (`jti`) is checked by the caller, which owns the token store.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ClientTokenError;
+
+/// The only algorithm a Client Token may use.
+pub const ALG: &str = "EdDSA";
+/// The required `typ` header.
+pub const TYP: &str = "ringside-client+jwt";
+/// The required audience.
+pub const AUDIENCE: &str = "ringside";
+/// The longest token accepted, in bytes.
+pub const MAX_LEN: usize = 4096;
+/// Clock leeway for `exp` and `nbf`.
+pub const LEEWAY_SECS: i64 = 30;
+
+/// The JOSE header of a Client Token.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
+/// The claims of a Client Token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The issuer: this gateway.
+    pub iss: String,
+    /// Always [`AUDIENCE`].
+    pub aud: String,
+    /// The customer id (`cus_…`) the token is pinned to.
+    pub sub: String,
+    /// The client token id (`ct_…`), for revocation.
+    pub jti: String,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Not before, Unix seconds.
+    pub nbf: i64,
+    /// Expires at, Unix seconds.
+    pub exp: i64,
+    /// What the token may call (`chat`, `embeddings`, `moderations`, `threads`).
+    pub scope: Vec<String>,
+    /// The exact origins it may be used from.
+    pub origins: Vec<String>,
+    /// The caller address it is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}
+
+/// The gateway's signing key and the identity it signs as.
+#[derive(Debug)]
+pub struct TokenSigner {
+    key: SigningKey,
+    kid: String,
+    issuer: String,
+}
+
+impl TokenSigner {
+    /// A signer with a fresh random key.
+    pub fn generate(issuer: impl Into<String>) -> Self {
+        let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+        let kid = B64.encode(&key.verifying_key().as_bytes()[..8]);
+        TokenSigner {
+            key,
+            kid,
+            issuer: issuer.into(),
+        }
+    }
+
+    /// The issuer (`iss`) of the tokens this signer makes.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The public key, as the JWKS document publishes it.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "alg": ALG,
+                "use": "sig",
+                "kid": self.kid,
+                "x": B64.encode(self.key.verifying_key().as_bytes()),
+            }]
+        })
+    }
+
+    /// Signs `claims` into a compact JWT.
+    pub fn sign(&self, claims: &Claims) -> String {
+        let header = Header {
+            alg: ALG.into(),
+            typ: Some(TYP.into()),
+            kid: Some(self.kid.clone()),
+            crit: None,
+        };
+        let mut token = B64.encode(serde_json::to_vec(&header).expect("a header serialises"));
+        token.push('.');
+        token.push_str(&B64.encode(serde_json::to_vec(claims).expect("claims serialise")));
+        let signature = self.key.sign(token.as_bytes());
+        token.push('.');
+        token.push_str(&B64.encode(signature.to_bytes()));
+        token
+    }
+
+    /// Verifies a token's form, signature, type and time claims at `now`.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ClientTokenError> {
+        verify(&self.key.verifying_key(), &self.issuer, token, now)
+    }
+}
+
+/// Verifies `token` against `key` and `issuer` at Unix time `now`.
+pub fn verify(
+    key: &VerifyingKey,
+    issuer: &str,
+    token: &str,
+    now: i64,
+) -> Result<Claims, ClientTokenError> {
+    use ClientTokenError::Invalid;
+
+    if token.is_empty() {
+        return Err(Invalid("the token is empty"));
+    }
+    if token.len() > MAX_LEN {
+        return Err(Invalid("the token is over 4 KiB"));
+    }
+    if !token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Err(Invalid("the token has characters outside [A-Za-z0-9_.-]"));
+    }
+    let mut parts = token.split('.');
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Invalid("a JWT has three parts"));
+    };
+
+    let header: Header = B64
+        .decode(header_b64)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(Invalid("the header is not base64url JSON"))?;
+    if header.alg != ALG {
+        return Err(Invalid("the algorithm must be EdDSA"));
+    }
+    if header.typ.as_deref() != Some(TYP) {
+        return Err(Invalid("the typ must be ringside-client+jwt"));
+    }
+    if header.crit.is_some() {
+        return Err(Invalid("crit extensions are not supported"));
+    }
+
+    let signature = B64
+        .decode(signature_b64)
+        .ok()
+        .and_then(|bytes| Signature::from_slice(&bytes).ok())
+        .ok_or(Invalid("the signature is malformed"))?;
+    let signed = &token[..header_b64.len() + 1 + claims_b64.len()];
+    key.verify_strict(signed.as_bytes(), &signature)
+        .map_err(|_| Invalid("the signature does not verify"))?;
+
+    let claims: Claims = B64
+        .decode(claims_b64)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(Invalid(
+            "the claims are not valid JSON with iss, aud, sub, jti, iat, nbf, exp",
+        ))?;
+    if claims.iss != issuer {
+        return Err(Invalid("the issuer is not this gateway"));
+    }
+    if claims.aud != AUDIENCE {
+        return Err(Invalid("the audience is not ringside"));
+    }
+    if claims.sub.is_empty() || claims.jti.is_empty() {
+        return Err(Invalid("sub and jti are required"));
+    }
+    if now < claims.nbf - LEEWAY_SECS {
+        return Err(Invalid("the token is not valid yet"));
+    }
+    if now >= claims.exp + LEEWAY_SECS {
+        return Err(ClientTokenError::Expired);
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(now: i64) -> Claims {
+        Claims {
+            iss: "ringside-mock".into(),
+            aud: AUDIENCE.into(),
+            sub: "cus_1".into(),
+            jti: "ct_1".into(),
+            iat: now,
+            nbf: now,
+            exp: now + 900,
+            scope: vec!["chat".into()],
+            origins: vec!["http://127.0.0.1:8080".into()],
+            ip: None,
+        }
+    }
+
+    fn forge(header: &str, claims: &Claims, signer: &SigningKey) -> String {
+        let mut token = B64.encode(header);
+        token.push('.');
+        token.push_str(&B64.encode(serde_json::to_vec(claims).unwrap()));
+        let signature = signer.sign(token.as_bytes());
+        format!("{token}.{}", B64.encode(signature.to_bytes()))
+    }
+
+    #[test]
+    fn a_signed_token_verifies_until_it_expires() {
+        let signer = TokenSigner::generate("ringside-mock");
+        let token = signer.sign(&claims(1000));
+        assert_eq!(signer.verify(&token, 1000).unwrap(), claims(1000));
+        assert_eq!(
+            signer
+                .verify(&token, 1000 + 900 + LEEWAY_SECS - 1)
+                .map(|c| c.jti),
+            Ok("ct_1".into())
+        );
+        assert_eq!(
+            signer.verify(&token, 1000 + 900 + LEEWAY_SECS),
+            Err(ClientTokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_token_used_before_nbf_is_refused() {
+        let signer = TokenSigner::generate("ringside-mock");
+        let token = signer.sign(&claims(1000));
+        assert!(signer.verify(&token, 1000 - LEEWAY_SECS).is_ok());
+        assert!(matches!(
+            signer.verify(&token, 1000 - LEEWAY_SECS - 1),
+            Err(ClientTokenError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn another_key_another_issuer_or_a_tampered_payload_is_invalid() {
+        let signer = TokenSigner::generate("ringside-mock");
+        let other = TokenSigner::generate("ringside-mock");
+        let token = other.sign(&claims(1000));
+        assert!(matches!(
+            signer.verify(&token, 1000),
+            Err(ClientTokenError::Invalid(_))
+        ));
+
+        let mut wrong_iss = claims(1000);
+        wrong_iss.iss = "someone-else".into();
+        let token = forge(
+            &format!(r#"{{"alg":"EdDSA","typ":"{TYP}"}}"#),
+            &wrong_iss,
+            &signer.key,
+        );
+        assert_eq!(
+            signer.verify(&token, 1000),
+            Err(ClientTokenError::Invalid("the issuer is not this gateway"))
+        );
+
+        let token = signer.sign(&claims(1000));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let mut tampered = claims(1000);
+        tampered.sub = "cus_2".into();
+        let payload = B64.encode(serde_json::to_vec(&tampered).unwrap());
+        parts[1] = &payload;
+        assert_eq!(
+            signer.verify(&parts.join("."), 1000),
+            Err(ClientTokenError::Invalid("the signature does not verify"))
+        );
+    }
+
+    #[test]
+    fn alg_none_other_algs_and_wrong_typ_are_refused() {
+        let signer = TokenSigner::generate("ringside-mock");
+        let c = claims(1000);
+        for header in [
+            r#"{"alg":"none","typ":"ringside-client+jwt"}"#.to_string(),
+            r#"{"alg":"HS256","typ":"ringside-client+jwt"}"#.to_string(),
+            r#"{"alg":"EdDSA","typ":"JWT"}"#.to_string(),
+            r#"{"alg":"EdDSA"}"#.to_string(),
+            format!(r#"{{"alg":"EdDSA","typ":"{TYP}","crit":["exp"]}}"#),
+        ] {
+            let token = forge(&header, &c, &signer.key);
+            assert!(
+                matches!(
+                    signer.verify(&token, 1000),
+                    Err(ClientTokenError::Invalid(_))
+                ),
+                "{header}"
+            );
+        }
+        let unsigned = format!(
+            "{}.{}.",
+            B64.encode(r#"{"alg":"none","typ":"ringside-client+jwt"}"#),
+            B64.encode(serde_json::to_vec(&c).unwrap())
+        );
+        assert!(matches!(
+            signer.verify(&unsigned, 1000),
+            Err(ClientTokenError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn size_and_charset_are_checked_before_parsing() {
+        let signer = TokenSigner::generate("ringside-mock");
+        assert_eq!(
+            signer.verify(&"a".repeat(MAX_LEN + 1), 0),
+            Err(ClientTokenError::Invalid("the token is over 4 KiB"))
+        );
+        assert_eq!(
+            signer.verify("sk_test key", 0),
+            Err(ClientTokenError::Invalid(
+                "the token has characters outside [A-Za-z0-9_.-]"
+            ))
+        );
+        assert_eq!(
+            signer.verify("a.b", 0),
+            Err(ClientTokenError::Invalid("a JWT has three parts"))
+        );
+        assert_eq!(
+            signer.verify("a.b.c.d", 0),
+            Err(ClientTokenError::Invalid("a JWT has three parts"))
+        );
+    }
+
+    #[test]
+    fn missing_required_claims_are_refused() {
+        let signer = TokenSigner::generate("ringside-mock");
+        let mut value = serde_json::to_value(claims(1000)).unwrap();
+        value.as_object_mut().unwrap().remove("nbf");
+        let mut token = B64.encode(format!(r#"{{"alg":"EdDSA","typ":"{TYP}"}}"#));
+        token.push('.');
+        token.push_str(&B64.encode(serde_json::to_vec(&value).unwrap()));
+        let signature = signer.key.sign(token.as_bytes());
+        let token = format!("{token}.{}", B64.encode(signature.to_bytes()));
+        assert!(matches!(
+            signer.verify(&token, 1000),
+            Err(ClientTokenError::Invalid(_))
+        ));
+    }
+}
