@@ -1,0 +1,163 @@
+//! Talking to the host's mint route and to Ringside from the browser:
+//! fetch a token, then stream a completion through the fetch `ReadableStream`
+//! and the shared SSE parser.
+
+use gloo_net::http::{Request, Response};
+use js_sys::{Reflect, Uint8Array};
+use ringside_wire::chat::{ChatRequest, StreamFrame};
+use ringside_wire::sse::SseParser;
+use ringside_wire::token::TokenResponse;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+
+use crate::error::ChatError;
+use crate::token::Token;
+
+fn network(url: &str, error: impl std::fmt::Display) -> ChatError {
+    ChatError::Network {
+        url: url.to_string(),
+        detail: error.to_string(),
+    }
+}
+
+async fn error_of(url: &str, response: Response) -> ChatError {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.trim().parse().ok());
+    let status = response.status();
+    let body = response.text().await.map_err(|e| network(url, e));
+    match body {
+        Ok(body) => ChatError::from_response(status, &body, retry_after),
+        Err(error) => error,
+    }
+}
+
+/// Asks the host's mint route for a Client Token. The request carries the
+/// page's cookies (the mint knows the visitor by them) and no user id.
+pub async fn fetch_token(endpoint: &str) -> Result<TokenResponse, ChatError> {
+    let response = Request::post(endpoint)
+        .header("content-type", "application/json")
+        .body("{}")
+        .map_err(|e| network(endpoint, e))?
+        .send()
+        .await
+        .map_err(|e| network(endpoint, e))?;
+    if !response.ok() {
+        return Err(error_of(endpoint, response).await);
+    }
+    let text = response.text().await.map_err(|e| network(endpoint, e))?;
+    serde_json::from_str(&text).map_err(|e| ChatError::Malformed(format!("token response: {e}")))
+}
+
+/// A chat client; you only get one from a [`Token`].
+#[derive(Debug)]
+pub struct ChatClient {
+    url: String,
+    authorization: String,
+}
+
+impl ChatClient {
+    /// A client for `api_base` that authenticates with `token`.
+    pub fn new(token: &Token, api_base: &str) -> Self {
+        ChatClient {
+            url: format!("{}/v1/chat/completions", api_base.trim_end_matches('/')),
+            authorization: format!("Client {}", token.token),
+        }
+    }
+
+    /// Streams the answer to `request`, calling `on_delta` with each piece of
+    /// text as soon as its frame is complete. Ends `Ok` only at `[DONE]`.
+    pub async fn stream(
+        &self,
+        request: &ChatRequest,
+        signal: Option<&AbortSignal>,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<(), ChatError> {
+        let url = &self.url;
+        let body = serde_json::to_string(request).expect("a chat request serialises");
+        let response = Request::post(url)
+            .header("authorization", &self.authorization)
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream")
+            .abort_signal(signal)
+            .body(body)
+            .map_err(|e| network(url, e))?
+            .send()
+            .await
+            .map_err(|e| network(url, e))?;
+        if !response.ok() {
+            return Err(error_of(url, response).await);
+        }
+        let body = response.body().ok_or(ChatError::Interrupted)?;
+        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        let result = read_stream(url, &reader, on_delta).await;
+        // Done or failed, the connection is no longer needed.
+        let _ = reader.cancel();
+        result
+    }
+}
+
+async fn read_stream(
+    url: &str,
+    reader: &ReadableStreamDefaultReader,
+    on_delta: &mut dyn FnMut(&str),
+) -> Result<(), ChatError> {
+    let done_key = JsValue::from_str("done");
+    let value_key = JsValue::from_str("value");
+    let mut parser = SseParser::new();
+    let mut buffer = Vec::new();
+    loop {
+        let read = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| network(url, js_error(&e)))?;
+        if Reflect::get(&read, &done_key)
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true)
+        {
+            return Err(ChatError::Interrupted);
+        }
+        let chunk: Uint8Array = Reflect::get(&read, &value_key)
+            .map_err(|e| network(url, js_error(&e)))?
+            .unchecked_into();
+        buffer.resize(chunk.length() as usize, 0);
+        chunk.copy_to(&mut buffer);
+
+        let mut outcome: Option<Result<(), ChatError>> = None;
+        parser.feed(&buffer, &mut |event| {
+            if outcome.is_some() {
+                return;
+            }
+            match StreamFrame::parse(&event.data) {
+                Ok(StreamFrame::Chunk(chunk)) => {
+                    if let Some(text) = chunk.content() {
+                        on_delta(text);
+                    }
+                }
+                Ok(StreamFrame::Done) => outcome = Some(Ok(())),
+                Ok(StreamFrame::Error(error)) => {
+                    outcome = Some(Err(ChatError::Api {
+                        status: 200,
+                        code: error.code,
+                        message: error.message,
+                        retry_after: None,
+                    }))
+                }
+                Err(error) => outcome = Some(Err(ChatError::Malformed(error.to_string()))),
+            }
+        });
+        if let Some(outcome) = outcome {
+            return outcome;
+        }
+    }
+}
+
+fn js_error(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}

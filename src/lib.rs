@@ -1,0 +1,114 @@
+//! Ringside Chat: an embeddable chat widget that talks to the Ringside
+//! gateway straight from the browser with a short-lived Client Token.
+//!
+//! The page loads a tiny loader (`js/ringside-chat.js`) that paints the
+//! launcher at once; this crate, compiled to wasm, is fetched on idle or on
+//! first interaction and mounted into the loader's shadow root by [`mount`].
+//!
+//! # Layout
+//! - [`options`]: what the host page configures.
+//! - [`chat`]: the widget's state and actions (send, open, close).
+//! - [`ui`]: the Leptos components (panel, transcript, composer).
+//! - [`api`]: the token fetch and the streamed completion (fetch + SSE).
+//! - [`render`]: painting streamed text once per animation frame.
+//! - [`conversation`], [`token`], [`error`]: the plain-Rust rules underneath,
+//!   unit-tested natively.
+
+pub mod api;
+pub mod chat;
+pub mod conversation;
+pub mod error;
+pub mod options;
+pub mod render;
+pub mod token;
+pub mod ui;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot};
+
+use crate::chat::Chat;
+use crate::options::Options;
+
+/// The widget's stylesheet, adopted into its shadow root.
+const CSS: &str = include_str!("../style/widget.css");
+
+/// A mounted widget, as the host page drives it.
+#[wasm_bindgen]
+pub struct ChatHandle {
+    chat: Chat,
+    container: HtmlElement,
+    mounted: Option<Box<dyn std::any::Any>>,
+}
+
+impl std::fmt::Debug for ChatHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatHandle")
+            .field("mounted", &self.mounted.is_some())
+            .finish()
+    }
+}
+
+#[wasm_bindgen]
+impl ChatHandle {
+    /// Opens the panel.
+    pub fn open(&self) {
+        self.chat.set_open(true);
+    }
+
+    /// Closes the panel.
+    pub fn close(&self) {
+        self.chat.set_open(false);
+    }
+
+    /// Opens the panel if closed, closes it if open.
+    pub fn toggle(&self) {
+        self.chat.set_open(!self.chat.open.get_untracked());
+    }
+
+    /// Sends `text` as if the user typed it; `false` if it was refused.
+    pub fn send(&self, text: &str) -> bool {
+        self.chat.set_open(true);
+        self.chat.send(text)
+    }
+
+    /// Removes the widget's DOM and stops its work.
+    pub fn destroy(&mut self) {
+        self.mounted.take();
+        self.container.remove();
+    }
+}
+
+/// Mounts the widget into `root` (the loader's shadow root) with the options
+/// in `options_json`; `emit(name, detail)` receives the widget's events.
+#[wasm_bindgen]
+pub fn mount(
+    root: ShadowRoot,
+    options_json: &str,
+    emit: Option<js_sys::Function>,
+) -> Result<ChatHandle, JsValue> {
+    let (options, problem) = Options::from_json(options_json);
+    if let Some(problem) = problem {
+        web_sys::console::error_1(&JsValue::from_str(&format!("[ringside-chat] {problem}")));
+    }
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let sheet = CssStyleSheet::new()?;
+    sheet.replace_sync(CSS)?;
+    let sheets = root.adopted_style_sheets();
+    sheets.push(&sheet);
+    root.set_adopted_style_sheets(&sheets);
+
+    let container: HtmlElement = document.create_element("div")?.unchecked_into();
+    container.set_class_name("rsc-root");
+    root.append_child(&container)?;
+
+    let chat = Chat::new(options, emit);
+    let mounted = leptos::mount::mount_to(container.clone(), move || view! { <ui::Panel chat /> });
+    Ok(ChatHandle {
+        chat,
+        container,
+        mounted: Some(Box::new(mounted)),
+    })
+}
