@@ -1,0 +1,50 @@
+//! The project's commands, in the cargo-xtask style: `cargo xtask <command>`.
+//!
+//! - `demo`: set up, build, run the mock and the mint (serving the demo page)
+//!   at http://127.0.0.1:8080/ until Ctrl-C.
+//! - `test`: set up (browser and test tools too), then run every check and
+//!   test: fmt, clippy, unit and HTTP tests, the browser tests.
+//! - `build`: set up and build the widget (`dist/`) and the servers.
+//! - `setup`: install what is missing, idempotently; `--browser` adds the test tools.
+//!
+//! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
+//! [`process`] starts and stops child processes.
+
+mod process;
+mod setup;
+mod tasks;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => tasks::demo(),
+        Some("test") => tasks::test(&args[1..]),
+        Some("build") => tasks::build().map(drop),
+        Some("setup") => setup::setup(args.iter().any(|a| a == "--browser")).map(drop),
+        Some("tidy") => tasks::tidy(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 demo    set up, build and run the demo at http://127.0.0.1:8080/\n  \
+                 test    set up and run every check and test (what CI runs)\n  \
+                 build   set up and build the widget (dist/) and the servers\n  \
+                 setup   install missing tools (--browser: also the browser-test tools)\n  \
+                 tidy    check the project's conventions"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error of a command, already in words for the person running it.
+pub(crate) type Result<T = ()> = std::result::Result<T, String>;

@@ -1,0 +1,216 @@
+//! Installs what the project needs, idempotently and version-checked: the
+//! wasm32 target, trunk, a wasm-bindgen-cli matching the crate, wasm-opt,
+//! and for the browser tests Debian's Chromium and the e2e npm packages.
+//!
+//! Tools go to a versioned folder per tool under `~/.cache/ringside-chat/tools`
+//! (or `$RINGSIDE_TOOLS`), so clones share them and other projects' versions
+//! are never replaced.
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::Result;
+use crate::process::{output, run};
+
+/// trunk 0.22 needs a newer rustc than 1.95.
+pub(crate) const TRUNK_VERSION: &str = "0.21.14";
+/// wasm-opt from the npm package `binaryen`.
+pub(crate) const BINARYEN_VERSION: &str = "132";
+/// Where Debian installs Chromium.
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The project's root (the workspace directory).
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace")
+        .to_path_buf()
+}
+
+fn tools_dir() -> PathBuf {
+    if let Some(dir) = env::var_os("RINGSIDE_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    let cache = env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env::var_os("HOME").unwrap_or_else(|| ".".into())).join(".cache")
+        });
+    cache.join("ringside-chat").join("tools")
+}
+
+/// The installed tools: a `PATH` that finds them first.
+#[derive(Debug, Clone)]
+pub(crate) struct Tools {
+    /// `PATH` with the tools' folders in front.
+    pub(crate) path: OsString,
+}
+
+impl Tools {
+    /// A command that finds the project's tools on its `PATH`.
+    pub(crate) fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.env("PATH", &self.path).current_dir(root());
+        command
+    }
+}
+
+/// Installs whatever is missing; `browser` adds the browser-test tools.
+pub(crate) fn setup(browser: bool) -> Result<Tools> {
+    let tools = tools_dir();
+    fs::create_dir_all(&tools).map_err(|e| format!("cannot create {}: {e}", tools.display()))?;
+
+    ensure_wasm_target()?;
+    let trunk_dir = tools.join(format!("trunk-{TRUNK_VERSION}"));
+    ensure_cargo_tool(
+        &trunk_dir,
+        "trunk",
+        &format!("trunk {TRUNK_VERSION}"),
+        &["--locked", &format!("trunk@{TRUNK_VERSION}")],
+    )?;
+
+    let bindgen = wasm_bindgen_version()?;
+    let bindgen_dir = tools.join(format!("wasm-bindgen-{bindgen}"));
+    // Without --locked: the CLI's lockfile does not resolve on this index.
+    ensure_cargo_tool(
+        &bindgen_dir,
+        "wasm-bindgen",
+        &format!("wasm-bindgen {bindgen}"),
+        &[&format!("wasm-bindgen-cli@{bindgen}")],
+    )?;
+
+    let binaryen_dir = tools.join(format!("binaryen-{BINARYEN_VERSION}"));
+    let wasm_opt = binaryen_dir.join("node_modules/.bin/wasm-opt");
+    if !version_matches(&wasm_opt, &format!("version {BINARYEN_VERSION}")) {
+        fs::create_dir_all(&binaryen_dir).map_err(|e| e.to_string())?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&binaryen_dir)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    }
+
+    let mut paths = vec![
+        trunk_dir.join("bin"),
+        bindgen_dir.join("bin"),
+        binaryen_dir.join("node_modules/.bin"),
+    ];
+    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    let path = env::join_paths(paths).map_err(|e| e.to_string())?;
+
+    if browser {
+        ensure_chromium()?;
+        ensure_e2e_packages()?;
+    }
+    Ok(Tools { path })
+}
+
+fn version_matches(binary: &Path, expected: &str) -> bool {
+    output(Command::new(binary).arg("--version")).is_some_and(|v| v.contains(expected))
+}
+
+fn ensure_wasm_target() -> Result {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+fn ensure_cargo_tool(dir: &Path, binary: &str, expected: &str, install_args: &[&str]) -> Result {
+    if version_matches(&dir.join("bin").join(binary), expected) {
+        return Ok(());
+    }
+    eprintln!("installing {expected} (this takes a few minutes, once)");
+    run(Command::new("cargo")
+        .arg("install")
+        .arg("--root")
+        .arg(dir)
+        .args(install_args))
+}
+
+/// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
+fn wasm_bindgen_version() -> Result<String> {
+    let lock = fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock ({e}); run `cargo generate-lockfile`"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\""
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_string());
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen package".into())
+}
+
+fn ensure_chromium() -> Result {
+    let driver = Path::new("/usr/bin/chromedriver");
+    if Path::new(CHROMIUM).exists() && driver.exists() {
+        return Ok(());
+    }
+    eprintln!("installing Debian's chromium and chromium-driver");
+    let sudo = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() != "0");
+    let apt = |args: &[&str]| {
+        let mut command = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
+        if sudo {
+            command.args(["-n", "apt-get"]);
+        }
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    if run(&mut apt(&[
+        "install",
+        "-y",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ]))
+    .is_err()
+    {
+        run(&mut apt(&["update"]))?;
+        run(&mut apt(&[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// `npm ci` in `e2e/`, only when its lockfile changed since the last install.
+fn ensure_e2e_packages() -> Result {
+    let e2e = root().join("e2e");
+    let lock = fs::read(e2e.join("package-lock.json"))
+        .map_err(|e| format!("e2e/package-lock.json: {e}"))?;
+    let stamp_path = e2e.join("node_modules/.ringside-lock-stamp");
+    let stamp = format!("{:016x}", fnv1a(&lock));
+    if fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&e2e)
+        // The tests drive Debian's Chromium; no test tool may download a browser.
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
+    fs::write(&stamp_path, stamp).map_err(|e| e.to_string())
+}
+
+/// A stable hash for change stamps.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

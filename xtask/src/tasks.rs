@@ -1,0 +1,252 @@
+//! The commands themselves.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::Result;
+use crate::process::{Server, run};
+use crate::setup::{self, CHROMIUM, Tools, root};
+
+/// The API key the demo's mock and mint share. It is a test key of the mock:
+/// the demo needs no Ringside key at all.
+const DEMO_KEY: &str = "sk_test_ringside_demo";
+/// Where the demo page is served.
+const DEMO_ADDR: &str = "127.0.0.1:8080";
+/// Where the demo's mock gateway listens.
+const MOCK_ADDR: &str = "127.0.0.1:8787";
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// The built servers and the widget's `dist/`.
+pub(crate) struct Built {
+    /// The tools, for later steps.
+    pub(crate) tools: Tools,
+    /// Where `ringside-mock` and `ringside-mint` are.
+    pub(crate) bin_dir: PathBuf,
+    /// The built demo page and widget.
+    pub(crate) dist: PathBuf,
+}
+
+/// Sets up and builds everything the demo and the browser tests run.
+pub(crate) fn build() -> Result<Built> {
+    build_with(setup::setup(false)?)
+}
+
+fn build_with(tools: Tools) -> Result<Built> {
+    build_widget(&tools)?;
+    run(cargo().args(["build", "-p", "ringside-mock", "-p", "ringside-mint"]))?;
+    Ok(Built {
+        tools,
+        bin_dir: target_dir().join("debug"),
+        dist: root().join("dist"),
+    })
+}
+
+/// Every file the widget's build reads.
+fn widget_inputs() -> Vec<PathBuf> {
+    let root = root();
+    let mut files: Vec<PathBuf> = [
+        "index.html",
+        "Trunk.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        "wire/Cargo.toml",
+    ]
+    .iter()
+    .map(|f| root.join(f))
+    .collect();
+    for dir in ["src", "style", "js", "wire/src"] {
+        collect_files(&root.join(dir), &mut files);
+    }
+    files.sort();
+    files
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// `trunk build --release`, skipped when no input changed since the last build.
+fn build_widget(tools: &Tools) -> Result {
+    let mut hash_input = Vec::new();
+    for file in widget_inputs() {
+        hash_input.extend_from_slice(file.to_string_lossy().as_bytes());
+        hash_input.extend_from_slice(&fs::read(&file).unwrap_or_default());
+    }
+    let stamp = format!("{:016x}", setup::fnv1a(&hash_input));
+    let dist = root().join("dist");
+    let stamp_file = root().join("target/.widget-build-stamp");
+    let up_to_date = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
+        && dist.join("ringside-chat-widget_bg.wasm").exists()
+        && dist.join("ringside-chat.js").exists();
+    if up_to_date {
+        eprintln!("dist/ is up to date");
+        return Ok(());
+    }
+    run(tools.command("trunk").args(["build", "--release"]))?;
+    fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
+    fs::write(&stamp_file, stamp).map_err(|e| e.to_string())
+}
+
+/// `cargo xtask demo`.
+pub(crate) fn demo() -> Result {
+    let built = build()?;
+    let mock = Server::start(
+        "ringside-mock",
+        &built.bin_dir.join("ringside-mock"),
+        &["--listen", MOCK_ADDR],
+        &[("RINGSIDE_MOCK_API_KEY", DEMO_KEY)],
+    )?;
+    let dist = built.dist.to_string_lossy().into_owned();
+    let mint = Server::start(
+        "ringside-mint",
+        &built.bin_dir.join("ringside-mint"),
+        &[
+            "--listen",
+            DEMO_ADDR,
+            "--ringside-url",
+            &mock.url,
+            "--allowed-origin",
+            &format!("http://{DEMO_ADDR}"),
+            "--allowed-origin",
+            "http://localhost:8080",
+            "--static-dir",
+            &dist,
+        ],
+        &[
+            ("FC_API_KEY", DEMO_KEY),
+            (
+                "RINGSIDE_MINT_COOKIE_SECRET",
+                "demo-only-cookie-secret-not-for-production",
+            ),
+        ],
+    )?;
+    println!(
+        "\n  Ringside Chat demo: http://{DEMO_ADDR}/\n  \
+         the mock gateway:   {}\n  \
+         Ctrl-C stops everything.\n",
+        mock.url
+    );
+    let mut servers = [mock, mint];
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        for server in &mut servers {
+            if !server.is_running() {
+                return Err(format!("{} stopped; stopping the demo", server.name()));
+            }
+        }
+    }
+}
+
+/// `cargo xtask test`: what CI runs.
+pub(crate) fn test(extra: &[String]) -> Result {
+    let tools = setup::setup(true)?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    tidy()?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "ringside-chat-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["test", "--workspace"]))?;
+    let built = build_with(tools)?;
+    run(built
+        .tools
+        .command("npx")
+        .current_dir(root().join("e2e"))
+        .args(["playwright", "test"])
+        .args(extra)
+        .env("RINGSIDE_BIN_DIR", &built.bin_dir)
+        .env("RINGSIDE_DIST", &built.dist)
+        .env("CHROMIUM", CHROMIUM))?;
+    eprintln!("all checks and tests passed");
+    Ok(())
+}
+
+/// `cargo xtask tidy`: the project's conventions, checked.
+pub(crate) fn tidy() -> Result {
+    let root = root();
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for dir in ["src", "wire", "server", "xtask", "js", "e2e/tests"] {
+        collect_files(&root.join(dir), &mut files);
+    }
+    for file in files
+        .iter()
+        .filter(|f| !f.components().any(|c| c.as_os_str() == "node_modules"))
+    {
+        let Some(ext) = file.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
+        let shown = file.strip_prefix(&root).unwrap_or(file).display();
+        if ext == "rs" && !text.trim_start().starts_with("//!") {
+            problems.push(format!(
+                "{shown}: a Rust file opens with a `//!` doc saying what it is for"
+            ));
+        }
+        if matches!(ext, "rs" | "js" | "ts") {
+            // Model and user text must never become HTML.
+            for banned in [
+                "inner_html",
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+            ] {
+                let tidy_itself = file.ends_with("xtask/src/tasks.rs");
+                if text.contains(banned) && !tidy_itself {
+                    problems.push(format!(
+                        "{shown}: `{banned}` is banned (no text may become HTML)"
+                    ));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "tidy found {} problem(s):\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        ))
+    }
+}
