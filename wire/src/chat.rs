@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::json::{self, Value};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,13 +160,11 @@ pub enum StreamFrame {
 }
 
 /// The parts of a chunk a client uses (ids and timestamps are skipped).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChunkView {
     /// The choices; empty in the usage chunk.
-    #[serde(default)]
     pub choices: Vec<ChunkChoice>,
     /// Present in the usage chunk.
-    #[serde(default)]
     pub usage: Option<Usage>,
 }
 
@@ -181,14 +180,48 @@ impl ChunkView {
     }
 }
 
-#[derive(Deserialize)]
-struct FrameRepr {
-    #[serde(default)]
-    error: Option<ApiError>,
-    #[serde(default)]
-    choices: Vec<ChunkChoice>,
-    #[serde(default)]
-    usage: Option<Usage>,
+/// Why a frame could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// The data is not JSON.
+    Json(json::Error),
+    /// JSON, but not a chunk, an error or `[DONE]`.
+    Shape(&'static str),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Json(e) => write!(f, "not JSON: {e}"),
+            FrameError::Shape(what) => write!(f, "not a chat chunk: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+fn role(value: &Value<'_>) -> Result<Option<Role>, FrameError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => match s.as_ref() {
+            "assistant" => Ok(Some(Role::Assistant)),
+            "user" => Ok(Some(Role::User)),
+            "system" => Ok(Some(Role::System)),
+            _ => Err(FrameError::Shape("unknown role")),
+        },
+        _ => Err(FrameError::Shape("role is not a string")),
+    }
+}
+
+fn optional_str(
+    value: Option<&Value<'_>>,
+    what: &'static str,
+) -> Result<Option<String>, FrameError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.to_string())),
+        Some(_) => Err(FrameError::Shape(what)),
+    }
 }
 
 impl StreamFrame {
@@ -196,18 +229,112 @@ impl StreamFrame {
     pub const DONE: &'static str = "[DONE]";
 
     /// Decodes the `data` of one SSE event of a completion stream.
-    pub fn parse(data: &str) -> Result<StreamFrame, serde_json::Error> {
+    pub fn parse(data: &str) -> Result<StreamFrame, FrameError> {
         if data == Self::DONE {
             return Ok(StreamFrame::Done);
         }
-        let repr: FrameRepr = serde_json::from_str(data)?;
-        Ok(match repr.error {
-            Some(error) => StreamFrame::Error(error),
-            None => StreamFrame::Chunk(ChunkView {
-                choices: repr.choices,
-                usage: repr.usage,
-            }),
-        })
+        let value = json::parse(data).map_err(FrameError::Json)?;
+        if !matches!(value, Value::Object(_)) {
+            return Err(FrameError::Shape("not an object"));
+        }
+        if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+            return ApiError::from_value(error)
+                .map(StreamFrame::Error)
+                .ok_or(FrameError::Shape("bad error"));
+        }
+        let mut choices = Vec::new();
+        match value.get("choices") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for item in items {
+                    let delta = item
+                        .get("delta")
+                        .ok_or(FrameError::Shape("a choice without delta"))?;
+                    let finish_reason = match item.get("finish_reason") {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) if s == "stop" => Some(FinishReason::Stop),
+                        Some(Value::String(s)) if s == "length" => Some(FinishReason::Length),
+                        Some(_) => return Err(FrameError::Shape("unknown finish_reason")),
+                    };
+                    choices.push(ChunkChoice {
+                        index: item.get("index").and_then(Value::as_u64).unwrap_or(0) as u32,
+                        delta: Delta {
+                            role: delta.get("role").map(role).transpose()?.flatten(),
+                            content: optional_str(delta.get("content"), "content is not a string")?,
+                        },
+                        finish_reason,
+                    });
+                }
+            }
+            Some(_) => return Err(FrameError::Shape("choices is not an array")),
+        }
+        let usage = match value.get("usage") {
+            None | Some(Value::Null) => None,
+            Some(usage) => {
+                let count = |key| usage.get(key).and_then(Value::as_u64).map(|n| n as u32);
+                Some(Usage {
+                    prompt_tokens: count("prompt_tokens").ok_or(FrameError::Shape("bad usage"))?,
+                    completion_tokens: count("completion_tokens")
+                        .ok_or(FrameError::Shape("bad usage"))?,
+                    total_tokens: count("total_tokens").ok_or(FrameError::Shape("bad usage"))?,
+                })
+            }
+        };
+        Ok(StreamFrame::Chunk(ChunkView { choices, usage }))
+    }
+}
+
+impl ChatRequest {
+    /// This request as JSON, written without serde (the widget's path; the
+    /// tests hold it equal to the serde form).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(
+            64 + self
+                .messages
+                .iter()
+                .map(|m| m.content.len() + 32)
+                .sum::<usize>(),
+        );
+        out.push_str("{\"model\":");
+        json::write_string(&mut out, &self.model);
+        out.push_str(",\"messages\":[");
+        for (i, message) in self.messages.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"role\":\"");
+            out.push_str(match message.role {
+                Role::System => "system",
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            });
+            out.push_str("\",\"content\":");
+            json::write_string(&mut out, &message.content);
+            out.push('}');
+        }
+        out.push(']');
+        if self.stream {
+            out.push_str(",\"stream\":true");
+        }
+        if let Some(user) = &self.user {
+            out.push_str(",\"user\":");
+            json::write_string(&mut out, user);
+        }
+        if let Some(max) = self.max_tokens {
+            out.push_str(",\"max_tokens\":");
+            json::write_u64(&mut out, u64::from(max));
+        }
+        if let Some(options) = self.stream_options {
+            out.push_str(if options.include_usage {
+                ",\"stream_options\":{\"include_usage\":true}"
+            } else {
+                ",\"stream_options\":{\"include_usage\":false}"
+            });
+        }
+        // `temperature` is a server-side setting here: the widget never sends
+        // one, and writing floats would cost the wasm its float formatting.
+        out.push('}');
+        out
     }
 }
 
@@ -229,6 +356,88 @@ mod tests {
         }
         assert_eq!(StreamFrame::parse("[DONE]").unwrap(), StreamFrame::Done);
         assert!(StreamFrame::parse("{not json").is_err());
+    }
+
+    #[test]
+    fn frames_with_odd_shapes_are_errors_not_panics() {
+        for data in [
+            "[]",
+            "7",
+            r#"{"choices":{}}"#,
+            r#"{"choices":[{}]}"#,
+            r#"{"choices":[{"delta":{"content":7}}]}"#,
+        ] {
+            assert!(StreamFrame::parse(data).is_err(), "{data}");
+        }
+        let usage =
+            r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#;
+        match StreamFrame::parse(usage).unwrap() {
+            StreamFrame::Chunk(c) => assert_eq!(c.usage.map(|u| u.total_tokens), Some(3)),
+            other => panic!("expected usage, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_chunk_the_mock_could_write_reads_back() {
+        let chunk = ChatChunk {
+            id: "chatcmpl-1".into(),
+            object: "chat.completion.chunk".into(),
+            created: 1,
+            model: "m".into(),
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta: Delta {
+                    role: Some(Role::Assistant),
+                    content: Some("a \"quoted\" \u{1f389}\n".into()),
+                },
+                finish_reason: Some(FinishReason::Length),
+            }],
+            usage: None,
+        };
+        let data = serde_json::to_string(&chunk).unwrap();
+        match StreamFrame::parse(&data).unwrap() {
+            StreamFrame::Chunk(view) => assert_eq!(view.choices, chunk.choices),
+            other => panic!("expected a chunk, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_request_written_by_hand_equals_the_serde_form() {
+        let request = ChatRequest {
+            model: "fc:openai/gpt-4o-mini".into(),
+            messages: vec![
+                ChatMessage {
+                    role: Role::System,
+                    content: "be \"nice\"\n\u{1}".into(),
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: "héllo <b>".into(),
+                },
+                ChatMessage {
+                    role: Role::Assistant,
+                    content: String::new(),
+                },
+            ],
+            stream: true,
+            user: Some("ext:u".into()),
+            max_tokens: Some(300),
+            temperature: None,
+            stream_options: Some(StreamOptions {
+                include_usage: true,
+            }),
+        };
+        let ours: serde_json::Value = serde_json::from_str(&request.to_json()).unwrap();
+        assert_eq!(ours, serde_json::to_value(&request).unwrap());
+        let minimal = ChatRequest {
+            stream: false,
+            user: None,
+            max_tokens: None,
+            stream_options: None,
+            ..request
+        };
+        let ours: serde_json::Value = serde_json::from_str(&minimal.to_json()).unwrap();
+        assert_eq!(ours, serde_json::to_value(&minimal).unwrap());
     }
 
     #[test]

@@ -24,6 +24,32 @@ pub struct ApiError {
     pub param: Option<String>,
 }
 
+impl ApiError {
+    /// Reads the `error` object of a body or frame (without serde).
+    pub fn from_value(value: &crate::json::Value<'_>) -> Option<ApiError> {
+        let text = |key| {
+            value
+                .get(key)
+                .and_then(crate::json::Value::as_str)
+                .map(str::to_string)
+        };
+        Some(ApiError {
+            kind: text("type").unwrap_or_default(),
+            code: text("code")?,
+            message: text("message").unwrap_or_default(),
+            param: text("param"),
+        })
+    }
+}
+
+impl ErrorBody {
+    /// Reads an error body (without serde); `None` if it is not one.
+    pub fn from_json(text: &str) -> Option<ErrorBody> {
+        let value = crate::json::parse(text).ok()?;
+        ApiError::from_value(value.get("error")?).map(|error| ErrorBody { error })
+    }
+}
+
 /// The error families (`error.type`).
 pub mod kind {
     /// The request was malformed or not allowed as sent (400, 404, 409, 413, 422).

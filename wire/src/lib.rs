@@ -8,6 +8,8 @@
 //! - [`customer`]: the server-side (Bearer) shapes: customers and client tokens.
 //! - [`token`]: what a mint endpoint returns to the widget.
 //! - [`sse`]: the incremental Server-Sent Events parser.
+//! - [`json`]: a small JSON reader and writer, so the widget's wasm need not
+//!   carry serde_json (servers use serde; tests hold the two to agree).
 //!
 //! Types have public fields and no behaviour beyond (de)serialisation, so each
 //! side builds and reads them as it likes; the one piece of logic shared here
@@ -16,5 +18,6 @@
 pub mod chat;
 pub mod customer;
 pub mod error;
+pub mod json;
 pub mod sse;
 pub mod token;
