@@ -2,34 +2,68 @@
 //! fetch a token, then stream a completion through the fetch `ReadableStream`
 //! and the shared SSE parser.
 
-use gloo_net::http::{Request, Response};
 use js_sys::{Reflect, Uint8Array};
 use ringside_wire::chat::{ChatRequest, StreamFrame};
 use ringside_wire::sse::SseParser;
 use ringside_wire::token::TokenResponse;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
 use crate::error::ChatError;
 use crate::token::Token;
 
-fn network(url: &str, error: impl std::fmt::Display) -> ChatError {
+fn network(url: &str, error: &JsValue) -> ChatError {
     ChatError::Network {
         url: url.to_string(),
-        detail: error.to_string(),
+        detail: js_error(error),
     }
 }
 
-async fn error_of(url: &str, response: Response) -> ChatError {
+/// `fetch(url, {method: "POST", headers, body, signal})`, resolved to the response.
+async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    signal: Option<&AbortSignal>,
+) -> Result<Response, ChatError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let header_map = web_sys::Headers::new().map_err(|e| network(url, &e))?;
+    for (name, value) in headers {
+        header_map
+            .append(name, value)
+            .map_err(|e| network(url, &e))?;
+    }
+    init.set_headers(&header_map);
+    init.set_body(&JsValue::from_str(body));
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
+    let window = web_sys::window().ok_or_else(|| network(url, &JsValue::from_str("no window")))?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| network(url, &e))?;
+    Ok(response.unchecked_into())
+}
+
+async fn text_of(url: &str, response: &Response) -> Result<String, ChatError> {
+    let promise = response.text().map_err(|e| network(url, &e))?;
+    let text = JsFuture::from(promise)
+        .await
+        .map_err(|e| network(url, &e))?;
+    Ok(text.as_string().unwrap_or_default())
+}
+
+async fn error_of(url: &str, response: &Response) -> ChatError {
     let retry_after = response
         .headers()
         .get("retry-after")
+        .ok()
+        .flatten()
         .and_then(|v| v.trim().parse().ok());
-    let status = response.status();
-    let body = response.text().await.map_err(|e| network(url, e));
-    match body {
-        Ok(body) => ChatError::from_response(status, &body, retry_after),
+    match text_of(url, response).await {
+        Ok(body) => ChatError::from_response(response.status(), &body, retry_after),
         Err(error) => error,
     }
 }
@@ -37,18 +71,19 @@ async fn error_of(url: &str, response: Response) -> ChatError {
 /// Asks the host's mint route for a Client Token. The request carries the
 /// page's cookies (the mint knows the visitor by them) and no user id.
 pub async fn fetch_token(endpoint: &str) -> Result<TokenResponse, ChatError> {
-    let response = Request::post(endpoint)
-        .header("content-type", "application/json")
-        .body("{}")
-        .map_err(|e| network(endpoint, e))?
-        .send()
-        .await
-        .map_err(|e| network(endpoint, e))?;
+    let response = post(
+        endpoint,
+        &[("content-type", "application/json")],
+        "{}",
+        None,
+    )
+    .await?;
     if !response.ok() {
-        return Err(error_of(endpoint, response).await);
+        return Err(error_of(endpoint, &response).await);
     }
-    let text = response.text().await.map_err(|e| network(endpoint, e))?;
-    serde_json::from_str(&text).map_err(|e| ChatError::Malformed(format!("token response: {e}")))
+    let text = text_of(endpoint, &response).await?;
+    TokenResponse::from_json(&text)
+        .ok_or_else(|| ChatError::Malformed("the token response has no token".into()))
 }
 
 /// A chat client; you only get one from a [`Token`].
@@ -76,19 +111,14 @@ impl ChatClient {
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<(), ChatError> {
         let url = &self.url;
-        let body = serde_json::to_string(request).expect("a chat request serialises");
-        let response = Request::post(url)
-            .header("authorization", &self.authorization)
-            .header("content-type", "application/json")
-            .header("accept", "text/event-stream")
-            .abort_signal(signal)
-            .body(body)
-            .map_err(|e| network(url, e))?
-            .send()
-            .await
-            .map_err(|e| network(url, e))?;
+        let headers = [
+            ("authorization", self.authorization.as_str()),
+            ("content-type", "application/json"),
+            ("accept", "text/event-stream"),
+        ];
+        let response = post(url, &headers, &request.to_json(), signal).await?;
         if !response.ok() {
-            return Err(error_of(url, response).await);
+            return Err(error_of(url, &response).await);
         }
         let body = response.body().ok_or(ChatError::Interrupted)?;
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -111,7 +141,7 @@ async fn read_stream(
     loop {
         let read = JsFuture::from(reader.read())
             .await
-            .map_err(|e| network(url, js_error(&e)))?;
+            .map_err(|e| network(url, &e))?;
         if Reflect::get(&read, &done_key)
             .ok()
             .and_then(|d| d.as_bool())
@@ -120,7 +150,7 @@ async fn read_stream(
             return Err(ChatError::Interrupted);
         }
         let chunk: Uint8Array = Reflect::get(&read, &value_key)
-            .map_err(|e| network(url, js_error(&e)))?
+            .map_err(|e| network(url, &e))?
             .unchecked_into();
         buffer.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut buffer);

@@ -37,14 +37,14 @@ pub enum ChatError {
 impl ChatError {
     /// An error from a non-2xx answer and its body.
     pub fn from_response(status: u16, body: &str, retry_after: Option<u32>) -> ChatError {
-        match serde_json::from_str::<ErrorBody>(body) {
-            Ok(ErrorBody { error }) => ChatError::Api {
+        match ErrorBody::from_json(body) {
+            Some(ErrorBody { error }) => ChatError::Api {
                 status,
                 code: error.code,
                 message: error.message,
                 retry_after,
             },
-            Err(_) => ChatError::Api {
+            None => ChatError::Api {
                 status,
                 code: format!("http_{status}"),
                 message: body.chars().take(200).collect(),

@@ -18,6 +18,7 @@ pub mod api;
 pub mod chat;
 pub mod conversation;
 pub mod error;
+pub mod markdown;
 pub mod options;
 pub mod render;
 pub mod token;
@@ -87,9 +88,10 @@ pub fn mount(
     options_json: &str,
     emit: Option<js_sys::Function>,
 ) -> Result<ChatHandle, JsValue> {
-    let (options, problem) = Options::from_json(options_json);
-    if let Some(problem) = problem {
-        web_sys::console::error_1(&JsValue::from_str(&format!("[ringside-chat] {problem}")));
+    let (options, problems) = Options::from_json(options_json);
+    if !problems.is_empty() {
+        let message = format!("[ringside-chat] {}", problems.join("; "));
+        web_sys::console::error_1(&JsValue::from_str(&message));
     }
     let document = web_sys::window()
         .and_then(|w| w.document())

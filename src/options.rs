@@ -2,11 +2,10 @@
 //! attributes, custom-element attributes or the JS `mount(options)` call
 //! (the loader turns each into this JSON).
 
-use serde::Deserialize;
+use ringside_wire::json::{self, Value};
 
 /// What the host page can configure.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     /// The host's mint route; POSTed to for a Client Token.
     pub token_endpoint: String,
@@ -37,16 +36,36 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Reads options from the loader's JSON; a bad document yields the
-    /// defaults and the reason, for one clear console error.
-    pub fn from_json(json: &str) -> (Options, Option<String>) {
-        match serde_json::from_str(json) {
-            Ok(options) => (options, None),
-            Err(error) => (
-                Options::default(),
-                Some(format!("invalid options ({error}); using defaults")),
-            ),
+    /// Reads options from the loader's JSON (camelCase names, as `data-*`
+    /// attributes become in `dataset`). Unknown names are ignored; a bad value
+    /// keeps its default and is reported, for one clear console error.
+    pub fn from_json(text: &str) -> (Options, Vec<String>) {
+        let mut options = Options::default();
+        let mut problems = Vec::new();
+        let value = match json::parse(text) {
+            Ok(value @ Value::Object(_)) => value,
+            _ => {
+                problems.push("the options are not a JSON object; using defaults".to_string());
+                return (options, problems);
+            }
+        };
+        let mut text_option = |name: &str, slot: &mut String| match value.get(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if !s.trim().is_empty() => *slot = s.trim().to_string(),
+            Some(_) => problems.push(format!(
+                "option `{name}` must be a non-empty string; using `{slot}`"
+            )),
+        };
+        text_option("tokenEndpoint", &mut options.token_endpoint);
+        text_option("model", &mut options.model);
+        text_option("title", &mut options.title);
+        text_option("placeholder", &mut options.placeholder);
+        let mut api_base = String::new();
+        text_option("apiBase", &mut api_base);
+        if !api_base.is_empty() {
+            options.api_base = Some(api_base.trim_end_matches('/').to_string());
         }
+        (options, problems)
     }
 }
 
@@ -56,17 +75,26 @@ mod tests {
 
     #[test]
     fn missing_options_take_their_defaults() {
-        let (options, error) = Options::from_json(r#"{"tokenEndpoint":"/t","title":"Help"}"#);
-        assert_eq!(error, None);
+        let (options, problems) =
+            Options::from_json(r#"{"tokenEndpoint":"/t","title":"Help","apiBase":"http://x/"}"#);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(options.api_base.as_deref(), Some("http://x"));
         assert_eq!(options.token_endpoint, "/t");
         assert_eq!(options.title, "Help");
         assert_eq!(options.model, Options::default().model);
     }
 
     #[test]
-    fn a_malformed_document_gives_defaults_and_says_why() {
-        let (options, error) = Options::from_json(r#"{"title": 7}"#);
+    fn a_bad_value_keeps_its_default_and_says_why() {
+        let (options, problems) = Options::from_json(r#"{"title": 7, "model": ""}"#);
         assert_eq!(options, Options::default());
-        assert!(error.unwrap().contains("invalid options"));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("`title`")),
+            "{problems:?}"
+        );
+        let (options, problems) = Options::from_json("not json");
+        assert_eq!(options, Options::default());
+        assert_eq!(problems.len(), 1);
     }
 }
