@@ -1,7 +1,9 @@
 //! The mint: the host's `/api/chat-token` route. It knows who the browser's
 //! user is (never from the request body), checks the page's Origin, makes
 //! sure the Ringside customer exists and mints a short-lived Client Token
-//! bound to that customer, that origin and the browser's address.
+//! bound to that customer, that origin and the browser's address — reusing a
+//! fresh token, and sharing one upstream call among concurrent requests,
+//! whenever it can.
 //!
 //! Use it as a binary (`ringside-mint`) or nest [`router`] in your own axum app:
 //!
@@ -14,46 +16,106 @@
 //!     std::env::var("FC_API_KEY").unwrap().into(),
 //!     vec!["https://www.example.com".into()],
 //! ));
-//! let app = axum::Router::new().merge(ringside_mint::router(mint));
+//! let app = axum::Router::new()
+//!     .merge(ringside_mint::router(mint.clone()))
+//!     .nest("/internal", ringside_mint::admin_router(mint)); // /healthz, /metrics
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
 //! # }
 //! ```
 //!
+//! Who the caller is comes from an [`identity::Identify`] implementation:
+//! [`identity::Visitors`] (the default: anonymous visitors, signed cookie),
+//! [`session::Sessions`] (the host app's session JWT), or your own — see
+//! [`identity::Identify`] for one that reads the host's auth middleware.
+//!
 //! # Layout
-//! - [`config`]: the binary's flags.
-//! - [`identity`]: who is asking (a signed visitor cookie).
-//! - [`ringside`]: the upstream calls, holding the FC key.
+//! - [`config`]: the binary's flags, and how they become [`MintOptions`].
+//! - [`identity`]: the [`identity::Identify`] trait and anonymous visitors;
+//!   [`session`]: signed-in users; [`jwt`]: the RFC 8725 verifier they use.
+//! - [`client_ip`]: the browser's address, behind trusted proxies.
+//! - [`limit`]: the route's own rate limits; [`cache`]: known customers,
+//!   reusable tokens and single-flight; [`ringside`]: the upstream calls,
+//!   holding the FC key, with timeouts and safe retries.
 //! - [`error`]: every refusal, as Ringside's JSON error body.
+//! - [`observe`]: request ids and logs; [`metrics`]: `/metrics`;
+//!   [`clock`]: time, as an input tests can move.
 
+pub mod cache;
+pub mod client_ip;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod jwt;
+pub mod limit;
+pub mod metrics;
+pub mod observe;
 pub mod ringside;
+pub mod session;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::{
-    Json, Router,
-    extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    Router,
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    middleware,
     response::{IntoResponse, Response},
-    routing::post,
+    routing::{get, post},
 };
+use futures_util::FutureExt;
 use ringside_wire::{customer::CreateCustomer, token::TokenResponse};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use cache::{CachedToken, KnownCustomers, Lookup, TokenCache, TokenKey};
+use client_ip::IpNet;
+use clock::{Clock, SystemClock};
 pub use config::Config;
 use error::MintError;
-use identity::Visitors;
-use ringside::Ringside;
+use identity::{Caller, Identify, Identity, Visitors};
+use limit::{Limiter, Rate, address_key};
+use metrics::{LimitKind, Metrics, Outcome};
+use ringside::{Ringside, UpstreamOptions};
 
 /// The path the widget calls by default.
 pub const ROUTE: &str = "/api/chat-token";
+
+/// The route's own rate limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Token requests per browser address (IPv6: per /64).
+    pub per_ip: Rate,
+    /// Token requests per identity.
+    pub per_identity: Rate,
+    /// New identities (visitors without a cookie) per browser address: each
+    /// one creates a Ringside customer.
+    pub new_visitors_per_ip: Rate,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_ip: Rate::new(120, 60),
+            per_identity: Rate::new(30, 10),
+            new_visitors_per_ip: Rate::new(20, 20),
+        }
+    }
+}
+
+impl Limits {
+    /// No limits (benchmarks, or a host that limits in front of the mint).
+    pub const OFF: Limits = Limits {
+        per_ip: Rate::OFF,
+        per_identity: Rate::OFF,
+        new_visitors_per_ip: Rate::OFF,
+    };
+}
 
 /// What a mint needs to know, with the defaults of the binary's flags.
 #[derive(Debug, Clone)]
@@ -64,18 +126,30 @@ pub struct MintOptions {
     pub public_ringside_url: Option<String>,
     /// The FC API key.
     pub api_key: SecretString,
-    /// Origins whose pages may get tokens.
+    /// Origins whose pages may get tokens, exactly as browsers send them.
     pub allowed_origins: Vec<String>,
-    /// Signs visitor cookies; random when `None`.
-    pub cookie_secret: Option<Vec<u8>>,
-    /// Token lifetime, seconds.
+    /// Who the caller is; anonymous visitors with a random cookie key by default.
+    pub identity: Arc<dyn Identify>,
+    /// Token lifetime, seconds (60 to 3600).
     pub ttl_seconds: u32,
-    /// Budget of each new visitor customer.
-    pub budget_usd: f64,
-    /// Rate limit of each new visitor customer.
-    pub rate_limit_rpm: u32,
-    /// How long to wait for Ringside.
-    pub upstream_timeout: Duration,
+    /// A token is handed out again until this share of its life is gone
+    /// (0 never reuses).
+    pub reuse_fraction: f64,
+    /// Bind tokens to the browser's address (off for hosts whose users'
+    /// addresses change between requests, e.g. behind rotating NAT).
+    pub bind_ip: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Request headers the CORS preflight allows.
+    pub cors_allow_headers: Vec<HeaderName>,
+    /// The route's own rate limits.
+    pub limits: Limits,
+    /// Upstream timeouts and retries.
+    pub upstream: UpstreamOptions,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// About how many tokens, customers and limiter keys to remember.
+    pub cache_capacity: usize,
 }
 
 impl MintOptions {
@@ -86,33 +160,27 @@ impl MintOptions {
             public_ringside_url: None,
             api_key,
             allowed_origins,
-            cookie_secret: None,
+            identity: Arc::new(Visitors::random()),
             ttl_seconds: 900,
-            budget_usd: 1.0,
-            rate_limit_rpm: 20,
-            upstream_timeout: Duration::from_secs(10),
+            reuse_fraction: 0.5,
+            bind_ip: true,
+            trusted_proxies: Vec::new(),
+            cors_allow_headers: default_cors_headers(),
+            limits: Limits::default(),
+            upstream: UpstreamOptions::default(),
+            clock: Arc::new(SystemClock::new()),
+            cache_capacity: 100_000,
         }
     }
 }
 
-impl From<&Config> for MintOptions {
-    fn from(config: &Config) -> Self {
-        use secrecy::ExposeSecret;
-        MintOptions {
-            ringside_url: config.ringside_url.clone(),
-            public_ringside_url: config.public_ringside_url.clone(),
-            api_key: config.fc_api_key.clone(),
-            allowed_origins: config.allowed_origins.clone(),
-            cookie_secret: config
-                .cookie_secret
-                .as_ref()
-                .map(|s| s.expose_secret().as_bytes().to_vec()),
-            ttl_seconds: config.ttl_seconds,
-            budget_usd: config.budget_usd,
-            rate_limit_rpm: config.rate_limit_rpm,
-            upstream_timeout: Duration::from_secs(config.upstream_timeout_secs),
-        }
-    }
+/// `content-type, authorization, x-csrf-token`.
+pub fn default_cors_headers() -> Vec<HeaderName> {
+    vec![
+        header::CONTENT_TYPE,
+        header::AUTHORIZATION,
+        HeaderName::from_static("x-csrf-token"),
+    ]
 }
 
 /// The mint's shared state; cheap to clone.
@@ -124,66 +192,302 @@ pub struct Mint {
 #[derive(Debug)]
 struct Inner {
     ringside: Ringside,
-    visitors: Visitors,
+    identity: Arc<dyn Identify>,
     allowed_origins: Vec<String>,
     api_base: String,
     ttl_seconds: u32,
-    budget_usd: f64,
-    rate_limit_rpm: u32,
+    bind_ip: bool,
+    trusted_proxies: Vec<IpNet>,
+    cors_allow_headers: HeaderValue,
+    ip_limit: Limiter<IpAddr>,
+    identity_limit: Limiter<String>,
+    new_visitor_limit: Limiter<IpAddr>,
+    tokens: TokenCache,
+    customers: KnownCustomers,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
 }
 
 impl Mint {
     /// A mint with these options.
     pub fn new(options: MintOptions) -> Self {
+        let metrics = Arc::new(Metrics::default());
         let ringside = Ringside::new(
             &options.ringside_url,
             options.api_key,
-            options.upstream_timeout,
+            options.upstream,
+            metrics.clone(),
         );
         let api_base = options
             .public_ringside_url
             .unwrap_or_else(|| ringside.base().to_string())
             .trim_end_matches('/')
             .to_string();
-        let cookie_key = options
-            .cookie_secret
-            .unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
+        let cors_allow_headers = options
+            .cors_allow_headers
+            .iter()
+            .map(HeaderName::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let capacity = options.cache_capacity;
+        let clock = options.clock;
         Mint {
             inner: Arc::new(Inner {
                 ringside,
-                visitors: Visitors::new(cookie_key),
+                identity: options.identity,
                 allowed_origins: options.allowed_origins,
                 api_base,
                 ttl_seconds: options.ttl_seconds,
-                budget_usd: options.budget_usd,
-                rate_limit_rpm: options.rate_limit_rpm,
+                bind_ip: options.bind_ip,
+                trusted_proxies: options.trusted_proxies,
+                cors_allow_headers: HeaderValue::from_str(&cors_allow_headers)
+                    .expect("header names make a valid header value"),
+                ip_limit: Limiter::new(options.limits.per_ip, capacity, clock.clone()),
+                identity_limit: Limiter::new(options.limits.per_identity, capacity, clock.clone()),
+                new_visitor_limit: Limiter::new(
+                    options.limits.new_visitors_per_ip,
+                    capacity,
+                    clock.clone(),
+                ),
+                tokens: TokenCache::new(options.reuse_fraction, capacity),
+                customers: KnownCustomers::new(capacity),
+                clock,
+                metrics,
             }),
         }
     }
+
+    /// The counters behind `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// `/metrics` as text.
+    pub fn render_metrics(&self) -> String {
+        self.inner.metrics.render(self.inner.tokens.len())
+    }
+
+    /// The index of this request's Origin in the allowlist.
+    fn allowed_origin(&self, headers: &HeaderMap) -> Result<usize, MintError> {
+        let mut values = headers.get_all(header::ORIGIN).iter();
+        let (Some(origin), None) = (values.next(), values.next()) else {
+            return Err(MintError::OriginMissing);
+        };
+        let origin = origin.to_str().map_err(|_| MintError::OriginMissing)?;
+        self.inner
+            .allowed_origins
+            .iter()
+            .position(|allowed| allowed == origin)
+            .ok_or_else(|| MintError::OriginNotAllowed(truncate(origin, 100)))
+    }
 }
 
-/// The mint route (`POST /api/chat-token`, and its CORS preflight) for `mint`.
-/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the
-/// browser's address is what the token gets bound to.
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// A token for the browser and how it was obtained.
+struct Issued {
+    origin: usize,
+    token: CachedToken,
+    set_cookie: Option<HeaderValue>,
+    outcome: Outcome,
+}
+
+impl Mint {
+    /// Runs the whole check-identify-limit-mint sequence for one request.
+    async fn issue(
+        &self,
+        parts: &axum::http::request::Parts,
+        peer: IpAddr,
+    ) -> Result<Issued, (Option<usize>, MintError)> {
+        let inner = &self.inner;
+        let origin = self.allowed_origin(&parts.headers).map_err(|e| (None, e))?;
+        let fail = |e| (Some(origin), e);
+        let ip =
+            client_ip::client_ip(peer, &parts.headers, &inner.trusted_proxies).map_err(fail)?;
+        let address = address_key(ip);
+        inner
+            .ip_limit
+            .check(&address)
+            .map_err(|wait| fail(self.limited(LimitKind::Ip, wait)))?;
+        let caller = Caller {
+            parts,
+            origin: &inner.allowed_origins[origin],
+            ip,
+        };
+        let identity: Identity = inner.identity.identify(caller).await.map_err(fail)?;
+        if identity.is_new {
+            inner
+                .new_visitor_limit
+                .check(&address)
+                .map_err(|wait| fail(self.limited(LimitKind::NewVisitor, wait)))?;
+        }
+        inner
+            .identity_limit
+            .check(&identity.external_id)
+            .map_err(|wait| fail(self.limited(LimitKind::Identity, wait)))?;
+
+        let key = TokenKey {
+            external_id: identity.external_id.clone(),
+            origin,
+            ip: inner.bind_ip.then_some(ip),
+        };
+        let now = inner.clock.monotonic();
+        let lookup = inner.tokens.get_or_start(&key, now, |id| {
+            let mint = self.clone();
+            let key = key.clone();
+            let customer = CreateCustomer {
+                external_id: identity.external_id.clone(),
+                budget_usd: identity.budget_usd,
+                rate_limit_rpm: identity.rate_limit_rpm,
+                metadata: None,
+            };
+            let is_new = identity.is_new;
+            let task = tokio::spawn(async move {
+                let result = mint.fetch(&key, customer, is_new).await;
+                mint.inner.tokens.finish(&key, id, &result);
+                result
+            });
+            async move {
+                task.await.unwrap_or_else(|e| {
+                    Err(MintError::Internal(format!("the mint task failed: {e}")))
+                })
+            }
+            .boxed()
+        });
+        let (token, outcome) = match lookup {
+            Lookup::Reuse(token) => (token, Outcome::Reused),
+            Lookup::Join(flight) => (flight.await.map_err(fail)?, Outcome::Shared),
+            Lookup::Started(flight) => (flight.await.map_err(fail)?, Outcome::Minted),
+        };
+        Ok(Issued {
+            origin,
+            token,
+            set_cookie: identity.set_cookie,
+            outcome,
+        })
+    }
+
+    fn limited(&self, kind: LimitKind, wait: Duration) -> MintError {
+        self.inner.metrics.rate_limited(kind);
+        MintError::RateLimited {
+            scope: kind.as_str(),
+            retry_after: wait,
+        }
+    }
+
+    /// The upstream part: upsert the customer unless known, then mint.
+    async fn fetch(
+        &self,
+        key: &TokenKey,
+        customer: CreateCustomer,
+        is_new: bool,
+    ) -> Result<CachedToken, MintError> {
+        let inner = &self.inner;
+        if !is_new && inner.customers.contains(&customer.external_id) {
+            inner.metrics.customer_cache_hit();
+        } else {
+            inner.ringside.upsert_customer(&customer).await?;
+            inner.customers.insert(&customer.external_id);
+        }
+        let started = inner.clock.monotonic();
+        let minted = inner
+            .ringside
+            .mint(
+                &key.external_id,
+                &inner.allowed_origins[key.origin],
+                key.ip,
+                inner.ttl_seconds,
+            )
+            .await?;
+        Ok(CachedToken {
+            token: minted.token.unwrap_or_default().into(),
+            expires_at: minted.expires_at,
+            minted_at: started,
+            received_at: inner.clock.monotonic(),
+            lifetime: Duration::from_secs(minted.expires_in),
+        })
+    }
+}
+
+/// The mint route (`POST /api/chat-token`, and its CORS preflight) for
+/// `mint`, with request ids and logs. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the browser's
+/// address is what the token gets bound to.
 pub fn router<S>(mint: Mint) -> Router<S> {
     Router::new()
         .route(ROUTE, post(chat_token).options(preflight))
+        .layer(middleware::from_fn(observe::observe))
         .with_state(mint)
 }
 
-/// The origin of this request, if it is one the mint serves.
-fn allowed_origin<'a>(mint: &'a Mint, headers: &HeaderMap) -> Result<&'a str, MintError> {
-    let mut values = headers.get_all(header::ORIGIN).iter();
-    let (Some(origin), None) = (values.next(), values.next()) else {
-        return Err(MintError::OriginMissing);
-    };
-    let origin = origin.to_str().map_err(|_| MintError::OriginMissing)?;
-    mint.inner
-        .allowed_origins
-        .iter()
-        .find(|allowed| *allowed == origin)
-        .map(String::as_str)
-        .ok_or_else(|| MintError::OriginNotAllowed(origin.to_string()))
+/// `GET /healthz` (liveness: `ok` while the process serves; it does not call
+/// Ringside, so an upstream outage does not take the mint out of rotation)
+/// and `GET /metrics` (Prometheus text format).
+pub fn admin_router<S>(mint: Mint) -> Router<S> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .with_state(mint)
+}
+
+/// The app the binary serves on its public listener: the mint route,
+/// `/healthz`, `/metrics` when `with_metrics`, and `static_dir` as the
+/// fallback when given.
+pub fn app(mint: Mint, static_dir: Option<PathBuf>, with_metrics: bool) -> Router {
+    let mut app = router(mint.clone()).route("/healthz", get(healthz));
+    if with_metrics {
+        app = app.route("/metrics", get(metrics_text).with_state(mint));
+    }
+    if let Some(dir) = static_dir {
+        app = app.fallback_service(tower_http::services::ServeDir::new(dir));
+    }
+    app
+}
+
+/// Serves the mint with `/healthz` and `/metrics` (and `static_dir`, if
+/// given) on `listener` until `shutdown`, then lets in-flight requests finish.
+pub async fn run(
+    listener: TcpListener,
+    mint: Mint,
+    static_dir: Option<PathBuf>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, app(mint, static_dir, true), shutdown).await
+}
+
+/// Serves `app` on `listener` (with the peer address each handler needs)
+/// until `shutdown`, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn healthz() -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], "ok\n").into_response()
+}
+
+async fn metrics_text(State(mint): State<Mint>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        mint.render_metrics(),
+    )
+        .into_response()
 }
 
 /// CORS for an allowed origin: hosts may serve the token route from another
@@ -195,22 +499,26 @@ fn grant_cors(headers: &mut HeaderMap, origin: &str) {
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),
         );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after, x-request-id"),
+        );
     }
-    headers.append(header::VARY, HeaderValue::from_static("origin"));
 }
 
 async fn preflight(State(mint): State<Mint>, headers: HeaderMap) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(origin) = allowed_origin(&mint, &headers) {
-        let out = response.headers_mut();
-        grant_cors(out, origin);
+    let out = response.headers_mut();
+    out.insert(header::VARY, HeaderValue::from_static("origin"));
+    if let Ok(origin) = mint.allowed_origin(&headers) {
+        grant_cors(out, &mint.inner.allowed_origins[origin]);
         out.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static("POST"),
         );
         out.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type, x-csrf-token"),
+            mint.inner.cors_allow_headers.clone(),
         );
         out.insert(
             header::ACCESS_CONTROL_MAX_AGE,
@@ -220,66 +528,65 @@ async fn preflight(State(mint): State<Mint>, headers: HeaderMap) -> Response {
     response
 }
 
-async fn chat_token(
-    State(mint): State<Mint>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Result<Response, MintError> {
-    let inner = &mint.inner;
-    let origin = allowed_origin(&mint, &headers)?;
-    let identity = inner
-        .visitors
-        .identify(&headers, origin.starts_with("https://"));
-    inner
-        .ringside
-        .upsert_customer(&CreateCustomer {
-            external_id: identity.external_id.clone(),
-            budget_usd: Some(inner.budget_usd),
-            rate_limit_rpm: Some(inner.rate_limit_rpm),
-            metadata: None,
-        })
-        .await?;
-    let minted = inner
-        .ringside
-        .mint(
-            &identity.external_id,
-            origin,
-            Some(peer.ip().to_canonical()),
-            inner.ttl_seconds,
-        )
-        .await?;
-    let body = TokenResponse {
-        token: minted.token.unwrap_or_default(),
-        expires_at: minted.expires_at,
-        expires_in: Some(minted.expires_in),
-        api_base: Some(inner.api_base.clone()),
+async fn chat_token(State(mint): State<Mint>, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied() else {
+        let error = MintError::Internal(
+            "no peer address: serve with into_make_service_with_connect_info::<SocketAddr>()"
+                .into(),
+        );
+        mint.inner.metrics.outcome(Outcome::Internal);
+        return error.into_response();
     };
-    let mut response = Json(body).into_response();
-    let out = response.headers_mut();
-    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(cookie) = identity.set_cookie {
-        out.insert(header::SET_COOKIE, cookie);
+    let inner = &mint.inner;
+    match mint.issue(&parts, peer.ip()).await {
+        Ok(issued) => {
+            let now = inner.clock.monotonic();
+            let body = TokenResponse {
+                token: issued.token.token.to_string(),
+                expires_at: issued.token.expires_at,
+                expires_in: Some(issued.token.expires_in(now)),
+                api_base: Some(inner.api_base.clone()),
+            };
+            let body = serde_json::to_vec(&body).expect("a token response serialises");
+            let mut response = body.into_response();
+            let out = response.headers_mut();
+            out.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            out.insert(header::VARY, HeaderValue::from_static("origin"));
+            if let Some(cookie) = issued.set_cookie {
+                out.insert(header::SET_COOKIE, cookie);
+            }
+            grant_cors(out, &inner.allowed_origins[issued.origin]);
+            inner.metrics.outcome(issued.outcome);
+            tracing::debug!(outcome = issued.outcome.as_str(), "chat token issued");
+            response
+        }
+        Err((origin, error)) => {
+            inner.metrics.outcome(outcome_of(&error));
+            let mut response = error.into_response();
+            let out = response.headers_mut();
+            out.insert(header::VARY, HeaderValue::from_static("origin"));
+            // The widget of an allowed page may read why it was refused.
+            if let Some(origin) = origin {
+                grant_cors(out, &inner.allowed_origins[origin]);
+            }
+            response
+        }
     }
-    grant_cors(out, origin);
-    tracing::info!(customer = %identity.external_id, %origin, "minted a chat token");
-    Ok(response)
 }
 
-/// Serves the mint (and `static_dir`, if given) on `listener` until `shutdown`.
-pub async fn run(
-    listener: TcpListener,
-    mint: Mint,
-    static_dir: Option<std::path::PathBuf>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let mut app = router(mint);
-    if let Some(dir) = static_dir {
-        app = app.fallback_service(tower_http::services::ServeDir::new(dir));
+fn outcome_of(error: &MintError) -> Outcome {
+    match error {
+        MintError::OriginNotAllowed(_) | MintError::OriginMissing => Outcome::OriginDenied,
+        MintError::Unauthenticated(_) => Outcome::Unauthenticated,
+        MintError::BadForwardedFor => Outcome::BadRequest,
+        MintError::RateLimited { .. } => Outcome::RateLimited,
+        MintError::Upstream { .. } => Outcome::UpstreamError,
+        MintError::Unavailable(_) => Outcome::UpstreamUnavailable,
+        MintError::Internal(_) => Outcome::Internal,
     }
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }

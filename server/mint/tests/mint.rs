@@ -41,7 +41,7 @@ async fn spawn_mint(ringside_url: &str) -> (String, tokio::sync::oneshot::Sender
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut options = MintOptions::new(ringside_url, KEY.to_string().into(), vec![url.clone()]);
-    options.upstream_timeout = Duration::from_secs(2);
+    options.upstream.timeout = Duration::from_secs(2);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(ringside_mint::run(
         listener,

@@ -1,27 +1,95 @@
-//! `ringside-mint`: parses flags, binds, prints `listening on http://ADDR`, serves until Ctrl-C.
+//! `ringside-mint`: parses flags, binds, prints `listening on http://ADDR`,
+//! serves until SIGTERM or Ctrl-C, then drains in-flight requests.
 
-use clap::Parser;
-use ringside_mint::{Config, Mint, MintOptions};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ringside_mint::{Config, Mint};
+use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = Config::parse();
-    if config.cookie_secret.is_none() {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ringside-mint: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env_and_args()?;
+    if config.cookie_secret.is_none()
+        && config.identity == ringside_mint::config::IdentityMode::Visitor
+    {
         tracing::warn!(
             "no RINGSIDE_MINT_COOKIE_SECRET: visitor cookies will not survive a restart"
         );
     }
+    let mint = Mint::new(config.mint_options()?);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let mint = Mint::new(MintOptions::from(&config));
+    let admin = match config.admin_listen {
+        Some(address) => Some(tokio::net::TcpListener::bind(address).await?),
+        None => None,
+    };
+
+    // One signal, seen by every listener.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let mut servers = tokio::task::JoinSet::new();
+    if let Some(admin) = admin {
+        tracing::info!(address = %admin.local_addr()?, "admin endpoints (/healthz, /metrics)");
+        servers.spawn(ringside_mint::serve(
+            admin,
+            ringside_mint::admin_router(mint.clone()),
+            stopped(),
+        ));
+    }
     println!("listening on http://{}", listener.local_addr()?);
-    ringside_mint::run(listener, mint, config.static_dir.clone(), shutdown_signal()).await
+    let app = ringside_mint::app(
+        mint,
+        config.static_dir.clone(),
+        config.admin_listen.is_none(),
+    );
+    servers.spawn(ringside_mint::serve(listener, app, stopped()));
+
+    tokio::select! {
+        () = shutdown_signal() => {}
+        Some(ended) = servers.join_next() => {
+            ended??;
+            return Err("a listener stopped unexpectedly".into());
+        }
+    }
+    tracing::info!(
+        grace_secs = config.shutdown_grace_secs,
+        "shutting down: draining in-flight requests"
+    );
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(Duration::from_secs(config.shutdown_grace_secs), async {
+        while let Some(ended) = servers.join_next().await {
+            if let Ok(Err(error)) = ended {
+                tracing::warn!(%error, "a listener failed while draining");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("grace period over: dropping the requests still running");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {
