@@ -1,0 +1,13 @@
+//! The mint over real HTTP on loopback, in front of a real mock Ringside
+//! (behind a layer that counts and can break upstream calls). One module
+//! per part of issue #4.
+
+mod cache;
+mod limits;
+mod operations;
+mod origins;
+mod resilience;
+mod secrets;
+mod sessions;
+mod support;
+mod visitors;
