@@ -18,6 +18,9 @@
 .rsc-launcher:focus-visible{outline:3px solid var(--ringside-focus,#f59e0b);outline-offset:3px}
 .rsc-launcher[aria-busy=true]{opacity:.8;cursor:progress}
 .rsc-launcher svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
+.rsc-badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#b91c1c;color:#fff;font:600 12px/20px system-ui,sans-serif;text-align:center;box-sizing:border-box}
+.rsc-badge[hidden]{display:none}
+.rsc-launcher{position:relative}
 @media (prefers-reduced-motion:no-preference){.rsc-launcher{transition:transform .15s}.rsc-launcher:active{transform:scale(.94)}}`;
 
   const host = document.createElement("div");
@@ -40,16 +43,34 @@
   path.setAttribute("d", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z");
   svg.appendChild(path);
   launcher.appendChild(svg);
+  const badge = document.createElement("span");
+  badge.className = "rsc-badge";
+  badge.hidden = true;
+  launcher.appendChild(badge);
   root.appendChild(launcher);
+  let unread = 0;
+  const setUnread = (n) => {
+    unread = n;
+    badge.hidden = n === 0;
+    badge.textContent = String(n);
+    launcher.setAttribute("aria-label", n ? `Open chat (${n} unread)` : "Open chat");
+  };
 
   let handle = null;
   let loading = null;
   const emit = (name, detail) => {
-    if (name === "open" || name === "close") {
-      const open = name === "open";
-      launcher.setAttribute("aria-expanded", String(open));
-      launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
-      if (!open && root.activeElement) launcher.focus();
+    const open = launcher.getAttribute("aria-expanded") === "true";
+    if (name === "open") {
+      setUnread(0);
+      launcher.setAttribute("aria-expanded", "true");
+      launcher.setAttribute("aria-label", "Close chat");
+    } else if (name === "close") {
+      launcher.setAttribute("aria-expanded", "false");
+      setUnread(0);
+      if (root.activeElement) launcher.focus();
+    } else if (name === "message" && !open) {
+      // An answer finished while the panel was closed.
+      setUnread(unread + 1);
     }
     host.dispatchEvent(new CustomEvent("ringside-chat:" + name, { detail, bubbles: true, composed: true }));
   };
@@ -79,8 +100,9 @@
       .catch(() => {})
       .finally(() => launcher.removeAttribute("aria-busy"));
   });
+  // Near the launcher: get the widget and a token ready before the click.
   for (const warm of ["pointerenter", "focus", "touchstart"]) {
-    launcher.addEventListener(warm, () => load().catch(() => {}), { once: true, passive: true });
+    launcher.addEventListener(warm, () => load().then((h) => h.prefetch(), () => {}), { once: true, passive: true });
   }
 
   const attach = () => {
@@ -96,5 +118,6 @@
     close: () => handle && handle.close(),
     toggle: () => load().then((h) => h.toggle()),
     send: (text) => load().then((h) => h.send(String(text))),
+    reset: () => load().then((h) => h.reset()),
   };
 })();

@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
+use crate::browser::Watchdog;
 use crate::error::ChatError;
 use crate::token::Token;
 
@@ -103,11 +104,13 @@ impl ChatClient {
     }
 
     /// Streams the answer to `request`, calling `on_delta` with each piece of
-    /// text as soon as its frame is complete. Ends `Ok` only at `[DONE]`.
+    /// text as soon as its frame is complete; every read kicks `watchdog`.
+    /// Ends `Ok` only at `[DONE]`.
     pub async fn stream(
         &self,
         request: &ChatRequest,
         signal: Option<&AbortSignal>,
+        watchdog: &Watchdog,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<(), ChatError> {
         let url = &self.url;
@@ -122,16 +125,18 @@ impl ChatClient {
         }
         let body = response.body().ok_or(ChatError::Interrupted)?;
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-        let result = read_stream(url, &reader, on_delta).await;
+        let result = read_stream(&reader, watchdog, on_delta).await;
         // Done or failed, the connection is no longer needed.
         let _ = reader.cancel();
         result
     }
 }
 
+/// Reads the body to `[DONE]`. A failed read (connection lost, aborted) is
+/// an interruption: the answer had started.
 async fn read_stream(
-    url: &str,
     reader: &ReadableStreamDefaultReader,
+    watchdog: &Watchdog,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<(), ChatError> {
     let done_key = JsValue::from_str("done");
@@ -141,7 +146,8 @@ async fn read_stream(
     loop {
         let read = JsFuture::from(reader.read())
             .await
-            .map_err(|e| network(url, &e))?;
+            .map_err(|_| ChatError::Interrupted)?;
+        watchdog.kick();
         if Reflect::get(&read, &done_key)
             .ok()
             .and_then(|d| d.as_bool())
@@ -150,7 +156,7 @@ async fn read_stream(
             return Err(ChatError::Interrupted);
         }
         let chunk: Uint8Array = Reflect::get(&read, &value_key)
-            .map_err(|e| network(url, &e))?
+            .map_err(|_| ChatError::Interrupted)?
             .unchecked_into();
         buffer.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut buffer);

@@ -1,24 +1,54 @@
 //! The widget's state and actions: one [`Chat`] per mounted widget, shared
-//! with the components through context. Components only read its signals and
-//! call its methods; the rules live in [`crate::conversation`] and
-//! [`crate::token`], the I/O in [`crate::api`].
+//! with the components. Components only read its signals and call its
+//! methods; the rules live in [`crate::conversation`], [`crate::token`] and
+//! [`crate::error`], the I/O in [`crate::api`].
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use ringside_wire::chat::{ChatRequest, Role};
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortController;
 
 use crate::api::{self, ChatClient};
+use crate::browser::{self, Watchdog};
 use crate::conversation::{Conversation, Status};
-use crate::error::ChatError;
+use crate::error::{ChatError, Refusal};
 use crate::options::{DEFAULT_API_BASE, Options};
 use crate::render::StreamView;
-use crate::token::{Token, TokenCache};
+use crate::storage;
+use crate::token::{self, Token, TokenCache};
 
-/// How many past messages are sent with each question.
-pub const HISTORY_LIMIT: usize = 20;
+/// Why sending is not possible at all for now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocked {
+    /// 402: the wallet or budget is spent; the host's message.
+    OutOfCredit(String),
+    /// 403: this page may not use the chat.
+    Unavailable,
+}
+
+/// The answer being streamed now, so Stop can abort it.
+#[derive(Debug, Clone)]
+struct Active {
+    controller: AbortController,
+    stopped: Rc<Cell<bool>>,
+}
+
+/// The token endpoint's answer, shared by everyone waiting for it.
+#[derive(Debug, Default)]
+struct Tokens {
+    cache: TokenCache,
+    /// The fetch in flight: one at a time, however many callers wait.
+    pending: Option<js_sys::Promise>,
+    /// How the last fetch failed, for those who waited on it.
+    error: Option<ChatError>,
+    /// The customer of the last token (its `sub`).
+    customer: Option<String>,
+}
 
 /// The state of one widget; `Copy`, so closures take it freely.
 #[derive(Debug, Clone, Copy)]
@@ -29,25 +59,50 @@ pub struct Chat {
     pub conversation: RwSignal<Conversation>,
     /// What the user is typing.
     pub draft: RwSignal<String>,
-    /// A message about the widget itself (e.g. why sending failed).
+    /// A short message under the composer (why sending was refused, ...).
     pub notice: RwSignal<Option<String>>,
+    /// Set when sending is impossible until something changes.
+    pub blocked: RwSignal<Option<Blocked>>,
+    /// Seconds until sending works again after a 429.
+    pub cooldown: RwSignal<u32>,
     options: StoredValue<Options>,
-    streams: StoredValue<HashMap<u32, StreamView>, LocalStorage>,
-    tokens: StoredValue<TokenCache, LocalStorage>,
+    streams: StoredValue<Vec<(u32, StreamView)>, LocalStorage>,
+    tokens: StoredValue<Tokens, LocalStorage>,
+    active: StoredValue<Option<Active>, LocalStorage>,
+    /// Messages with a smaller id were restored from storage, and belong to
+    /// the customer they were stored for.
+    restored_below: StoredValue<u32>,
     emit: StoredValue<Option<js_sys::Function>, LocalStorage>,
 }
 
 impl Chat {
-    /// State for a widget with `options`; `emit(name, detail)` tells the host page what happens.
+    /// State for a widget with `options`, restoring a stored conversation;
+    /// `emit(name, detail)` tells the host page what happens.
     pub fn new(options: Options, emit: Option<js_sys::Function>) -> Self {
+        let (customer, conversation) = storage::load(&options)
+            .map_or((None, Conversation::default()), |(c, conv)| (Some(c), conv));
+        let restored_below = conversation.messages().last().map_or(0, |m| m.id + 1);
+        let streams = conversation
+            .messages()
+            .iter()
+            .filter(|m| m.role == Role::Assistant)
+            .map(|m| (m.id, StreamView::finished(m.text.clone())))
+            .collect();
         Chat {
             open: RwSignal::new(false),
-            conversation: RwSignal::new(Conversation::default()),
+            conversation: RwSignal::new(conversation),
             draft: RwSignal::new(String::new()),
             notice: RwSignal::new(None),
+            blocked: RwSignal::new(None),
+            cooldown: RwSignal::new(0),
             options: StoredValue::new(options),
-            streams: StoredValue::new_local(HashMap::new()),
-            tokens: StoredValue::new_local(TokenCache::default()),
+            streams: StoredValue::new_local(streams),
+            tokens: StoredValue::new_local(Tokens {
+                customer,
+                ..Tokens::default()
+            }),
+            active: StoredValue::new_local(None),
+            restored_below: StoredValue::new(restored_below),
             emit: StoredValue::new_local(emit),
         }
     }
@@ -66,20 +121,34 @@ impl Chat {
         });
     }
 
-    /// Opens or closes the panel.
+    /// Opens or closes the panel. Opening fetches a token ahead of the
+    /// first question.
     pub fn set_open(&self, open: bool) {
         if self.open.get_untracked() != open {
             self.open.set(open);
             self.emit(if open { "open" } else { "close" }, JsValue::UNDEFINED);
         }
+        if open {
+            self.prefetch();
+        }
     }
 
-    /// The stream of the answer `id`, while it is (or was) streaming.
+    /// Fetches a token if none is fresh, without waiting for it.
+    pub fn prefetch(&self) {
+        let chat = *self;
+        spawn_local(async move {
+            // A failure here is reported when a question needs the token.
+            let _ = chat.token().await;
+        });
+    }
+
+    /// The stream of the answer `id`.
     pub fn stream_of(&self, id: u32) -> Option<StreamView> {
-        self.streams.with_value(|s| s.get(&id).cloned())
+        self.streams
+            .with_value(|s| s.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone()))
     }
 
-    /// Sends the draft, if there is one and no answer is arriving.
+    /// Sends the draft; it is cleared only if it was sent.
     pub fn send_draft(&self) {
         let text = self.draft.get_untracked();
         if self.send(&text) {
@@ -87,103 +156,386 @@ impl Chat {
         }
     }
 
-    /// Sends `text` as the user's next message; `false` if it was refused
-    /// (empty, or an answer is still arriving), with the reason shown.
-    pub fn send(&self, text: &str) -> bool {
-        let text = text.trim();
+    /// Why `text` cannot be sent now, if it cannot.
+    fn refuse(&self, text: &str) -> Option<String> {
+        let max = self.options.with_value(|o| o.max_length);
+        let length = text.chars().count();
         if text.is_empty() {
-            self.notice.set(Some("Type a message first.".into()));
-            return false;
+            return Some("Type a message first.".into());
+        }
+        if length > max {
+            return Some(format!(
+                "Your message is {length} characters long; the limit is {max}."
+            ));
+        }
+        if let Some(blocked) = self.blocked.get_untracked() {
+            return Some(match blocked {
+                Blocked::OutOfCredit(message) => message,
+                Blocked::Unavailable => "Chat is unavailable on this page.".into(),
+            });
+        }
+        let wait = self.cooldown.get_untracked();
+        if wait > 0 {
+            return Some(format!(
+                "Too many messages. You can send again in {wait} s."
+            ));
         }
         if self.conversation.with_untracked(Conversation::is_streaming) {
-            self.notice
-                .set(Some("Wait for the answer to finish first.".into()));
+            return Some("Wait for the answer to finish, or stop it.".into());
+        }
+        None
+    }
+
+    /// Sends `text` as the user's next message; `false` if it was refused,
+    /// with the reason shown (the text is kept wherever it came from).
+    pub fn send(&self, text: &str) -> bool {
+        let text = text.trim();
+        if let Some(reason) = self.refuse(text) {
+            self.notice.set(Some(reason));
             return false;
         }
         self.notice.set(None);
-        let chat = *self;
-        let (request_messages, id) = self
+        let Some(question) = self
             .conversation
-            .try_update(|c| {
-                c.push(Role::User, text.to_string(), Status::Done);
-                let history = c.history(HISTORY_LIMIT);
-                (
-                    history,
-                    c.push(Role::Assistant, String::new(), Status::Streaming),
-                )
-            })
-            .expect("the widget is mounted");
-        let view = StreamView::default();
-        self.streams.update_value(|s| {
-            s.insert(id, view.clone());
-        });
-        spawn_local(async move {
-            let result = chat.answer(request_messages, &view).await;
-            if let Err(error) = &result {
-                web_sys::console::error_1(&JsValue::from_str(&format!("[ringside-chat] {error}")));
-                chat.emit("error", JsValue::from_str(&error.to_string()));
-            }
-            view.paint();
-            let text = view.text();
-            chat.conversation.try_update(|c| {
-                if let Some(message) = c.get_mut(id) {
-                    message.text = text;
-                    message.status = match result {
-                        Ok(()) => Status::Done,
-                        Err(error) => Status::Interrupted(error.user_message()),
-                    };
-                }
-            });
-            chat.emit("message", JsValue::from_f64(f64::from(id)));
-        });
+            .try_update(|c| c.push(Role::User, text.to_string(), Status::Done))
+        else {
+            return false;
+        };
+        self.ask(question);
         true
+    }
+
+    /// Asks again for the answer to a question that was not sent, or whose
+    /// answer broke off.
+    pub fn retry(&self, id: u32) {
+        let Some(message) = self.conversation.with_untracked(|c| c.get(id).cloned()) else {
+            return;
+        };
+        let question = match message.role {
+            Role::User => id,
+            _ => match self.conversation.with_untracked(|c| c.question_of(id)) {
+                Some(question) => question,
+                None => return,
+            },
+        };
+        if let Some(reason) = self.refuse("retry") {
+            self.notice.set(Some(reason));
+            return;
+        }
+        self.notice.set(None);
+        self.conversation.update(|c| {
+            if message.role == Role::Assistant {
+                c.remove(id);
+            }
+            if let Some(q) = c.get_mut(question) {
+                q.status = Status::Done;
+            }
+        });
+        self.forget_stream(id);
+        self.ask(question);
+    }
+
+    /// Replaces the last answer with a new one.
+    pub fn regenerate(&self) {
+        if let Some(answer) = self.conversation.with_untracked(Conversation::last_answer) {
+            self.retry(answer);
+        }
+    }
+
+    /// Stops the answer being streamed; what arrived is kept.
+    pub fn stop(&self) {
+        self.active.with_value(|active| {
+            if let Some(active) = active {
+                active.stopped.set(true);
+                active.controller.abort();
+            }
+        });
+    }
+
+    /// Starts a new, empty conversation.
+    pub fn reset(&self) {
+        self.stop();
+        self.conversation.set(Conversation::default());
+        self.streams.set_value(Vec::new());
+        self.restored_below.set_value(0);
+        self.notice.set(None);
+        self.options.with_value(storage::clear);
+    }
+
+    fn forget_stream(&self, id: u32) {
+        self.streams.update_value(|s| s.retain(|(i, _)| *i != id));
+    }
+
+    fn save(&self) {
+        let customer = self.tokens.with_value(|t| t.customer.clone());
+        if let Some(customer) = customer {
+            self.options.with_value(|options| {
+                self.conversation
+                    .with_untracked(|c| storage::save(options, &customer, c));
+            });
+        }
+    }
+
+    fn ask(&self, question: u32) {
+        let Some(answer) = self
+            .conversation
+            .try_update(|c| c.push(Role::Assistant, String::new(), Status::Streaming))
+        else {
+            return;
+        };
+        let view = StreamView::default();
+        self.streams
+            .update_value(|s| s.push((answer, view.clone())));
+        let chat = *self;
+        spawn_local(async move {
+            let controller =
+                AbortController::new().expect("AbortController exists in every supported browser");
+            let stopped = Rc::new(Cell::new(false));
+            chat.active.set_value(Some(Active {
+                controller: controller.clone(),
+                stopped: stopped.clone(),
+            }));
+            let stall_ms = chat.options.with_value(|o| o.stall_timeout_ms);
+            let watchdog = Watchdog::new(&controller, stall_ms);
+            let result = chat.answer(question, &view, &controller, &watchdog).await;
+            chat.active.set_value(None);
+            view.finish();
+            chat.settle(
+                question,
+                answer,
+                &view,
+                result,
+                stopped.get(),
+                watchdog.fired(),
+            );
+        });
+    }
+
+    /// Records how an answer ended, and what the widget must show for it.
+    fn settle(
+        &self,
+        question: u32,
+        answer: u32,
+        view: &StreamView,
+        result: Result<(), ChatError>,
+        stopped: bool,
+        stalled: bool,
+    ) {
+        let text = view.text();
+        let status = match &result {
+            Ok(()) => Status::Done,
+            Err(_) if stopped => Status::Stopped,
+            Err(_) if stalled => Status::Interrupted("The answer stopped arriving.".into()),
+            Err(error) => {
+                self.report(error);
+                if error.refusal().is_some() && text.is_empty() {
+                    // Refused before answering: the question was not sent.
+                    self.refused(question, answer, error);
+                    return;
+                }
+                Status::Interrupted(error.user_message())
+            }
+        };
+        self.conversation.update(|c| {
+            if let Some(message) = c.get_mut(answer) {
+                message.text = text.clone();
+                message.status = status.clone();
+            }
+        });
+        self.save();
+        if status == Status::Done {
+            let detail = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&detail, &"role".into(), &"assistant".into());
+            let _ = js_sys::Reflect::set(&detail, &"text".into(), &JsValue::from_str(&text));
+            self.emit("message", detail.into());
+        }
+    }
+
+    fn refused(&self, question: u32, answer: u32, error: &ChatError) {
+        self.conversation.update(|c| {
+            c.remove(answer);
+            if let Some(q) = c.get_mut(question) {
+                q.status = Status::NotSent(error.user_message());
+            }
+        });
+        self.forget_stream(answer);
+        match error.refusal() {
+            Some(Refusal::OutOfCredit) => {
+                let message = self.options.with_value(|o| o.out_of_credit_message.clone());
+                self.blocked.set(Some(Blocked::OutOfCredit(message)));
+            }
+            Some(Refusal::Forbidden) => self.blocked.set(Some(Blocked::Unavailable)),
+            Some(Refusal::RateLimited(seconds)) => self.start_cooldown(seconds.max(1)),
+            _ => {}
+        }
+        self.save();
+    }
+
+    /// Counts a 429's `Retry-After` down, second by second.
+    fn start_cooldown(&self, seconds: u32) {
+        if self.cooldown.get_untracked() > 0 {
+            self.cooldown.set(seconds);
+            return;
+        }
+        self.cooldown.set(seconds);
+        let chat = *self;
+        spawn_local(async move {
+            loop {
+                browser::sleep(1000).await;
+                let Some(left) = chat.cooldown.try_update(|left| {
+                    *left = left.saturating_sub(1);
+                    *left
+                }) else {
+                    return; // unmounted
+                };
+                if left == 0 {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Logs a failure for the developer, precisely, and tells the host page.
+    fn report(&self, error: &ChatError) {
+        browser::console_error(&format!("[ringside-chat] {}", error.developer_message()));
+        self.emit("error", JsValue::from_str(&error.to_string()));
     }
 
     async fn answer(
         &self,
-        messages: Vec<ringside_wire::chat::ChatMessage>,
+        question: u32,
         view: &StreamView,
+        controller: &AbortController,
+        watchdog: &Watchdog,
     ) -> Result<(), ChatError> {
-        let token = self.token().await?;
-        let options = self.options();
-        let api_base = options
-            .api_base
-            .clone()
-            .or_else(|| token.api_base.clone())
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
-        let client = ChatClient::new(&token, &api_base);
-        let request = ChatRequest {
-            model: options.model,
-            messages,
-            stream: true,
-            user: None,
-            max_tokens: None,
-            temperature: None,
-            stream_options: None,
-        };
-        let result = client
-            .stream(&request, None, &mut |delta| view.push(delta))
-            .await;
-        if matches!(&result, Err(ChatError::Api { status: 401, .. })) {
-            self.tokens.update_value(TokenCache::clear);
+        let mut retried = false;
+        loop {
+            let token = self.token().await?;
+            watchdog.kick();
+            // The history is taken now, after the token: if it belongs to
+            // another customer than the stored transcript, that is gone.
+            let (model, api_base, limit) = self
+                .options
+                .with_value(|o| (o.model.clone(), o.api_base.clone(), o.history_limit));
+            let messages = self
+                .conversation
+                .with_untracked(|c| c.history_for(question, limit));
+            let api_base = api_base
+                .or_else(|| token.api_base.clone())
+                .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
+            let client = ChatClient::new(&token, &api_base);
+            let request = ChatRequest {
+                model,
+                messages,
+                stream: true,
+                user: None,
+                max_tokens: None,
+                temperature: None,
+                stream_options: None,
+            };
+            let signal = controller.signal();
+            let result = client
+                .stream(&request, Some(&signal), watchdog, &mut |delta| {
+                    view.push(delta)
+                })
+                .await;
+            match result {
+                // The gateway refused the token before answering, so nothing
+                // was said: mint a new one and ask again, once.
+                Err(ChatError::Api { status: 401, .. }) if !retried => {
+                    retried = true;
+                    self.tokens.update_value(|t| t.cache.clear());
+                }
+                other => return other,
+            }
         }
-        result
     }
 
-    /// A fresh token, from the cache or the host's mint route.
+    /// A fresh token: from the cache, or from the one fetch in flight, or
+    /// from a new fetch (retried with backoff when the endpoint is down).
     async fn token(&self) -> Result<Token, ChatError> {
-        let now = js_sys::Date::now();
-        if let Some(token) = self.tokens.with_value(|t| t.fresh(now).cloned()) {
+        if let Some(token) = self
+            .tokens
+            .with_value(|t| t.cache.fresh(browser::now_ms()).cloned())
+        {
             return Ok(token);
         }
+        let pending = self.tokens.with_value(|t| t.pending.clone());
+        let promise = match pending {
+            Some(promise) => promise,
+            None => {
+                let chat = *self;
+                let promise = wasm_bindgen_futures::future_to_promise(async move {
+                    let result = chat.fetch_token().await;
+                    chat.tokens.update_value(|t| {
+                        t.pending = None;
+                        t.error = result.err();
+                    });
+                    Ok(JsValue::UNDEFINED)
+                });
+                self.tokens
+                    .update_value(|t| t.pending = Some(promise.clone()));
+                promise
+            }
+        };
+        let _ = JsFuture::from(promise).await;
+        self.tokens
+            .with_value(|t| match t.cache.fresh(browser::now_ms()) {
+                Some(token) => Ok(token.clone()),
+                None => Err(t.error.clone().unwrap_or(ChatError::Interrupted)),
+            })
+    }
+
+    async fn fetch_token(&self) -> Result<(), ChatError> {
         let endpoint = self.options.with_value(|o| o.token_endpoint.clone());
-        let response = api::fetch_token(&endpoint).await?;
-        let now = js_sys::Date::now();
-        let token = self
-            .tokens
-            .try_update_value(|t| t.store(response, now, now / 1000.0))
-            .ok_or(ChatError::Interrupted)?;
+        let mut delay = 500;
+        let mut attempt = 1;
+        let response = loop {
+            match api::fetch_token(&endpoint).await {
+                Ok(response) => break response,
+                // The endpoint is down or overloaded: try again, a few times.
+                Err(error) if error.is_transient() && attempt < 4 => {
+                    browser::console_error(&format!(
+                        "[ringside-chat] token endpoint failed ({error}); retrying"
+                    ));
+                    let jitter = (js_sys::Math::random() * f64::from(delay) / 2.0) as i32;
+                    browser::sleep(delay + jitter).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let customer = token::subject(&response.token);
+        let now = browser::now_ms();
+        self.tokens.update_value(|t| {
+            t.cache.store(response, now, now / 1000.0);
+        });
+        self.switch_customer(customer);
         self.emit("token", JsValue::UNDEFINED);
-        Ok(token)
+        Ok(())
+    }
+
+    /// A token for another customer than the stored transcript's: drop what
+    /// was restored, so one customer never sees (or sends) another's messages.
+    fn switch_customer(&self, customer: Option<String>) {
+        let previous = self.tokens.with_value(|t| t.customer.clone());
+        if previous.is_some() && previous != customer {
+            let restored_below = self.restored_below.get_value();
+            self.conversation.update(|c| {
+                let old: Vec<u32> = c
+                    .messages()
+                    .iter()
+                    .map(|m| m.id)
+                    .filter(|id| *id < restored_below)
+                    .collect();
+                for id in old {
+                    c.remove(id);
+                }
+            });
+            self.restored_below.set_value(0);
+        }
+        self.tokens.update_value(|t| t.customer = customer);
+        self.save();
     }
 }

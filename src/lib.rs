@@ -15,12 +15,14 @@
 //!   unit-tested natively.
 
 pub mod api;
+pub mod browser;
 pub mod chat;
 pub mod conversation;
 pub mod error;
 pub mod markdown;
 pub mod options;
 pub mod render;
+pub mod storage;
 pub mod token;
 pub mod ui;
 
@@ -67,10 +69,21 @@ impl ChatHandle {
         self.chat.set_open(!self.chat.open.get_untracked());
     }
 
-    /// Sends `text` as if the user typed it; `false` if it was refused.
+    /// Sends `text` as if the user typed it; `false` if it was refused
+    /// (the reason is shown in the panel).
     pub fn send(&self, text: &str) -> bool {
         self.chat.set_open(true);
         self.chat.send(text)
+    }
+
+    /// Fetches a token ahead of the first question (on launcher hover or focus).
+    pub fn prefetch(&self) {
+        self.chat.prefetch();
+    }
+
+    /// Starts a new, empty conversation.
+    pub fn reset(&self) {
+        self.chat.reset();
     }
 
     /// Removes the widget's DOM and stops its work.

@@ -1,8 +1,19 @@
 //! The widget's options: the same names whether they come from `data-*`
 //! attributes, custom-element attributes or the JS `mount(options)` call
-//! (the loader turns each into this JSON).
+//! (the loader turns each into this JSON, camelCase as in `dataset`).
 
 use ringside_wire::json::{self, Value};
+
+/// Where the conversation is kept between page loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persist {
+    /// `sessionStorage`: survives reloads and navigation in this tab.
+    Session,
+    /// `localStorage`: survives closing the browser.
+    Local,
+    /// Nowhere.
+    None,
+}
 
 /// What the host page can configure.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +29,20 @@ pub struct Options {
     pub title: String,
     /// The placeholder of the message box.
     pub placeholder: String,
+    /// Shown when the conversation is empty.
+    pub welcome: String,
+    /// Questions offered when the conversation is empty.
+    pub suggestions: Vec<String>,
+    /// The longest message accepted, in characters.
+    pub max_length: usize,
+    /// How many past messages are sent with each question.
+    pub history_limit: usize,
+    /// Where the conversation is kept.
+    pub persist: Persist,
+    /// Shown when the customer is out of credit.
+    pub out_of_credit_message: String,
+    /// An answer that sends nothing for this long is interrupted.
+    pub stall_timeout_ms: u32,
 }
 
 /// The public gateway, when neither the page nor the mint names one.
@@ -31,14 +56,21 @@ impl Default for Options {
             model: "fc:openai/gpt-4o-mini".into(),
             title: "Chat with us".into(),
             placeholder: "Ask a question…".into(),
+            welcome: "Hi! Ask me anything.".into(),
+            suggestions: Vec::new(),
+            max_length: 4000,
+            history_limit: 20,
+            persist: Persist::Session,
+            out_of_credit_message: "This chat is out of credit for now. Please come back later."
+                .into(),
+            stall_timeout_ms: 30_000,
         }
     }
 }
 
 impl Options {
-    /// Reads options from the loader's JSON (camelCase names, as `data-*`
-    /// attributes become in `dataset`). Unknown names are ignored; a bad value
-    /// keeps its default and is reported, for one clear console error.
+    /// Reads options from the loader's JSON. Unknown names are ignored; a bad
+    /// value keeps its default and is reported, for one clear console error.
     pub fn from_json(text: &str) -> (Options, Vec<String>) {
         let mut options = Options::default();
         let mut problems = Vec::new();
@@ -49,21 +81,93 @@ impl Options {
                 return (options, problems);
             }
         };
-        let mut text_option = |name: &str, slot: &mut String| match value.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) if !s.trim().is_empty() => *slot = s.trim().to_string(),
-            Some(_) => problems.push(format!(
-                "option `{name}` must be a non-empty string; using `{slot}`"
-            )),
+        let mut bad = |name: &str, wanted: &str| {
+            problems.push(format!(
+                "option `{name}` must be {wanted}; using the default"
+            ))
         };
-        text_option("tokenEndpoint", &mut options.token_endpoint);
-        text_option("model", &mut options.model);
-        text_option("title", &mut options.title);
-        text_option("placeholder", &mut options.placeholder);
-        let mut api_base = String::new();
-        text_option("apiBase", &mut api_base);
-        if !api_base.is_empty() {
-            options.api_base = Some(api_base.trim_end_matches('/').to_string());
+
+        let text_of = |name: &str| match value.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(()),
+        };
+        for (name, slot) in [
+            ("tokenEndpoint", &mut options.token_endpoint),
+            ("model", &mut options.model),
+            ("title", &mut options.title),
+            ("placeholder", &mut options.placeholder),
+            ("outOfCreditMessage", &mut options.out_of_credit_message),
+        ] {
+            match text_of(name) {
+                Ok(Some(s)) if !s.is_empty() => *slot = s,
+                Ok(None) => {}
+                _ => bad(name, "a non-empty string"),
+            }
+        }
+        match text_of("welcome") {
+            Ok(Some(s)) => options.welcome = s,
+            Ok(None) => {}
+            Err(()) => bad("welcome", "a string"),
+        }
+        match text_of("apiBase") {
+            Ok(Some(s)) if s.starts_with("https://") || s.starts_with("http://") => {
+                options.api_base = Some(s.trim_end_matches('/').to_string());
+            }
+            Ok(None) => {}
+            _ => bad("apiBase", "an http(s) URL"),
+        }
+        match value.get("suggestions") {
+            None | Some(Value::Null) => {}
+            // From JS: an array of strings.
+            Some(Value::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
+                options.suggestions = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
+            }
+            // From a data-* attribute: `A | B | C`.
+            Some(Value::String(s)) => {
+                options.suggestions = s
+                    .split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
+            }
+            Some(_) => bad("suggestions", "a list of strings, or one string split by |"),
+        }
+        let mut number = |name: &str, min: u64, max: u64| -> Option<u64> {
+            let n = match value.get(name)? {
+                Value::Null => return None,
+                Value::String(s) => s.trim().parse().ok(),
+                other => other.as_u64(),
+            };
+            match n {
+                Some(n) if (min..=max).contains(&n) => Some(n),
+                _ => {
+                    problems.push(format!("option `{name}` must be a whole number from {min} to {max}; using the default"));
+                    None
+                }
+            }
+        };
+        if let Some(n) = number("maxLength", 1, 100_000) {
+            options.max_length = n as usize;
+        }
+        if let Some(n) = number("historyLimit", 1, 200) {
+            options.history_limit = n as usize;
+        }
+        if let Some(n) = number("stallTimeoutMs", 500, 600_000) {
+            options.stall_timeout_ms = n as u32;
+        }
+        match text_of("persist").as_ref().map(|s| s.as_deref()) {
+            Ok(None) => {}
+            Ok(Some("session")) => options.persist = Persist::Session,
+            Ok(Some("local")) => options.persist = Persist::Local,
+            Ok(Some("none")) => options.persist = Persist::None,
+            _ => problems
+                .push("option `persist` must be session, local or none; using session".into()),
         }
         (options, problems)
     }
@@ -75,8 +179,9 @@ mod tests {
 
     #[test]
     fn missing_options_take_their_defaults() {
-        let (options, problems) =
-            Options::from_json(r#"{"tokenEndpoint":"/t","title":"Help","apiBase":"http://x/"}"#);
+        let (options, problems) = Options::from_json(
+            r#"{"tokenEndpoint":"/t","title":"Help","apiBase":"http://x/","unknown":1}"#,
+        );
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(options.api_base.as_deref(), Some("http://x"));
         assert_eq!(options.token_endpoint, "/t");
@@ -85,10 +190,33 @@ mod tests {
     }
 
     #[test]
+    fn data_attributes_and_js_values_both_work() {
+        let (from_data, problems) = Options::from_json(
+            r#"{"suggestions":"Pricing? | Docs? |","maxLength":"200","persist":"local","stallTimeoutMs":"3000"}"#,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let (from_js, _) = Options::from_json(
+            r#"{"suggestions":["Pricing?","Docs?"],"maxLength":200,"persist":"local","stallTimeoutMs":3000}"#,
+        );
+        assert_eq!(from_data, from_js);
+        assert_eq!(from_js.suggestions, ["Pricing?", "Docs?"]);
+        assert_eq!(
+            (
+                from_js.max_length,
+                from_js.persist,
+                from_js.stall_timeout_ms
+            ),
+            (200, Persist::Local, 3000)
+        );
+    }
+
+    #[test]
     fn a_bad_value_keeps_its_default_and_says_why() {
-        let (options, problems) = Options::from_json(r#"{"title": 7, "model": ""}"#);
+        let (options, problems) = Options::from_json(
+            r#"{"title": 7, "model": "", "maxLength": -3, "persist": "cloud", "apiBase": "javascript:x", "suggestions": 5}"#,
+        );
         assert_eq!(options, Options::default());
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems.len(), 6, "{problems:?}");
         assert!(
             problems.iter().any(|p| p.contains("`title`")),
             "{problems:?}"

@@ -53,8 +53,51 @@ impl TokenCache {
     }
 }
 
+/// The customer a Client Token is pinned to (its `sub` claim), read without
+/// verifying: only Ringside verifies tokens; the widget uses this to keep one
+/// customer's transcript from another.
+pub fn subject(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64url_decode(payload)?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let claims = ringside_wire::json::parse(text).ok()?;
+    Some(claims.get("sub")?.as_str()?.to_string())
+}
+
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in text.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_subject_is_read_from_the_payload() {
+        // {"alg":"EdDSA"} . {"sub":"cus_42","x":"é"} . sig
+        let jwt = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJjdXNfNDIiLCJ4Ijoiw6kifQ.c2ln";
+        assert_eq!(subject(jwt).as_deref(), Some("cus_42"));
+        assert_eq!(subject("garbage"), None);
+        assert_eq!(subject("a.!!!.c"), None);
+    }
+
     use super::*;
 
     fn response(expires_in: Option<u64>, expires_at: i64) -> TokenResponse {

@@ -19,7 +19,7 @@ test("a visitor's question is answered in visible steps, ending in the mock's ex
     const root = document.querySelector("[data-ringside-chat]")!.shadowRoot!;
     const watch = () => {
       const bodies = root.querySelectorAll(".rsc-msg--assistant .rsc-msg__body");
-      const text = bodies.length ? bodies[bodies.length - 1].textContent ?? "" : "";
+      const text = bodies.length ? (bodies[bodies.length - 1] as HTMLElement).innerText : "";
       if (text && w.__seen[w.__seen.length - 1] !== text) w.__seen.push(text);
       requestAnimationFrame(watch);
     };
