@@ -6,6 +6,8 @@
 //! - [`chat`]: chat completion requests, stream chunks, the frame decoder.
 //! - [`error`]: the one error body every non-2xx answer carries, and its codes.
 //! - [`customer`]: the server-side (Bearer) shapes: customers and client tokens.
+//! - [`embeddings`], [`moderations`], [`threads`]: the other endpoints a
+//!   Client Token may call, in OpenAI's shapes.
 //! - [`token`]: what a mint endpoint returns to the widget.
 //! - [`sse`]: the incremental Server-Sent Events parser.
 //! - [`json`]: a small JSON reader and writer, so the widget's wasm need not
@@ -17,7 +19,10 @@
 
 pub mod chat;
 pub mod customer;
+pub mod embeddings;
 pub mod error;
 pub mod json;
+pub mod moderations;
 pub mod sse;
+pub mod threads;
 pub mod token;

@@ -74,7 +74,7 @@ const WORDS: &[&str] = &[
 ];
 
 /// FNV-1a, stable across platforms and releases (unlike `DefaultHasher`).
-fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
+pub fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
     for &b in bytes {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -83,10 +83,11 @@ fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
 }
 
 /// SplitMix64: a tiny, good-enough deterministic generator.
-struct Rng(u64);
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -94,7 +95,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
@@ -115,37 +116,98 @@ pub fn seed(request: &ChatRequest) -> u64 {
 /// Sentences of 6 to 14 words, paragraphs of 2 to 4 sentences; every token is
 /// a word with its leading space or paragraph break, like a real tokenizer's.
 pub fn generate(request: &ChatRequest, count: usize) -> Vec<String> {
-    let mut rng = Rng(seed(request));
-    let mut tokens = Vec::with_capacity(count);
-    let (mut words_left, mut sentences_left) = (0, 2 + rng.below(3));
-    let (mut separator, mut capitalize) = ("", true);
-    while tokens.len() < count {
-        if words_left == 0 {
-            words_left = 6 + rng.below(9);
+    Generator::new(seed(request), count).collect()
+}
+
+/// The tokens of an answer, made one at a time as a stream sends them, so an
+/// open stream holds a few words of state, not its whole answer.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    rng: Rng,
+    left: usize,
+    words_left: usize,
+    sentences_left: usize,
+    separator: &'static str,
+    capitalize: bool,
+}
+
+impl Generator {
+    /// The `count` tokens of the answer seeded by `seed` (see [`seed`]).
+    pub fn new(seed: u64, count: usize) -> Self {
+        let mut rng = Rng(seed);
+        let sentences_left = 2 + rng.below(3);
+        Generator {
+            rng,
+            left: count,
+            words_left: 0,
+            sentences_left,
+            separator: "",
+            capitalize: true,
         }
-        let word = WORDS[rng.below(WORDS.len())];
-        let mut token = String::from(separator);
-        if capitalize {
+    }
+}
+
+impl Iterator for Generator {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        if self.words_left == 0 {
+            self.words_left = 6 + self.rng.below(9);
+        }
+        let word = WORDS[self.rng.below(WORDS.len())];
+        let mut token = String::with_capacity(self.separator.len() + word.len() + 1);
+        token.push_str(self.separator);
+        if self.capitalize {
             let mut chars = word.chars();
             token.extend(chars.next().into_iter().flat_map(char::to_uppercase));
             token.push_str(chars.as_str());
         } else {
             token.push_str(word);
         }
-        words_left -= 1;
-        if words_left == 0 || tokens.len() + 1 == count {
+        self.words_left -= 1;
+        if self.words_left == 0 || self.left == 0 {
             token.push('.');
         }
-        tokens.push(token);
-        capitalize = words_left == 0;
-        separator = " ";
-        if words_left == 0 {
-            sentences_left -= 1;
-            if sentences_left == 0 {
-                sentences_left = 2 + rng.below(3);
-                separator = "\n\n";
+        self.capitalize = self.words_left == 0;
+        self.separator = " ";
+        if self.words_left == 0 {
+            self.sentences_left -= 1;
+            if self.sentences_left == 0 {
+                self.sentences_left = 2 + self.rng.below(3);
+                self.separator = "\n\n";
             }
         }
+        Some(token)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Generator {}
+
+/// Splits a scripted `text` into word tokens: each token is a word with the
+/// whitespace before it (whitespace at the very end is a token of its own),
+/// so the tokens always concatenate back to `text`.
+pub fn split_words(text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut start = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices() {
+        let space = c.is_whitespace();
+        if space && in_word {
+            tokens.push(text[start..i].to_string());
+            start = i;
+        }
+        in_word = !space;
+    }
+    if start < text.len() {
+        tokens.push(text[start..].to_string());
     }
     tokens
 }
@@ -193,5 +255,18 @@ mod tests {
                 .iter()
                 .all(|t| t.starts_with(' ') || t.starts_with("\n\n"))
         );
+    }
+
+    #[test]
+    fn scripted_text_splits_into_words_with_their_leading_space() {
+        assert_eq!(
+            split_words("Hello,  big\nworld "),
+            ["Hello,", "  big", "\nworld", " "]
+        );
+        assert_eq!(split_words("  lead"), ["  lead"]);
+        assert_eq!(split_words(""), Vec::<String>::new());
+        for text in ["a b", " x  y\t", "é 世界 🎉", "\n\n"] {
+            assert_eq!(split_words(text).concat(), text, "{text:?}");
+        }
     }
 }

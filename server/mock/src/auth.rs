@@ -11,18 +11,31 @@ use crate::error::{ApiError, ClientTokenError};
 use crate::jwt::Claims;
 use crate::state::AppState;
 
+/// The key scope that minting, listing and revoking Client Tokens needs.
+pub const SCOPE_CLIENT_TOKENS: &str = "api:client_tokens";
+
+/// An API key that authenticated a server call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The key itself (Idempotency-Keys are scoped to it).
+    pub key: String,
+    /// Whether it has the scope [`SCOPE_CLIENT_TOKENS`].
+    pub client_tokens: bool,
+}
+
 /// An authenticated caller of a client-allowed endpoint.
 #[derive(Debug)]
 pub enum Caller {
-    /// A server holding the API key: may act for any customer.
-    Server,
+    /// A server holding an API key: may act for any customer.
+    Server(ApiKey),
     /// A browser holding a Client Token that passed every header check.
     Client(Claims),
 }
 
 impl Caller {
     /// The customer whose wallet and limits a call counts against: the pinned
-    /// one for a Client Token, the body's `user` for a server.
+    /// one for a Client Token, the body's `user` (if it names a customer) for
+    /// a server.
     ///
     /// With a Client Token, a `user` naming anyone else (by id or external id)
     /// is refused: `403 client_token_customer_mismatch`.
@@ -32,8 +45,12 @@ impl Caller {
         user: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
         match self {
-            Caller::Server => {
-                Ok(user.and_then(|u| state.store().customer(u).map(|c| c.id.clone())))
+            Caller::Server(_) => {
+                let id = user.and_then(|u| state.store().customer(u).map(|c| c.id.clone()));
+                if let Some(id) = &id {
+                    crate::log::note_customer(id);
+                }
+                Ok(id)
             }
             Caller::Client(claims) => {
                 if let Some(user) = user {
@@ -46,6 +63,14 @@ impl Caller {
                 }
                 Ok(Some(claims.sub.clone()))
             }
+        }
+    }
+
+    /// The customer a Client Token is pinned to; `None` for a server.
+    pub fn pinned(&self) -> Option<&str> {
+        match self {
+            Caller::Server(_) => None,
+            Caller::Client(claims) => Some(&claims.sub),
         }
     }
 }
@@ -82,34 +107,72 @@ fn credential(headers: &HeaderMap) -> Result<Option<Credential<'_>>, ApiError> {
 fn verify_client_token(state: &AppState, token: &str) -> Result<Claims, ClientTokenError> {
     let claims = state.signer.verify(token, state.clock.now())?;
     match state.store().client_tokens.get(&claims.jti) {
-        Some(record) if record.customer_id != claims.sub => Err(ClientTokenError::Invalid(
+        Some(record) if record.token.customer_id != claims.sub => Err(ClientTokenError::Invalid(
             "the token does not match its record",
         )),
-        Some(record) if record.revoked => Err(ClientTokenError::Revoked),
-        Some(_) => Ok(claims),
+        Some(record) => {
+            crate::log::note_customer(&claims.sub);
+            if record.token.revoked {
+                Err(ClientTokenError::Revoked)
+            } else {
+                Ok(claims)
+            }
+        }
         None => Err(ClientTokenError::Invalid(
             "this gateway did not mint the token",
         )),
     }
 }
 
-/// Bearer-only routes (customers, client tokens): the API key, nothing else.
+/// The API key `presented` stands for, if it is one of ours.
+fn api_key(state: &AppState, presented: &str) -> Option<ApiKey> {
+    if constant_time_eq(presented, &state.settings.api_key) {
+        return Some(ApiKey {
+            key: presented.to_string(),
+            client_tokens: true,
+        });
+    }
+    match &state.options.restricted_api_key {
+        Some(restricted) if constant_time_eq(presented, restricted) => Some(ApiKey {
+            key: presented.to_string(),
+            client_tokens: false,
+        }),
+        _ => None,
+    }
+}
+
+/// Bearer-only routes (customers, wallets): an API key, nothing else.
 ///
 /// A Client Token here is verified first (a bad one is a 401 like anywhere
 /// else), then refused as `403 client_token_endpoint_not_allowed`.
-pub fn require_api_key(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn require_api_key(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
     match credential(headers)? {
-        Some(Credential::Bearer(key)) if constant_time_eq(key, &state.settings.api_key) => Ok(()),
+        Some(Credential::Bearer(key)) => api_key(state, key).ok_or(ApiError::InvalidApiKey),
         Some(Credential::Client(token)) => {
             verify_client_token(state, token)?;
             Err(ClientTokenError::EndpointNotAllowed.into())
         }
-        _ => Err(ApiError::InvalidApiKey),
+        None => Err(ApiError::InvalidApiKey),
     }
 }
 
-/// Client-allowed routes: the API key, or a Client Token that passes the
-/// table's checks (all but the body's `user`, which [`Caller::customer`] does).
+/// The Client Token routes (mint, list, revoke): an API key with the scope
+/// `api:client_tokens`; another key is `403 insufficient_scope`.
+pub fn require_client_tokens_scope(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<ApiKey, ApiError> {
+    let key = require_api_key(state, headers)?;
+    if key.client_tokens {
+        Ok(key)
+    } else {
+        Err(ApiError::InsufficientScope(SCOPE_CLIENT_TOKENS))
+    }
+}
+
+/// Client-allowed routes: an API key, or a Client Token that passes the
+/// table's header checks (the body's `user` is [`Caller::customer`]'s, the
+/// limits and money are [`crate::billing`]'s).
 pub fn authorize(
     state: &AppState,
     headers: &HeaderMap,
@@ -117,10 +180,9 @@ pub fn authorize(
     scope: Scope,
 ) -> Result<Caller, ApiError> {
     match credential(headers)? {
-        Some(Credential::Bearer(key)) if constant_time_eq(key, &state.settings.api_key) => {
-            Ok(Caller::Server)
-        }
-        Some(Credential::Bearer(_)) => Err(ApiError::InvalidApiKey),
+        Some(Credential::Bearer(key)) => api_key(state, key)
+            .map(Caller::Server)
+            .ok_or(ApiError::InvalidApiKey),
         None => Err(ClientTokenError::Invalid("no Authorization header").into()),
         Some(Credential::Client(token)) => {
             let claims = verify_client_token(state, token)?;

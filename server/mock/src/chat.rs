@@ -1,15 +1,18 @@
 //! `POST /v1/chat/completions`: deterministic answers, streamed as OpenAI
-//! chunks over SSE (paced by the configured delays) or returned whole.
+//! chunks over SSE (paced by the configured delays) or returned whole; a
+//! scripted completion (`POST /__mock/script`) replaces the default answer or
+//! injects a fault.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::{
-    Json,
+    Json, Router,
     body::{Body as ResponseBody, Bytes},
     extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
+    routing::post,
 };
 use futures_util::stream;
 use ringside_wire::chat::{
@@ -17,20 +20,38 @@ use ringside_wire::chat::{
     FinishReason, Role, Usage,
 };
 use ringside_wire::customer::Scope;
+use ringside_wire::error::{ErrorBody, kind};
 
-use crate::answer;
+use crate::answer::{self, Generator};
 use crate::auth::authorize;
+use crate::billing;
+use crate::controls::{Fault, Script};
 use crate::error::ApiError;
 use crate::json::{self, Body};
-use crate::state::AppState;
+use crate::state::{AppState, Pacing};
 
-/// The models the mock knows.
+/// The chat models the mock knows (their prices are in [`crate::billing`]).
 pub const MODELS: &[&str] = &[
     "fc:openai/gpt-4o-mini",
     "fc:openai/gpt-4o",
     "fc:anthropic/claude-3-5-haiku",
     "fc:meta/llama-3.1-8b",
 ];
+
+/// How long a scripted `stall` keeps a connection open before giving up.
+pub const STALL_LIMIT: Duration = Duration::from_secs(600);
+
+/// The least time between the last bytes sent and a scripted `drop`, so
+/// those bytes leave the server before the connection is cut.
+const DROP_GRACE: Duration = Duration::from_millis(10);
+
+/// The data of the frame a `malformed` fault sends: not valid JSON.
+pub const MALFORMED_DATA: &str = "{\"choices\":[";
+
+/// The chat routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/chat/completions", post(completions))
+}
 
 /// Handles `POST /v1/chat/completions`.
 pub async fn completions(
@@ -42,59 +63,60 @@ pub async fn completions(
     let caller = authorize(&state, &headers, peer.ip(), Scope::Chat)?;
     let request: ChatRequest = json::parse(&body)?;
     validate(&request)?;
-    let _customer = caller.customer(&state, request.user.as_deref())?;
+    let customer = caller.customer(&state, request.user.as_deref())?;
+    let prompt_tokens = prompt_tokens(&request);
 
-    let settings = &state.settings;
-    let mut count = settings.answer_tokens;
-    let mut finish = FinishReason::Stop;
-    if let Some(max) = request.max_tokens
-        && (max as usize) < count
+    let (plan, rate) = {
+        let mut store = state.store();
+        let rate = match &customer {
+            Some(id) => billing::admit(&mut store, id, state.clock.now_ms())?,
+            None => None,
+        };
+        let script = store.scripts.pop_front();
+        let plan = Plan::new(&request, script, store.pacing);
+        if !matches!(plan.fault, Some(Fault::Status { .. }))
+            && let Some(id) = &customer
+        {
+            let usd = billing::cost(&request.model, prompt_tokens, plan.count as u32);
+            billing::charge(&mut store, id, usd);
+        }
+        (plan, rate)
+    };
+    if let Some(Fault::Status {
+        status,
+        code,
+        message,
+        retry_after,
+    }) = &plan.fault
     {
-        count = max as usize;
-        finish = FinishReason::Length;
+        return Err(scripted_status(
+            *status,
+            code.as_deref(),
+            message.as_deref(),
+            *retry_after,
+        ));
     }
-    let tokens = answer::generate(&request, count);
+
     let usage = Usage {
-        prompt_tokens: prompt_tokens(&request),
-        completion_tokens: tokens.len() as u32,
-        total_tokens: prompt_tokens(&request) + tokens.len() as u32,
+        prompt_tokens,
+        completion_tokens: plan.count as u32,
+        total_tokens: prompt_tokens + plan.count as u32,
     };
     let meta = Meta {
         id: format!("chatcmpl-{:016x}", answer::seed(&request)),
         created: state.clock.now(),
         model: request.model.clone(),
     };
-
-    if !request.stream {
-        let completion = ChatCompletion {
-            id: meta.id,
-            object: "chat.completion".into(),
-            created: meta.created,
-            model: meta.model,
-            choices: vec![CompletionChoice {
-                index: 0,
-                message: ChatMessage {
-                    role: Role::Assistant,
-                    content: tokens.concat(),
-                },
-                finish_reason: finish,
-            }],
-            usage,
-        };
-        return Ok(Json(completion).into_response());
-    }
-
-    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-    let stream = Stream {
-        meta,
-        tokens,
-        finish,
-        usage: include_usage.then_some(usage),
-        first_delay: settings.first_token_delay,
-        delay: settings.token_delay,
-        next: 0,
+    let mut response = if request.stream {
+        let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
+        sse_response(Stream::new(meta, plan, include_usage.then_some(usage)))
+    } else {
+        whole_response(meta, plan, usage).await?
     };
-    Ok(sse_response(stream))
+    if let Some(rate) = rate {
+        rate.apply(response.headers_mut());
+    }
+    Ok(response)
 }
 
 fn validate(request: &ChatRequest) -> Result<(), ApiError> {
@@ -131,7 +153,54 @@ fn validate(request: &ChatRequest) -> Result<(), ApiError> {
 /// A rough count: one token per four bytes, like OpenAI's rule of thumb.
 fn prompt_tokens(request: &ChatRequest) -> u32 {
     let bytes: usize = request.messages.iter().map(|m| m.content.len()).sum();
-    (bytes.div_ceil(4) + 4 * request.messages.len()) as u32
+    u32::try_from(bytes.div_ceil(4) + 4 * request.messages.len()).unwrap_or(u32::MAX)
+}
+
+/// The error a `status` fault answers.
+fn scripted_status(
+    status: u16,
+    code: Option<&str>,
+    message: Option<&str>,
+    retry_after: Option<u64>,
+) -> ApiError {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = code.map_or_else(
+        || {
+            match status.as_u16() {
+                402 => "customer_wallet_empty",
+                403 => "permission_denied",
+                429 => "rate_limit_exceeded",
+                503 => "service_unavailable",
+                500..=599 => "internal_error",
+                _ => "invalid_request",
+            }
+            .to_string()
+        },
+        str::to_string,
+    );
+    ApiError::Scripted {
+        status,
+        message: message.map_or_else(
+            || format!("scripted failure: {} {code}", status.as_u16()),
+            str::to_string,
+        ),
+        code,
+        retry_after,
+    }
+}
+
+/// The error object an `error` fault sends mid-stream.
+fn stream_error(code: Option<&str>, message: Option<&str>) -> ErrorBody {
+    ErrorBody {
+        error: ringside_wire::error::ApiError {
+            kind: kind::API.into(),
+            code: code.unwrap_or("upstream_error").into(),
+            message: message
+                .unwrap_or("the upstream model failed mid-answer")
+                .into(),
+            param: None,
+        },
+    }
 }
 
 struct Meta {
@@ -140,21 +209,186 @@ struct Meta {
     model: String,
 }
 
-/// A completion stream, rendered one frame at a time as it is sent, so an
-/// open stream costs its tokens and little else.
-struct Stream {
-    meta: Meta,
-    tokens: Vec<String>,
+/// Where the tokens of an answer come from.
+#[derive(Debug)]
+enum Tokens {
+    /// The deterministic answer, made as it is sent.
+    Generated(Generator),
+    /// A script's tokens.
+    Scripted(std::vec::IntoIter<String>),
+}
+
+impl Iterator for Tokens {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        match self {
+            Tokens::Generated(generator) => generator.next(),
+            Tokens::Scripted(tokens) => tokens.next(),
+        }
+    }
+}
+
+/// What one completion will send: decided when it is admitted.
+#[derive(Debug)]
+struct Plan {
+    tokens: Tokens,
+    count: usize,
     finish: FinishReason,
-    usage: Option<Usage>,
     first_delay: Duration,
     delay: Duration,
-    /// 0: the role chunk; 1..=n: content; then finish, usage, `[DONE]`.
-    next: usize,
+    fault: Option<Fault>,
+}
+
+impl Plan {
+    /// The answer for `request`: the script's, if one was queued, else the
+    /// default generated one; `max_tokens` cuts either (`finish_reason: length`).
+    fn new(request: &ChatRequest, script: Option<Script>, pacing: Pacing) -> Self {
+        let script = script.unwrap_or_default();
+        let max = request.max_tokens.map_or(usize::MAX, |m| m as usize);
+        let scripted = match (script.tokens, script.text) {
+            (Some(tokens), _) => Some(tokens),
+            (None, Some(text)) => Some(answer::split_words(&text)),
+            (None, None) => None,
+        };
+        let (tokens, count, finish) = match scripted {
+            Some(mut tokens) => {
+                let finish = if tokens.len() > max {
+                    tokens.truncate(max);
+                    FinishReason::Length
+                } else {
+                    FinishReason::Stop
+                };
+                let count = tokens.len();
+                (Tokens::Scripted(tokens.into_iter()), count, finish)
+            }
+            None => {
+                let wanted = script
+                    .token_count
+                    .map_or(pacing.answer_tokens, |n| n as usize);
+                let (count, finish) = if max < wanted {
+                    (max, FinishReason::Length)
+                } else {
+                    (wanted, FinishReason::Stop)
+                };
+                let generator = Generator::new(answer::seed(request), count);
+                (Tokens::Generated(generator), count, finish)
+            }
+        };
+        Plan {
+            tokens,
+            count,
+            finish,
+            first_delay: script
+                .first_token_delay_ms
+                .map_or(pacing.first_token_delay, Duration::from_millis),
+            delay: script
+                .token_delay_ms
+                .map_or(pacing.token_delay, Duration::from_millis),
+            fault: script.fault,
+        }
+    }
+}
+
+/// A non-streamed answer, or the non-streamed form of its fault.
+async fn whole_response(meta: Meta, plan: Plan, usage: Usage) -> Result<Response, ApiError> {
+    match plan.fault {
+        None | Some(Fault::Status { .. }) => {}
+        Some(Fault::Error { code, message, .. }) => {
+            let body = stream_error(code.as_deref(), message.as_deref());
+            return Err(ApiError::Scripted {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: body.error.code,
+                message: body.error.message,
+                retry_after: None,
+            });
+        }
+        Some(Fault::Malformed { .. }) => {
+            return Ok(
+                ([(header::CONTENT_TYPE, "application/json")], MALFORMED_DATA).into_response(),
+            );
+        }
+        Some(Fault::Drop { .. }) => {
+            let body = stream::once(async {
+                tokio::time::sleep(DROP_GRACE).await;
+                Err::<Bytes, _>(std::io::Error::other("scripted drop"))
+            });
+            let mut response = ResponseBody::from_stream(body).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return Ok(response);
+        }
+        Some(Fault::Stall { .. }) => {
+            tokio::time::sleep(STALL_LIMIT).await;
+            return Err(ApiError::UpstreamTimeout);
+        }
+    }
+    let completion = ChatCompletion {
+        id: meta.id,
+        object: "chat.completion".into(),
+        created: meta.created,
+        model: meta.model,
+        choices: vec![CompletionChoice {
+            index: 0,
+            message: ChatMessage {
+                role: Role::Assistant,
+                content: plan.tokens.collect(),
+            },
+            finish_reason: plan.finish,
+        }],
+        usage,
+    };
+    Ok(Json(completion).into_response())
+}
+
+/// Where a stream is in its sequence of frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Role,
+    Content,
+    Finish,
+    Usage,
+    Done,
+    End,
+}
+
+/// What the stream does next.
+enum Step {
+    /// Wait, then send these bytes.
+    Frame(Duration, Bytes),
+    /// Wait, then cut the connection.
+    Abort(Duration),
+    /// Send nothing at all, then cut the connection after [`STALL_LIMIT`].
+    Stall,
+    /// End the body normally.
+    End,
+}
+
+/// A completion stream, rendered one frame at a time as it is sent, so an
+/// open stream costs a few words of state and little else.
+struct Stream {
+    meta: Meta,
+    plan: Plan,
+    usage: Option<Usage>,
+    phase: Phase,
+    /// Content chunks sent so far.
+    sent: usize,
 }
 
 impl Stream {
-    fn chunk(&self, delta: Delta, finish: Option<FinishReason>, usage: Option<Usage>) -> String {
+    fn new(meta: Meta, plan: Plan, usage: Option<Usage>) -> Self {
+        Stream {
+            meta,
+            plan,
+            usage,
+            phase: Phase::Role,
+            sent: 0,
+        }
+    }
+
+    fn chunk(&self, delta: Delta, finish: Option<FinishReason>, usage: Option<Usage>) -> Bytes {
         let chunk = ChatChunk {
             id: self.meta.id.clone(),
             object: "chat.completion.chunk".into(),
@@ -171,67 +405,111 @@ impl Stream {
             },
             usage,
         };
-        serde_json::to_string(&chunk).expect("a chunk serialises")
+        frame(&serde_json::to_string(&chunk).unwrap_or_default())
     }
 
-    /// The delay before the next frame and its bytes, or `None` at the end.
-    fn advance(&mut self) -> Option<(Duration, Bytes)> {
-        let n = self.tokens.len();
-        let step = self.next;
-        self.next += 1;
-        let (delay, data) = match step {
-            0 => (
-                Duration::ZERO,
-                self.chunk(
-                    Delta {
-                        role: Some(Role::Assistant),
-                        content: None,
-                    },
-                    None,
-                    None,
-                ),
-            ),
-            i if i <= n => {
-                let delay = if i == 1 { self.first_delay } else { self.delay };
-                let content = std::mem::take(&mut self.tokens[i - 1]);
-                (
-                    delay,
-                    self.chunk(
-                        Delta {
+    /// The next step: role chunk, content chunks (or the fault, once its
+    /// `after` chunks are sent), finish chunk, usage chunk, `[DONE]`.
+    fn advance(&mut self) -> Step {
+        match self.phase {
+            Phase::Role => {
+                self.phase = Phase::Content;
+                let role = Delta {
+                    role: Some(Role::Assistant),
+                    content: None,
+                };
+                Step::Frame(Duration::ZERO, self.chunk(role, None, None))
+            }
+            Phase::Content => {
+                let delay = if self.sent == 0 {
+                    self.plan.first_delay
+                } else {
+                    self.plan.delay
+                };
+                let due = self
+                    .plan
+                    .fault
+                    .as_ref()
+                    .and_then(Fault::after)
+                    .is_some_and(|after| (after as usize).min(self.plan.count) == self.sent);
+                if due {
+                    self.phase = Phase::End;
+                    return match self.plan.fault.take() {
+                        Some(Fault::Drop { .. }) => Step::Abort(delay.max(DROP_GRACE)),
+                        Some(Fault::Error { code, message, .. }) => {
+                            let body = stream_error(code.as_deref(), message.as_deref());
+                            let data = serde_json::to_string(&body).unwrap_or_default();
+                            Step::Frame(delay, frame(&data))
+                        }
+                        Some(Fault::Malformed { .. }) => Step::Frame(delay, frame(MALFORMED_DATA)),
+                        _ => Step::Stall,
+                    };
+                }
+                match self.plan.tokens.next() {
+                    Some(content) if self.sent < self.plan.count => {
+                        self.sent += 1;
+                        let delta = Delta {
                             role: None,
                             content: Some(content),
-                        },
-                        None,
-                        None,
-                    ),
+                        };
+                        Step::Frame(delay, self.chunk(delta, None, None))
+                    }
+                    _ => {
+                        self.phase = Phase::Finish;
+                        self.advance()
+                    }
+                }
+            }
+            Phase::Finish => {
+                self.phase = if self.usage.is_some() {
+                    Phase::Usage
+                } else {
+                    Phase::Done
+                };
+                let finish = Some(self.plan.finish);
+                Step::Frame(Duration::ZERO, self.chunk(Delta::default(), finish, None))
+            }
+            Phase::Usage => {
+                self.phase = Phase::Done;
+                Step::Frame(
+                    Duration::ZERO,
+                    self.chunk(Delta::default(), None, self.usage),
                 )
             }
-            i if i == n + 1 => (
-                Duration::ZERO,
-                self.chunk(Delta::default(), Some(self.finish), None),
-            ),
-            i if i == n + 2 && self.usage.is_some() => (
-                Duration::ZERO,
-                self.chunk(Delta::default(), None, self.usage),
-            ),
-            i if i == n + 2 || (i == n + 3 && self.usage.is_some()) => {
-                (Duration::ZERO, "[DONE]".to_string())
+            Phase::Done => {
+                self.phase = Phase::End;
+                Step::Frame(Duration::ZERO, frame("[DONE]"))
             }
-            _ => return None,
-        };
-        let mut frame = String::with_capacity(data.len() + 8);
-        ringside_wire::sse::write_data_event(&mut frame, &data);
-        Some((delay, Bytes::from(frame)))
+            Phase::End => Step::End,
+        }
     }
+}
+
+/// One SSE event holding `data`.
+fn frame(data: &str) -> Bytes {
+    let mut out = String::with_capacity(data.len() + 8);
+    ringside_wire::sse::write_data_event(&mut out, data);
+    Bytes::from(out)
 }
 
 fn sse_response(stream: Stream) -> Response {
     let body = stream::unfold(stream, |mut stream| async move {
-        let (delay, frame) = stream.advance()?;
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        Some((Ok::<_, std::convert::Infallible>(frame), stream))
+        let item = match stream.advance() {
+            Step::Frame(delay, frame) => {
+                sleep(delay).await;
+                Ok(frame)
+            }
+            Step::Abort(delay) => {
+                sleep(delay).await;
+                Err(std::io::Error::other("scripted drop"))
+            }
+            Step::Stall => {
+                tokio::time::sleep(STALL_LIMIT).await;
+                Err(std::io::Error::other("scripted stall ran out"))
+            }
+            Step::End => return None,
+        };
+        Some((item, stream))
     });
     let mut response = ResponseBody::from_stream(body).into_response();
     let headers = response.headers_mut();
@@ -242,4 +520,10 @@ fn sse_response(stream: Stream) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
+}
+
+async fn sleep(delay: Duration) {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
 }

@@ -1,19 +1,95 @@
-//! Client tokens (Bearer only): mint a short-lived JWT for one customer.
+//! Client tokens (Bearer only, key scope `api:client_tokens`): mint a
+//! short-lived JWT for one customer, list a customer's tokens (without the
+//! JWTs), revoke one.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
-    Json,
-    extract::{ConnectInfo, Path, State},
+    Json, Router,
+    extract::{ConnectInfo, State},
     http::{HeaderMap, StatusCode},
+    routing::{delete, post},
 };
-use ringside_wire::customer::{BindIp, ClientToken, CreateClientToken};
+use ringside_wire::customer::{BindIp, ClientToken, CreateClientToken, List};
 
-use crate::auth::{require_api_key, scope_name};
+use crate::auth::{require_client_tokens_scope, scope_name};
+use crate::customers::no_customer;
 use crate::error::ApiError;
-use crate::json::{self, Body};
+use crate::json::{self, Body, Path};
 use crate::jwt::{AUDIENCE, Claims};
-use crate::state::{AppState, new_id};
+use crate::log::note_customer;
+use crate::state::{AppState, TokenRecord, new_id};
+
+/// The client token routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/customers/{id}/client_tokens", post(mint).get(list))
+        .route("/customers/{id}/client_tokens/{ct_id}", delete(revoke))
+}
+
+/// The `cus_…` id of the customer `handle` names, or 404.
+fn customer_id(state: &AppState, handle: &str) -> Result<String, ApiError> {
+    let id = state
+        .store()
+        .customer(handle)
+        .map(|c| c.id.clone())
+        .ok_or_else(|| no_customer(handle))?;
+    note_customer(&id);
+    Ok(id)
+}
+
+/// A token as lists show it: no JWT, and `expires_in` as of now.
+fn listed(token: &ClientToken, now: i64) -> ClientToken {
+    ClientToken {
+        token: None,
+        expires_in: u64::try_from(token.expires_at - now).unwrap_or(0),
+        ..token.clone()
+    }
+}
+
+/// Handles `GET /v1/customers/{id}/client_tokens`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Result<Json<List<ClientToken>>, ApiError> {
+    require_client_tokens_scope(&state, &headers)?;
+    let customer_id = customer_id(&state, &handle)?;
+    let now = state.clock.now();
+    let store = state.store();
+    let mut records: Vec<&TokenRecord> = store
+        .client_tokens
+        .values()
+        .filter(|r| r.token.customer_id == customer_id)
+        .collect();
+    records.sort_by_key(|r| std::cmp::Reverse(r.seq));
+    Ok(Json(List {
+        object: "list".into(),
+        data: records.iter().map(|r| listed(&r.token, now)).collect(),
+    }))
+}
+
+/// Handles `DELETE /v1/customers/{id}/client_tokens/{ct_id}`: the token,
+/// `revoked: true`. Revoking twice is not an error.
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((handle, token_id)): Path<(String, String)>,
+) -> Result<Json<ClientToken>, ApiError> {
+    require_client_tokens_scope(&state, &headers)?;
+    let customer_id = customer_id(&state, &handle)?;
+    let now = state.clock.now();
+    let mut store = state.store();
+    match store.client_tokens.get_mut(&token_id) {
+        Some(record) if record.token.customer_id == customer_id => {
+            record.token.revoked = true;
+            Ok(Json(listed(&record.token, now)))
+        }
+        _ => Err(ApiError::NotFound(format!(
+            "customer `{handle}` has no client token `{token_id}`"
+        ))),
+    }
+}
 
 /// The lifetime of a token minted without `ttl_seconds`.
 pub const DEFAULT_TTL: u32 = 900;
@@ -28,12 +104,8 @@ pub async fn mint(
     Path(handle): Path<String>,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<ClientToken>), ApiError> {
-    require_api_key(&state, &headers)?;
-    let customer_id = state
-        .store()
-        .customer(&handle)
-        .map(|c| c.id.clone())
-        .ok_or_else(|| ApiError::NotFound(format!("no customer `{handle}`")))?;
+    require_client_tokens_scope(&state, &headers)?;
+    let customer_id = customer_id(&state, &handle)?;
     let request: CreateClientToken = json::parse(&body)?;
 
     let ttl = request.ttl_seconds.unwrap_or(DEFAULT_TTL);
@@ -75,8 +147,12 @@ pub async fn mint(
     };
 
     let now = state.clock.now();
-    let mut scope: Vec<_> = request.scope.clone();
-    scope.dedup();
+    let mut scope: Vec<_> = Vec::with_capacity(request.scope.len());
+    for s in &request.scope {
+        if !scope.contains(s) {
+            scope.push(*s);
+        }
+    }
     let record = ClientToken {
         id: new_id("ct_"),
         object: "client_token".into(),
@@ -106,10 +182,17 @@ pub async fn mint(
         ip: record.bind_ip.clone(),
     };
     let token = state.signer.sign(&claims);
-    state
-        .store()
-        .client_tokens
-        .insert(record.id.clone(), record.clone());
+    {
+        let mut store = state.store();
+        let seq = store.next_seq();
+        store.client_tokens.insert(
+            record.id.clone(),
+            TokenRecord {
+                seq,
+                token: record.clone(),
+            },
+        );
+    }
     Ok((
         StatusCode::CREATED,
         Json(ClientToken {

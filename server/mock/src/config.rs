@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::state::Settings;
+use crate::state::{Options, Settings};
 
 /// A faithful stand-in for the Ringside gateway, for tests and demos.
 #[derive(Debug, Clone, Parser)]
@@ -16,8 +16,8 @@ pub struct Config {
     #[arg(long, env = "RINGSIDE_MOCK_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
 
-    /// The API key (scope `api:client_tokens`) that servers must send as
-    /// `Authorization: Bearer <key>`.
+    /// The API key (every scope, `api:client_tokens` included) that servers
+    /// must send as `Authorization: Bearer <key>`.
     #[arg(
         long,
         env = "RINGSIDE_MOCK_API_KEY",
@@ -26,15 +26,34 @@ pub struct Config {
     )]
     pub api_key: String,
 
+    /// A second API key without the scope `api:client_tokens`: it may call
+    /// everything but minting, listing and revoking Client Tokens, which
+    /// answer it 403 `insufficient_scope`. None by default.
+    #[arg(long, env = "RINGSIDE_MOCK_RESTRICTED_API_KEY", hide_env_values = true)]
+    pub restricted_api_key: Option<String>,
+
+    /// Serve the test controls under `/__mock/…` (reset, clock, scripted
+    /// completions and faults, customer-creation delay, settings, request
+    /// log); see server/mock/CONTROLS.md. Off by default: then `/__mock/…` is
+    /// a 404 like any unknown route.
+    #[arg(long, env = "RINGSIDE_MOCK_CONTROLS")]
+    pub controls: bool,
+
     /// The `iss` of the Client Tokens it mints.
     #[arg(long, env = "RINGSIDE_MOCK_ISSUER", default_value = "ringside-mock")]
     pub issuer: String,
 
-    /// Tokens in each generated answer.
-    #[arg(long, env = "RINGSIDE_MOCK_ANSWER_TOKENS", default_value_t = 60)]
-    pub answer_tokens: usize,
+    /// Tokens in each generated answer (the controls may change it; a
+    /// request's `max_tokens` cuts it). At most 100000.
+    #[arg(
+        long,
+        env = "RINGSIDE_MOCK_ANSWER_TOKENS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u32).range(0..=100_000)
+    )]
+    pub answer_tokens: u32,
 
-    /// Milliseconds before the first token of a streamed answer.
+    /// Milliseconds before the first content token of a streamed answer.
     #[arg(
         long,
         env = "RINGSIDE_MOCK_FIRST_TOKEN_DELAY_MS",
@@ -48,11 +67,19 @@ pub struct Config {
 }
 
 impl Config {
+    /// The keys and switches these flags describe.
+    pub fn options(&self) -> Options {
+        Options {
+            restricted_api_key: self.restricted_api_key.clone(),
+            controls: self.controls,
+        }
+    }
+
     /// The answer settings these flags describe.
     pub fn settings(&self) -> Settings {
         Settings {
             api_key: self.api_key.clone(),
-            answer_tokens: self.answer_tokens,
+            answer_tokens: self.answer_tokens as usize,
             first_token_delay: Duration::from_millis(self.first_token_delay_ms),
             token_delay: Duration::from_millis(self.token_delay_ms),
         }

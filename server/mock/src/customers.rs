@@ -1,22 +1,64 @@
 //! Customers (Bearer only): create with Idempotency-Key replay, get by id or
-//! external id.
+//! external id, top up the wallet.
 
 use axum::{
-    Json,
-    extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode},
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
+    routing::{get, post},
 };
-use ringside_wire::customer::{CreateCustomer, Customer};
+use ringside_wire::customer::{CreateCustomer, Customer, Topup};
 use sha2::{Digest, Sha256};
 
 use crate::auth::require_api_key;
+use crate::billing::round_nano;
 use crate::error::ApiError;
-use crate::json::{self, Body};
+use crate::json::{self, Body, Path};
+use crate::log::note_customer;
 use crate::state::{AppState, Idempotent, new_id};
 
 /// How long an Idempotency-Key's answer is replayed.
 const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
+/// The most a single top-up may add, in dollars.
+pub const MAX_TOPUP_USD: f64 = 10_000.0;
+
+/// The customer routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/customers", post(create))
+        .route("/customers/{id}", get(get_customer))
+        .route("/customers/{id}/wallet/topup", post(topup))
+}
+
+/// Removes an in-progress Idempotency-Key record if the request that holds
+/// it never finishes (its client went away mid-delay), so the key is not
+/// wedged at `idempotency_request_in_progress` for ever.
+struct InProgress<'a> {
+    state: &'a AppState,
+    slot: Option<(String, String)>,
+}
+
+impl InProgress<'_> {
+    /// The request finished: its answer is stored (or dropped) by the caller.
+    fn disarm(mut self) -> (String, String) {
+        self.slot.take().unwrap_or_default()
+    }
+}
+
+impl Drop for InProgress<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            let mut store = self.state.store();
+            if matches!(
+                store.idempotency.get(&slot),
+                Some(Idempotent::InProgress { .. })
+            ) {
+                store.idempotency.remove(&slot);
+            }
+        }
+    }
+}
 
 /// Handles `POST /v1/customers`.
 pub async fn create(
@@ -24,17 +66,22 @@ pub async fn create(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
-    require_api_key(&state, &headers)?;
+    let api_key = require_api_key(&state, &headers)?;
     let Some(key) = idempotency_key(&headers)? else {
+        delay(&state).await;
         return create_customer(&state, &body)
             .map(|c| (StatusCode::CREATED, Json(c)).into_response());
     };
 
-    let slot = (state.settings.api_key.clone(), key);
+    let slot = (api_key.key, key);
     let body_hash: [u8; 32] = Sha256::digest(&body).into();
     {
         let mut store = state.store();
         let now = state.clock.now();
+        store.idempotency.retain(|_, record| match record {
+            Idempotent::Done { at, .. } => now - *at < IDEMPOTENCY_TTL_SECS,
+            Idempotent::InProgress { .. } => true,
+        });
         match store.idempotency.get(&slot) {
             Some(Idempotent::InProgress { body_hash: first }) => {
                 return Err(if *first == body_hash {
@@ -47,14 +94,17 @@ pub async fn create(
                 body_hash: first,
                 status,
                 body,
-                at,
-            }) if now - at < IDEMPOTENCY_TTL_SECS => {
+                ..
+            }) => {
                 if *first != body_hash {
                     return Err(ApiError::IdempotencyKeyReused);
                 }
+                if let Ok(customer) = serde_json::from_slice::<Customer>(body) {
+                    note_customer(&customer.id);
+                }
                 let mut response = (
                     StatusCode::from_u16(*status).unwrap_or(StatusCode::OK),
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    [(header::CONTENT_TYPE, "application/json")],
                     body.clone(),
                 )
                     .into_response();
@@ -63,18 +113,24 @@ pub async fn create(
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));
                 return Ok(response);
             }
-            _ => {}
+            None => {}
         }
         store
             .idempotency
             .insert(slot.clone(), Idempotent::InProgress { body_hash });
     }
+    let guard = InProgress {
+        state: &state,
+        slot: Some(slot),
+    };
+    delay(&state).await;
 
     let result = create_customer(&state, &body);
+    let slot = guard.disarm();
     let mut store = state.store();
     match &result {
         Ok(customer) => {
-            let body = serde_json::to_vec(customer).expect("a customer serialises");
+            let body = serde_json::to_vec(customer).unwrap_or_default();
             store.idempotency.insert(
                 slot,
                 Idempotent::Done {
@@ -91,6 +147,14 @@ pub async fn create(
         }
     }
     result.map(|c| (StatusCode::CREATED, Json(c)).into_response())
+}
+
+/// The artificial delay a test set with `POST /__mock/customer_delay`.
+async fn delay(state: &AppState) {
+    let delay = state.store().customer_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -171,20 +235,54 @@ fn create_customer(state: &AppState, body: &[u8]) -> Result<Customer, ApiError> 
     store
         .customers
         .insert(customer.id.clone(), customer.clone());
+    note_customer(&customer.id);
     Ok(customer)
 }
 
 /// Handles `GET /v1/customers/{id}`: `cus_…` or the external id.
-pub async fn get(
+pub async fn get_customer(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(handle): Path<String>,
 ) -> Result<Json<Customer>, ApiError> {
     require_api_key(&state, &headers)?;
-    state
+    let customer = state
         .store()
         .customer(&handle)
         .cloned()
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no customer `{handle}`")))
+        .ok_or_else(|| no_customer(&handle))?;
+    note_customer(&customer.id);
+    Ok(Json(customer))
+}
+
+/// Handles `POST /v1/customers/{id}/wallet/topup` `{amount_usd}`: 0 < amount ≤ 10 000.
+pub async fn topup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+    Body(body): Body,
+) -> Result<Json<Customer>, ApiError> {
+    require_api_key(&state, &headers)?;
+    let request: Topup = json::parse(&body)?;
+    let amount = request.amount_usd;
+    if !(amount > 0.0 && amount <= MAX_TOPUP_USD) {
+        return Err(ApiError::invalid(
+            "amount_usd",
+            "amount_usd must be more than 0 and at most 10000",
+        ));
+    }
+    let mut store = state.store();
+    let customer = store
+        .customer_mut(&handle)
+        .ok_or_else(|| no_customer(&handle))?;
+    customer.wallet_balance_usd = Some(round_nano(
+        customer.wallet_balance_usd.unwrap_or(0.0) + amount,
+    ));
+    note_customer(&customer.id);
+    Ok(Json(customer.clone()))
+}
+
+/// 404 for a customer handle nobody created.
+pub fn no_customer(handle: &str) -> ApiError {
+    ApiError::NotFound(format!("no customer `{handle}`"))
 }

@@ -1,9 +1,11 @@
-//! The JSON body extractor: at most 1 MiB (413 beyond), and a parse error
-//! names the field at fault (`param`) as the contract asks.
+//! The request extractors: a JSON body of at most 1 MiB (413 beyond) whose
+//! parse error names the field at fault (`param`) as the contract asks, and a
+//! path extractor whose rejection is the contract's error too.
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, Request},
+    extract::{FromRequest, FromRequestParts, Request},
+    http::request::Parts,
 };
 use serde::de::DeserializeOwned;
 
@@ -19,8 +21,8 @@ pub struct Json<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = read_body(req, state).await?;
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_limited(req.into_body()).await?;
         parse(&bytes).map(Json)
     }
 }
@@ -33,27 +35,53 @@ pub struct Body(pub Bytes);
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        read_body(req, state).await.map(Body)
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        read_limited(req.into_body()).await.map(Body)
     }
 }
 
-/// Reads a whole body, refusing more than [`MAX_BODY`] bytes.
-async fn read_body<S: Send + Sync>(req: Request, _state: &S) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(req.into_body(), MAX_BODY)
-        .await
-        .map_err(|error| {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-            if too_large {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::InvalidRequest {
-                    param: None,
-                    message: "the request body could not be read".into(),
-                }
+/// Reads a whole body, refusing more than [`MAX_BODY`] bytes (413).
+pub async fn read_limited(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::InvalidRequest {
+                param: None,
+                message: "the request body could not be read".into(),
             }
-        })
+        }
+    })
+}
+
+/// Path parameters whose rejection (bad percent-encoding, say) is a 400 in
+/// the contract's shape, not axum's plain text.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|rejection| ApiError::InvalidRequest {
+                param: None,
+                message: rejection.body_text(),
+            })
+    }
+}
+
+/// Parses JSON like [`parse`], taking an empty body as `T::default()`.
+pub fn parse_or_default<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse(bytes)
+    }
 }
 
 /// Parses JSON, naming the path of the first bad field.

@@ -5,56 +5,82 @@
 //! # Layout
 //! - [`config`]: the command-line flags.
 //! - [`state`]: what the mock remembers, behind one lock.
-//! - [`auth`]: Bearer keys and Client Tokens, checked in the contract's order;
-//!   [`jwt`] signs and verifies the tokens (RFC 8725).
-//! - [`customers`], [`client_tokens`], [`chat`]: the routes; [`answer`] makes
-//!   the deterministic completions.
+//! - [`auth`]: API keys (and their scope) and Client Tokens, checked in the
+//!   contract's order; [`jwt`] signs and verifies the tokens (RFC 8725).
+//! - [`billing`]: the price table, the rate limit, the wallet and the budget.
+//! - The routes: [`customers`] (and wallets), [`client_tokens`], [`chat`],
+//!   [`embeddings`], [`moderations`], [`threads`]; [`answer`] makes the
+//!   deterministic completions.
+//! - [`controls`]: the test controls under `/__mock/…` (`--controls`), and
+//!   [`log`], the request log they read.
 //! - [`cors`]: the contract's CORS; [`error`]: every refusal and its JSON;
-//!   [`json`]: the body extractor that names the field at fault.
+//!   [`json`]: the extractors that name the field at fault.
 //! - [`clock`]: real time plus an offset tests can move.
 
 pub mod answer;
 pub mod auth;
+pub mod billing;
 pub mod chat;
 pub mod client_tokens;
 pub mod clock;
 pub mod config;
+pub mod controls;
 pub mod cors;
 pub mod customers;
+pub mod embeddings;
 pub mod error;
 pub mod json;
 pub mod jwt;
+pub mod log;
+pub mod moderations;
 pub mod state;
+pub mod threads;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::Uri,
-    middleware,
-    routing::{get, post},
-};
-use tokio::net::TcpListener;
+use axum::{Json, Router, extract::State, http::Uri, middleware, routing::get, serve::ListenerExt};
+use tokio::net::{TcpListener, TcpSocket};
 
 pub use config::Config;
 use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, Options, Settings};
 
-/// The whole API as a router over `state`.
+/// How long open connections (a stalled stream, say) may run on after the
+/// shutdown signal before the server stops anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The connection backlog of [`bind`]: room for a burst of thousands of
+/// connections (the benchmark opens 5000 at once).
+pub const BACKLOG: u32 = 4096;
+
+/// The whole API as a router over `state`; `/__mock/…` only if
+/// `state.options.controls`.
 pub fn app(state: AppState) -> Router {
     let v1 = Router::new()
-        .route("/customers", post(customers::create))
-        .route("/customers/{id}", get(customers::get))
-        .route("/customers/{id}/client_tokens", post(client_tokens::mint))
-        .route("/chat/completions", post(chat::completions))
+        .merge(customers::router())
+        .merge(client_tokens::router())
+        .merge(chat::router())
+        .merge(embeddings::router())
+        .merge(moderations::router())
+        .merge(threads::router())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), log::record))
         .layer(middleware::from_fn(cors::cors));
-    Router::new()
+    let mut root = Router::new()
         .route("/.well-known/jwks.json", get(jwks))
-        .nest("/v1", v1)
-        .fallback(not_found)
+        .nest("/v1", v1);
+    if state.options.controls {
+        let controls = controls::router()
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(middleware::from_fn(cors::cors));
+        root = root.nest("/__mock", controls);
+    }
+    root.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
@@ -66,16 +92,49 @@ async fn not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!("no route for {}", uri.path()))
 }
 
-/// Serves the mock on `listener` until `shutdown` completes.
+async fn method_not_allowed(uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(uri.path().to_string())
+}
+
+/// Binds `addr` with a backlog of [`BACKLOG`] connections.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
+/// Serves the mock on `listener` until `shutdown` completes, then lets open
+/// connections finish for at most [`SHUTDOWN_GRACE`].
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // Each SSE frame is a small write that must leave at once.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    })
+    .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown => {}
+    }
+    let _ = stop.send(true);
+    tokio::time::timeout(SHUTDOWN_GRACE, server)
+        .await
+        .unwrap_or(Ok(()))
 }

@@ -1,19 +1,25 @@
-//! What the mock remembers: customers, idempotency records and client tokens,
-//! behind one lock that no handler holds across an `.await`.
+//! What the mock remembers: customers, idempotency records, client tokens,
+//! threads, rate-limit windows and the test controls' queue, behind one lock
+//! that no handler holds across an `.await`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ringside_wire::customer::{ClientToken, Customer};
+use ringside_wire::threads::{Thread, ThreadMessage};
 
 use crate::clock::Clock;
+use crate::controls::Script;
 use crate::jwt::TokenSigner;
+use crate::log::RequestLog;
 
-/// How the mock answers, set by flags.
+/// How the mock answers, set by flags. (The mint's tests build this literal:
+/// new settings go to [`Options`].)
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The one API key (scope `api:client_tokens`) servers authenticate with.
+    /// The full API key (every scope, `api:client_tokens` included) that
+    /// servers authenticate with.
     pub api_key: String,
     /// Tokens in a generated answer.
     pub answer_tokens: usize,
@@ -23,26 +29,49 @@ pub struct Settings {
     pub token_delay: Duration,
 }
 
+/// The rest of the flags: what a test or a demo turns on.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A second API key without the `api:client_tokens` scope: it may call
+    /// everything but minting, listing and revoking Client Tokens (403
+    /// `insufficient_scope`).
+    pub restricted_api_key: Option<String>,
+    /// Serve the test controls under `/__mock/…` (and keep the request log).
+    pub controls: bool,
+}
+
 /// Everything a handler needs; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// Flags.
+    /// The flags that set the defaults.
     pub settings: Arc<Settings>,
+    /// Keys and switches.
+    pub options: Arc<Options>,
     /// Signs and verifies Client Tokens.
     pub signer: Arc<TokenSigner>,
     /// The (movable) clock.
     pub clock: Arc<Clock>,
+    /// Every `/v1` request, when the controls are on.
+    pub log: Arc<RequestLog>,
     store: Arc<Mutex<Store>>,
 }
 
 impl AppState {
-    /// Fresh state with a new signing key.
+    /// Fresh state with a new signing key, no second key and no controls.
     pub fn new(settings: Settings, issuer: &str) -> Self {
+        Self::with_options(settings, Options::default(), issuer)
+    }
+
+    /// Fresh state with a new signing key.
+    pub fn with_options(settings: Settings, options: Options, issuer: &str) -> Self {
+        let store = Store::new(&settings);
         AppState {
             settings: Arc::new(settings),
+            options: Arc::new(options),
             signer: Arc::new(TokenSigner::generate(issuer)),
             clock: Arc::new(Clock::default()),
-            store: Arc::new(Mutex::new(Store::default())),
+            log: Arc::new(RequestLog::default()),
+            store: Arc::new(Mutex::new(store)),
         }
     }
 
@@ -52,6 +81,37 @@ impl AppState {
         self.store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets everything but the signing key, and puts the clock back to
+    /// real time (`POST /__mock/reset`).
+    pub fn reset(&self) {
+        *self.store() = Store::new(&self.settings);
+        self.clock.reset();
+        self.log.clear();
+    }
+}
+
+/// How completions are paced and sized when no script says otherwise:
+/// the flags' values until the controls change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    /// Tokens in a generated answer.
+    pub answer_tokens: usize,
+    /// Delay before the first content token.
+    pub first_token_delay: Duration,
+    /// Delay between content tokens.
+    pub token_delay: Duration,
+}
+
+impl Pacing {
+    /// The flags' pacing.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Pacing {
+            answer_tokens: settings.answer_tokens,
+            first_token_delay: settings.first_token_delay,
+            token_delay: settings.token_delay,
+        }
     }
 }
 
@@ -76,8 +136,28 @@ pub enum Idempotent {
     },
 }
 
+/// A minted Client Token as the mock keeps it (the JWT itself is never kept).
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    /// Mint order, so lists come out newest first.
+    pub seq: u64,
+    /// What the list and revoke routes show.
+    pub token: ClientToken,
+}
+
+/// A thread, its owner and its messages.
+#[derive(Debug, Clone)]
+pub struct ThreadRecord {
+    /// The customer that created it; `None` when a server key did.
+    pub owner: Option<String>,
+    /// The thread.
+    pub thread: Thread,
+    /// Its messages, oldest first.
+    pub messages: Vec<ThreadMessage>,
+}
+
 /// The mock's data.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Store {
     /// Customers by id.
     pub customers: HashMap<String, Customer>,
@@ -85,17 +165,61 @@ pub struct Store {
     pub external_ids: HashMap<String, String>,
     /// Idempotency records by (API key, Idempotency-Key).
     pub idempotency: HashMap<(String, String), Idempotent>,
-    /// Client tokens by id (the JWT itself is never kept).
-    pub client_tokens: HashMap<String, ClientToken>,
+    /// Client tokens by id.
+    pub client_tokens: HashMap<String, TokenRecord>,
+    /// Threads by id.
+    pub threads: HashMap<String, ThreadRecord>,
+    /// Admitted requests per customer id, in clock milliseconds, for the
+    /// sliding rate-limit window.
+    pub windows: HashMap<String, VecDeque<i64>>,
+    /// Scripted completions, taken first in, first out.
+    pub scripts: VecDeque<Script>,
+    /// The default answer size and pacing.
+    pub pacing: Pacing,
+    /// An artificial delay inside customer creation.
+    pub customer_delay: Duration,
+    /// A counter for ordering records.
+    pub seq: u64,
 }
 
 impl Store {
+    /// An empty store with the flags' pacing.
+    pub fn new(settings: &Settings) -> Self {
+        Store {
+            customers: HashMap::new(),
+            external_ids: HashMap::new(),
+            idempotency: HashMap::new(),
+            client_tokens: HashMap::new(),
+            threads: HashMap::new(),
+            windows: HashMap::new(),
+            scripts: VecDeque::new(),
+            pacing: Pacing::from_settings(settings),
+            customer_delay: Duration::ZERO,
+            seq: 0,
+        }
+    }
+
     /// Finds a customer by `cus_…` id or by its external id.
     pub fn customer(&self, handle: &str) -> Option<&Customer> {
         match self.customers.get(handle) {
             Some(customer) => Some(customer),
             None => self.customers.get(self.external_ids.get(handle)?),
         }
+    }
+
+    /// Finds a customer by `cus_…` id or by its external id, to change it.
+    pub fn customer_mut(&mut self, handle: &str) -> Option<&mut Customer> {
+        let id = match self.customers.contains_key(handle) {
+            true => handle.to_string(),
+            false => self.external_ids.get(handle)?.clone(),
+        };
+        self.customers.get_mut(&id)
+    }
+
+    /// The next number of the record counter.
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
     }
 }
 

@@ -13,8 +13,8 @@ async fn main() -> std::io::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let config = Config::parse();
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let state = AppState::new(config.settings(), &config.issuer);
+    let listener = ringside_mock::bind(config.listen)?;
+    let state = AppState::with_options(config.settings(), config.options(), &config.issuer);
     println!("listening on http://{}", listener.local_addr()?);
     ringside_mock::run(listener, state, shutdown_signal()).await
 }

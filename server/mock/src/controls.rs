@@ -1,0 +1,353 @@
+//! The test controls under `/__mock/…`, served only with `--controls`
+//! (`server/mock/CONTROLS.md` is their manual):
+//! - `POST /__mock/reset` → 204: forget everything but the signing key;
+//! - `POST /__mock/clock` `{advance_secs}` or `{set_unix}` → 200 `{now}`;
+//! - `POST /__mock/script` `{completions: [Script…]}` → 204: queue answers
+//!   and faults for the next chat completions;
+//! - `POST /__mock/customer_delay` `{ms}` → 204: slow customer creation down;
+//! - `GET|POST /__mock/settings` → 200: read or change the default answer
+//!   size and pacing;
+//! - `GET /__mock/log` → 200 `{requests: [...]}`: every `/v1` request.
+
+use std::time::Duration;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::json::{self, Body};
+use crate::log::LogEntry;
+use crate::state::AppState;
+
+/// The longest answer a script or the settings may ask for, in tokens.
+pub const MAX_TOKENS: usize = 100_000;
+/// The longest delay a control may set, in milliseconds (10 minutes).
+pub const MAX_DELAY_MS: u64 = 600_000;
+/// The most scripts that may wait in the queue.
+pub const MAX_QUEUED: usize = 10_000;
+
+/// One scripted chat completion: what the next completion sends instead of
+/// the default answer. `tokens` wins over `text`, which wins over
+/// `token_count`; with none of them the default answer is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// The answer, split into words (each with the whitespace before it).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The exact content deltas.
+    #[serde(default)]
+    pub tokens: Option<Vec<String>>,
+    /// The length of the generated answer.
+    #[serde(default)]
+    pub token_count: Option<u32>,
+    /// Milliseconds before the first content chunk.
+    #[serde(default)]
+    pub first_token_delay_ms: Option<u64>,
+    /// Milliseconds between content chunks.
+    #[serde(default)]
+    pub token_delay_ms: Option<u64>,
+    /// Something to go wrong.
+    #[serde(default)]
+    pub fault: Option<Fault>,
+}
+
+/// A fault to inject. `after` counts the content chunks already sent (the
+/// role chunk does not count); past the end of the answer it means "after
+/// the last content chunk", before the finish chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Cut the connection after `after` content chunks: no `[DONE]`, the
+    /// client sees the body fail.
+    Drop {
+        /// Content chunks sent first.
+        #[serde(default)]
+        after: u32,
+    },
+    /// Send one `data: {"error": {...}}` frame after `after` content chunks,
+    /// then end the stream without `[DONE]`.
+    Error {
+        /// Content chunks sent first.
+        #[serde(default)]
+        after: u32,
+        /// `error.code` (default `upstream_error`).
+        #[serde(default)]
+        code: Option<String>,
+        /// `error.message`.
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// Send a frame whose data is not JSON (`{"choices":[`) after `after`
+    /// content chunks, then end the stream without `[DONE]`.
+    Malformed {
+        /// Content chunks sent first.
+        #[serde(default)]
+        after: u32,
+    },
+    /// Answer `status` with the contract's error body before any streaming.
+    Status {
+        /// 400 to 599.
+        status: u16,
+        /// `error.code` (a default that suits the status otherwise).
+        #[serde(default)]
+        code: Option<String>,
+        /// `error.message`.
+        #[serde(default)]
+        message: Option<String>,
+        /// `Retry-After`, in seconds.
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// Send `after` content chunks, then nothing at all until the client
+    /// goes away (or 10 minutes pass).
+    Stall {
+        /// Content chunks sent first.
+        #[serde(default)]
+        after: u32,
+    },
+}
+
+impl Fault {
+    /// Content chunks sent before the fault; `None` for `status`, which
+    /// happens before streaming.
+    pub fn after(&self) -> Option<u32> {
+        match self {
+            Fault::Drop { after }
+            | Fault::Error { after, .. }
+            | Fault::Malformed { after }
+            | Fault::Stall { after } => Some(*after),
+            Fault::Status { .. } => None,
+        }
+    }
+}
+
+/// The controls' routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reset", post(reset))
+        .route("/clock", post(clock))
+        .route("/script", post(script))
+        .route("/customer_delay", post(customer_delay))
+        .route("/settings", get(settings).post(change_settings))
+        .route("/log", get(log))
+}
+
+async fn reset(State(state): State<AppState>) -> StatusCode {
+    state.reset();
+    StatusCode::NO_CONTENT
+}
+
+/// The body of `POST /__mock/clock`: one of the two.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    /// Move the clock by this many seconds (negative: back).
+    #[serde(default)]
+    advance_secs: Option<f64>,
+    /// Set the clock to this Unix time, in seconds.
+    #[serde(default)]
+    set_unix: Option<f64>,
+}
+
+/// The answer of `POST /__mock/clock`.
+#[derive(Debug, Serialize)]
+struct Now {
+    /// The mock's time, Unix seconds.
+    now: i64,
+}
+
+/// Seconds as whole milliseconds, refusing what no clock could hold.
+fn secs_to_ms(param: &str, secs: f64) -> Result<i64, ApiError> {
+    let ms = (secs * 1000.0).round();
+    if ms.is_finite() && ms.abs() < 1e15 {
+        Ok(ms as i64)
+    } else {
+        Err(ApiError::invalid(param, "out of range"))
+    }
+}
+
+async fn clock(State(state): State<AppState>, Body(body): Body) -> Result<Json<Now>, ApiError> {
+    let change: ClockChange = json::parse_or_default(&body)?;
+    match (change.advance_secs, change.set_unix) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "advance_secs",
+                "send advance_secs or set_unix, not both",
+            ));
+        }
+        (Some(secs), None) => state.clock.advance_ms(secs_to_ms("advance_secs", secs)?),
+        (None, Some(unix)) => state.clock.set_ms(secs_to_ms("set_unix", unix)?),
+        (None, None) => {}
+    }
+    Ok(Json(Now {
+        now: state.clock.now(),
+    }))
+}
+
+/// The body of `POST /__mock/script`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScriptRequest {
+    completions: Vec<Script>,
+}
+
+fn check_delay(param: String, ms: Option<u64>) -> Result<(), ApiError> {
+    match ms {
+        Some(ms) if ms > MAX_DELAY_MS => Err(ApiError::invalid(
+            param,
+            format!("at most {MAX_DELAY_MS} ms"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_script(i: usize, script: &Script) -> Result<(), ApiError> {
+    let at = |field: &str| format!("completions[{i}].{field}");
+    if script.token_count.is_some_and(|n| n as usize > MAX_TOKENS) {
+        return Err(ApiError::invalid(
+            at("token_count"),
+            format!("at most {MAX_TOKENS} tokens"),
+        ));
+    }
+    if script.tokens.as_ref().is_some_and(|t| t.len() > MAX_TOKENS) {
+        return Err(ApiError::invalid(
+            at("tokens"),
+            format!("at most {MAX_TOKENS} tokens"),
+        ));
+    }
+    check_delay(at("first_token_delay_ms"), script.first_token_delay_ms)?;
+    check_delay(at("token_delay_ms"), script.token_delay_ms)?;
+    if let Some(Fault::Status {
+        status,
+        code,
+        retry_after,
+        ..
+    }) = &script.fault
+    {
+        if !(400..=599).contains(status) {
+            return Err(ApiError::invalid(
+                at("fault.status"),
+                "a fault's status is 400 to 599",
+            ));
+        }
+        if code.as_ref().is_some_and(|c| c.is_empty()) {
+            return Err(ApiError::invalid(
+                at("fault.code"),
+                "code must not be empty",
+            ));
+        }
+        if retry_after.is_some_and(|s| s > 86_400) {
+            return Err(ApiError::invalid(
+                at("fault.retry_after"),
+                "at most 86400 seconds",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn script(State(state): State<AppState>, Body(body): Body) -> Result<StatusCode, ApiError> {
+    let request: ScriptRequest = json::parse(&body)?;
+    for (i, script) in request.completions.iter().enumerate() {
+        check_script(i, script)?;
+    }
+    let mut store = state.store();
+    if store.scripts.len() + request.completions.len() > MAX_QUEUED {
+        return Err(ApiError::invalid(
+            "completions",
+            format!("at most {MAX_QUEUED} scripts may wait"),
+        ));
+    }
+    store.scripts.extend(request.completions);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST /__mock/customer_delay`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Delay {
+    ms: u64,
+}
+
+async fn customer_delay(
+    State(state): State<AppState>,
+    Body(body): Body,
+) -> Result<StatusCode, ApiError> {
+    let delay: Delay = json::parse(&body)?;
+    check_delay("ms".into(), Some(delay.ms))?;
+    state.store().customer_delay = Duration::from_millis(delay.ms);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The default answer size and pacing, as `GET|POST /__mock/settings` show
+/// and take them (every field optional when changing).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsBody {
+    #[serde(default)]
+    answer_tokens: Option<usize>,
+    #[serde(default)]
+    first_token_delay_ms: Option<u64>,
+    #[serde(default)]
+    token_delay_ms: Option<u64>,
+}
+
+fn current(state: &AppState) -> SettingsBody {
+    let pacing = state.store().pacing;
+    SettingsBody {
+        answer_tokens: Some(pacing.answer_tokens),
+        first_token_delay_ms: Some(pacing.first_token_delay.as_millis() as u64),
+        token_delay_ms: Some(pacing.token_delay.as_millis() as u64),
+    }
+}
+
+async fn settings(State(state): State<AppState>) -> Json<SettingsBody> {
+    Json(current(&state))
+}
+
+async fn change_settings(
+    State(state): State<AppState>,
+    Body(body): Body,
+) -> Result<Json<SettingsBody>, ApiError> {
+    let change: SettingsBody = json::parse_or_default(&body)?;
+    if change.answer_tokens.is_some_and(|n| n > MAX_TOKENS) {
+        return Err(ApiError::invalid(
+            "answer_tokens",
+            format!("at most {MAX_TOKENS} tokens"),
+        ));
+    }
+    check_delay("first_token_delay_ms".into(), change.first_token_delay_ms)?;
+    check_delay("token_delay_ms".into(), change.token_delay_ms)?;
+    {
+        let mut store = state.store();
+        let pacing = &mut store.pacing;
+        if let Some(n) = change.answer_tokens {
+            pacing.answer_tokens = n;
+        }
+        if let Some(ms) = change.first_token_delay_ms {
+            pacing.first_token_delay = Duration::from_millis(ms);
+        }
+        if let Some(ms) = change.token_delay_ms {
+            pacing.token_delay = Duration::from_millis(ms);
+        }
+    }
+    Ok(Json(current(&state)))
+}
+
+/// The answer of `GET /__mock/log`.
+#[derive(Debug, Serialize)]
+struct Log {
+    requests: Vec<LogEntry>,
+}
+
+async fn log(State(state): State<AppState>) -> Json<Log> {
+    Json(Log {
+        requests: state.log.entries(),
+    })
+}
