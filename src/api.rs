@@ -71,11 +71,25 @@ async fn error_of(url: &str, response: &Response) -> ChatError {
 
 /// Asks the host's mint route for a Client Token. The request carries the
 /// page's cookies (the mint knows the visitor by them) and no user id.
-pub async fn fetch_token(endpoint: &str) -> Result<TokenResponse, ChatError> {
+/// `rejected` names the token Ringside just refused (its `jti`), so a mint
+/// that caches tokens mints a new one instead of returning it again.
+pub async fn fetch_token(
+    endpoint: &str,
+    rejected: Option<&str>,
+) -> Result<TokenResponse, ChatError> {
+    let body = match rejected {
+        Some(id) => {
+            let mut body = String::from("{\"rejected\":");
+            ringside_wire::json::write_string(&mut body, id);
+            body.push('}');
+            body
+        }
+        None => "{}".to_string(),
+    };
     let response = post(
         endpoint,
         &[("content-type", "application/json")],
-        "{}",
+        &body,
         None,
     )
     .await?;

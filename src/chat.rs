@@ -48,6 +48,8 @@ struct Tokens {
     error: Option<ChatError>,
     /// The customer of the last token (its `sub`).
     customer: Option<String>,
+    /// The id (`jti`) of a token Ringside refused, for the next fetch.
+    rejected: Option<String>,
 }
 
 /// The state of one widget; `Copy`, so closures take it freely.
@@ -444,7 +446,10 @@ impl Chat {
                 // was said: mint a new one and ask again, once.
                 Err(ChatError::Api { status: 401, .. }) if !retried => {
                     retried = true;
-                    self.tokens.update_value(|t| t.cache.clear());
+                    self.tokens.update_value(|t| {
+                        t.cache.clear();
+                        t.rejected = token::claim(&token.token, "jti");
+                    });
                 }
                 other => return other,
             }
@@ -488,10 +493,14 @@ impl Chat {
 
     async fn fetch_token(&self) -> Result<(), ChatError> {
         let endpoint = self.options.with_value(|o| o.token_endpoint.clone());
+        let rejected = self
+            .tokens
+            .try_update_value(|t| t.rejected.take())
+            .flatten();
         let mut delay = 500;
         let mut attempt = 1;
         let response = loop {
-            match api::fetch_token(&endpoint).await {
+            match api::fetch_token(&endpoint, rejected.as_deref()).await {
                 Ok(response) => break response,
                 // The endpoint is down or overloaded: try again, a few times.
                 Err(error) if error.is_transient() && attempt < 4 => {
@@ -506,7 +515,7 @@ impl Chat {
                 Err(error) => return Err(error),
             }
         };
-        let customer = token::subject(&response.token);
+        let customer = token::claim(&response.token, "sub");
         let now = browser::now_ms();
         self.tokens.update_value(|t| {
             t.cache.store(response, now, now / 1000.0);

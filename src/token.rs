@@ -53,15 +53,15 @@ impl TokenCache {
     }
 }
 
-/// The customer a Client Token is pinned to (its `sub` claim), read without
-/// verifying: only Ringside verifies tokens; the widget uses this to keep one
-/// customer's transcript from another.
-pub fn subject(jwt: &str) -> Option<String> {
+/// A claim of a Client Token, read without verifying: only Ringside
+/// verifies tokens. The widget reads `sub` (the customer, to keep one
+/// customer's transcript from another) and `jti` (to name a refused token).
+pub fn claim(jwt: &str, name: &str) -> Option<String> {
     let payload = jwt.split('.').nth(1)?;
     let bytes = base64url_decode(payload)?;
     let text = std::str::from_utf8(&bytes).ok()?;
     let claims = ringside_wire::json::parse(text).ok()?;
-    Some(claims.get("sub")?.as_str()?.to_string())
+    Some(claims.get(name)?.as_str()?.to_string())
 }
 
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
@@ -88,14 +88,17 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
+mod claim_tests {
+    use super::claim;
+
     #[test]
-    fn the_subject_is_read_from_the_payload() {
+    fn claims_are_read_from_the_payload() {
         // {"alg":"EdDSA"} . {"sub":"cus_42","x":"é"} . sig
         let jwt = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJjdXNfNDIiLCJ4Ijoiw6kifQ.c2ln";
-        assert_eq!(subject(jwt).as_deref(), Some("cus_42"));
-        assert_eq!(subject("garbage"), None);
-        assert_eq!(subject("a.!!!.c"), None);
+        assert_eq!(claim(jwt, "sub").as_deref(), Some("cus_42"));
+        assert_eq!(claim(jwt, "jti"), None);
+        assert_eq!(claim("garbage", "sub"), None);
+        assert_eq!(claim("a.!!!.c", "sub"), None);
     }
 
     use super::*;

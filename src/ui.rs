@@ -45,7 +45,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
             hidden=move || !chat.open.get()
             on:keydown=on_keydown
         >
-            <header class="rsc-panel__header" part="header">
+            <div class="rsc-panel__header" part="header">
                 <h2 id="rsc-title" class="rsc-panel__title">{title}</h2>
                 <button
                     type="button"
@@ -70,7 +70,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 >
                     "×"
                 </button>
-            </header>
+            </div>
             {move || blocked().map(|message| view! { <p class="rsc-banner" role="alert">{message}</p> })}
             <Transcript chat />
             <Composer chat input />

@@ -5,6 +5,8 @@
 import { test as base, expect, type Page, type Locator } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 const BIN_DIR = process.env.RINGSIDE_BIN_DIR ?? path.resolve(import.meta.dirname, "../../target/debug");
@@ -13,6 +15,31 @@ export const API_KEY = "sk_test_e2e";
 
 /** Flags for the mock, e.g. `["--token-delay-ms", "5"]`. */
 export type MockFlags = string[];
+
+/** One scripted completion of the mock (see server/mock/CONTROLS.md). */
+export interface Script {
+  text?: string;
+  tokens?: string[];
+  token_count?: number;
+  first_token_delay_ms?: number;
+  token_delay_ms?: number;
+  fault?:
+    | { kind: "drop"; after: number }
+    | { kind: "error"; after: number; code: string; message: string }
+    | { kind: "malformed"; after: number }
+    | { kind: "status"; status: number; code: string; message?: string; retry_after?: number }
+    | { kind: "stall"; after: number };
+}
+
+/** A request the mock saw (its `/__mock/log`). */
+export interface Logged {
+  method: string;
+  path: string;
+  status: number;
+  auth: "bearer" | "client" | "none";
+  customer_id: string | null;
+  body: any;
+}
 
 export interface Stack {
   /** The demo page, served by the mint server. */
@@ -23,6 +50,14 @@ export interface Stack {
   mintUrl: string;
   /** Calls the mock with the server API key. */
   mockApi(pathname: string, init?: RequestInit): Promise<Response>;
+  /** Queues scripted completions. */
+  script(...completions: Script[]): Promise<void>;
+  /** Moves the mock's clock. */
+  advanceClock(seconds: number): Promise<void>;
+  /** What the mock saw. */
+  log(): Promise<Logged[]>;
+  /** A page on the host's origin with the widget's script tag and these `data-*` options. */
+  hostPage(page: Page, options?: Record<string, string>, extraHead?: string): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -61,29 +96,54 @@ function start(binary: string, args: string[], env: Record<string, string>): Pro
 export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
   mockFlags: [["--first-token-delay-ms", "100", "--token-delay-ms", "15", "--answer-tokens", "40"], { option: true }],
   stack: async ({ mockFlags }, use) => {
-    const mock = await start("ringside-mock", ["--listen", "127.0.0.1:0", ...mockFlags], { RINGSIDE_MOCK_API_KEY: API_KEY });
+    const mock = await start("ringside-mock", ["--listen", "127.0.0.1:0", "--controls", ...mockFlags], { RINGSIDE_MOCK_API_KEY: API_KEY });
     const port = await freePort();
     const mintUrl = `http://127.0.0.1:${port}`;
+    // The site this test's pages come from: the built widget and demo page,
+    // plus whatever host pages the test writes. Served over real HTTP from
+    // 127.0.0.1, as a browser's private-network rules expect of a local site.
+    const site = mkdtempSync(path.join(tmpdir(), "ringside-e2e-"));
+    for (const file of readdirSync(DIST)) symlinkSync(path.join(DIST, file), path.join(site, file));
+    let pages = 0;
     const mint = await start(
       "ringside-mint",
-      ["--listen", `127.0.0.1:${port}`, "--ringside-url", mock.url, "--allowed-origin", mintUrl, "--static-dir", DIST],
+      ["--listen", `127.0.0.1:${port}`, "--ringside-url", mock.url, "--allowed-origin", mintUrl, "--static-dir", site],
       { FC_API_KEY: API_KEY, RINGSIDE_MINT_COOKIE_SECRET: "e2e-cookie-secret-of-at-least-32-bytes" },
     );
+    const mockApi = (pathname: string, init: RequestInit = {}) =>
+      fetch(mock.url + pathname, {
+        ...init,
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", ...(init.headers ?? {}) },
+      });
+    const control = async (pathname: string, body: unknown) => {
+      const response = await mockApi(`/__mock/${pathname}`, { method: "POST", body: JSON.stringify(body) });
+      expect(response.ok, `the mock accepts /__mock/${pathname}`).toBe(true);
+    };
     const stack: Stack = {
       pageUrl: `${mintUrl}/`,
       mockUrl: mock.url,
       mintUrl,
-      mockApi: (pathname, init = {}) =>
-        fetch(mock.url + pathname, {
-          ...init,
-          headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", ...(init.headers ?? {}) },
-        }),
+      mockApi,
+      script: (...completions) => control("script", { completions }),
+      advanceClock: (seconds) => control("clock", { advance_secs: seconds }),
+      log: async () => (await (await mockApi("/__mock/log")).json()).requests,
+      hostPage: async (page, options = {}, extraHead = "") => {
+        const attrs = Object.entries({ "token-endpoint": "/api/chat-token", title: "Help", ...options })
+          .map(([k, v]) => ` data-${k}="${v.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}"`)
+          .join("");
+        const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>${extraHead}</head>
+<body><main><h1>A host page</h1><p>Content.</p></main><script src="/ringside-chat.js"${attrs} async></script></body></html>`;
+        const name = `host-${++pages}.html`;
+        writeFileSync(path.join(site, name), html);
+        await page.goto(`${mintUrl}/${name}`);
+      },
     };
     await use(stack);
     for (const child of [mint.child, mock.child]) {
       child.removeAllListeners("exit");
       child.kill();
     }
+    rmSync(site, { recursive: true, force: true });
   },
 });
 
@@ -105,6 +165,23 @@ export class Widget {
     return this.page.getByRole("textbox", { name: "Message" });
   }
 
+  button(name: string): Locator {
+    return this.dialog().getByRole("button", { name, exact: true });
+  }
+
+  answers(): Locator {
+    return this.log().locator("article[aria-label=Assistant]");
+  }
+
+  questions(): Locator {
+    return this.log().locator("article[aria-label=You]");
+  }
+
+  /** Waits until no answer is streaming. */
+  async idle(): Promise<void> {
+    await expect(this.log()).toHaveAttribute("aria-busy", "false", { timeout: 20_000 });
+  }
+
   log(): Locator {
     return this.page.getByRole("log");
   }
@@ -117,6 +194,13 @@ export class Widget {
   async send(text: string): Promise<void> {
     await this.input().fill(text);
     await this.input().press("Enter");
+  }
+
+  /** Sends and waits for the answer to finish. */
+  async ask(text: string): Promise<void> {
+    await this.send(text);
+    await expect(this.questions().last()).toContainText(text);
+    await this.idle();
   }
 }
 

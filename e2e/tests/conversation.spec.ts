@@ -1,0 +1,156 @@
+// Issue #5: the conversation as a user lives it: streaming markdown, stop,
+// regenerate, copy, a new conversation, the welcome and its suggestions,
+// memory across reloads, the unread badge and following new text.
+import { test, expect, Widget, expectedAnswer } from "./stack";
+
+test("a markdown answer renders as real elements, with a copyable code block and safe links", async ({ page, stack, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await stack.script({
+    text: "## Steps\n\n1. **Install** the `cli`\n2. Run it, see [docs](https://example.com/docs)\n\n```sh\nrocket launch --now\n```\n\n> Done *quickly*.",
+    token_delay_ms: 2,
+  });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("How do I launch?");
+  const answer = widget.answers().last();
+  await expect(answer.getByRole("heading", { name: "Steps" })).toBeVisible();
+  await expect(answer.locator("ol > li")).toHaveCount(2);
+  await expect(answer.locator("strong")).toHaveText("Install");
+  await expect(answer.locator("li code")).toHaveText("cli");
+  const link = answer.getByRole("link", { name: "docs" });
+  await expect(link).toHaveAttribute("href", "https://example.com/docs");
+  await expect(link).toHaveAttribute("rel", "noopener noreferrer nofollow");
+  await expect(link).toHaveAttribute("target", "_blank");
+  await expect(answer.locator("pre code")).toHaveText("rocket launch --now");
+  await expect(answer.locator("blockquote em")).toHaveText("quickly");
+
+  await answer.getByRole("button", { name: "Copy code" }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("rocket launch --now");
+  await answer.getByRole("button", { name: "Copy message" }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toContain("1. **Install** the `cli`");
+});
+
+test("stop keeps the partial answer, marks it stopped, and the next question works", async ({ page, stack }) => {
+  await stack.script({ token_count: 400, token_delay_ms: 20, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.send("Tell me a long story");
+  const answer = widget.answers().last();
+  await expect(answer.locator(".rsc-msg__body")).not.toBeEmpty();
+  await page.waitForTimeout(300);
+  await widget.button("Stop").click();
+  await widget.idle();
+  await expect(answer).toContainText("Stopped.");
+  const partial = await answer.locator(".rsc-msg__body").innerText();
+  expect(partial.length).toBeGreaterThan(0);
+  await page.waitForTimeout(300);
+  expect(await answer.locator(".rsc-msg__body").innerText(), "nothing arrives after Stop").toBe(partial);
+
+  await widget.ask("And now?");
+  await expect(widget.answers()).toHaveCount(2);
+  await expect(widget.answers().last()).not.toContainText("Stopped.");
+});
+
+test("regenerate replaces the last answer with a new one", async ({ page, stack }) => {
+  await stack.script({ text: "First answer." }, { text: "Second answer." });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Question");
+  await expect(widget.answers().last()).toContainText("First answer.");
+  await widget.answers().last().getByRole("button", { name: "Regenerate answer" }).click();
+  await widget.idle();
+  await expect(widget.answers()).toHaveCount(1);
+  await expect(widget.answers().last()).toContainText("Second answer.");
+  await expect(widget.questions()).toHaveCount(1);
+  const chats = (await stack.log()).filter((r) => r.path.endsWith("/chat/completions"));
+  expect(chats.map((r) => r.body.messages.length), "the regenerated request repeats the same history").toEqual([1, 1]);
+});
+
+test("the welcome and its suggested prompts start a conversation, and New conversation starts over", async ({ page, stack }) => {
+  await stack.hostPage(page, { welcome: "Hello from Acme!", suggestions: "What does it cost? | Where are the docs?" });
+  const widget = new Widget(page);
+  await widget.open();
+  await expect(widget.log()).toContainText("Hello from Acme!");
+  await widget.log().getByRole("button", { name: "Where are the docs?" }).click();
+  await widget.idle();
+  await expect(widget.questions()).toHaveText(["Where are the docs?"]);
+  await expect(widget.log()).not.toContainText("Hello from Acme!");
+  await widget.button("New conversation").click();
+  await expect(widget.questions()).toHaveCount(0);
+  await expect(widget.log()).toContainText("Hello from Acme!");
+  await expect(widget.input()).toBeFocused();
+});
+
+test("the conversation survives a reload and the next question carries its history", async ({ page, stack }) => {
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("First question");
+  const answer = await expectedAnswer(stack, "First question");
+  await page.reload();
+  await widget.open();
+  await expect(widget.questions()).toHaveText(["First question"]);
+  await expect(widget.answers().last()).toContainText(answer.slice(0, 30));
+  await widget.ask("Second question");
+  const chats = (await stack.log()).filter((r) => r.path.endsWith("/chat/completions"));
+  expect(chats.at(-1)!.body.messages.map((m: any) => m.role)).toEqual(["user", "assistant", "user"]);
+});
+
+test("with persist none, a reload starts empty", async ({ page, stack }) => {
+  await stack.hostPage(page, { persist: "none" });
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Remember me?");
+  await page.reload();
+  await widget.open();
+  await expect(widget.questions()).toHaveCount(0);
+});
+
+test("an answer that finishes while the panel is closed shows an unread badge", async ({ page, stack }) => {
+  await stack.script({ token_count: 30, token_delay_ms: 30 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.send("Answer while I look away");
+  await page.keyboard.press("Escape");
+  await expect(widget.dialog()).toBeHidden();
+  await expect(widget.launcher(), "Escape returns focus to the launcher").toBeFocused();
+  await expect(page.getByRole("button", { name: "Open chat (1 unread)" })).toBeVisible({ timeout: 10_000 });
+  await widget.launcher().click();
+  await expect(page.getByRole("button", { name: /unread/ })).toHaveCount(0);
+});
+
+test("new text follows the reader only at the bottom; otherwise Jump to latest appears", async ({ page, stack }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await stack.script({ token_count: 300, token_delay_ms: 15, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.send("Long one please");
+  const log = widget.log();
+  // It follows while the reader stays at the bottom.
+  await page.waitForTimeout(1500);
+  const following = await log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+  expect(following).toBeLessThan(30);
+  // The reader scrolls up: the text no longer moves them, and the jump appears.
+  await log.evaluate((el) => el.scrollTo({ top: 0 }));
+  await expect(widget.button("Jump to latest")).toBeVisible();
+  expect(await log.evaluate((el) => el.scrollTop)).toBe(0);
+  await widget.button("Jump to latest").click();
+  await expect(widget.button("Jump to latest")).toBeHidden();
+  await widget.idle();
+  expect(await log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(30);
+});
+
+test("a long answer streams to the end and matches the mock's text", async ({ page, stack }) => {
+  await stack.script({ token_count: 3000, token_delay_ms: 0, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Everything, please");
+  const text = await widget.answers().last().locator(".rsc-msg__body").innerText();
+  expect(text.split(/\s+/).filter(Boolean).length, "every token arrived").toBe(3000);
+});
