@@ -137,13 +137,24 @@ impl TokenCache {
     /// A reusable token at `now`, a mint to join, or else a mint started
     /// with `make(id)`, whose future must end with [`TokenCache::finish`]:
     /// at most one runs per key at a time.
-    pub fn get_or_start<F>(&self, key: &TokenKey, now: Duration, make: F) -> Lookup
+    ///
+    /// `stale` is a token the caller says Ringside refused (revoked, or
+    /// expired by Ringside's clock): it is never handed out again.
+    pub fn get_or_start<F>(
+        &self,
+        key: &TokenKey,
+        now: Duration,
+        stale: Option<&str>,
+        make: F,
+    ) -> Lookup
     where
         F: FnOnce(u64) -> BoxFuture<'static, Result<CachedToken, MintError>>,
     {
         let mut map = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
         match map.get(key) {
-            Some(Slot::Ready(token)) if token.reusable(now, self.reuse_fraction) => {
+            Some(Slot::Ready(token))
+                if token.reusable(now, self.reuse_fraction) && stale != Some(&*token.token) =>
+            {
                 return Lookup::Reuse(token.clone());
             }
             Some(Slot::Pending { flight, .. }) => return Lookup::Join(flight.clone()),
@@ -226,6 +237,14 @@ impl KnownCustomers {
             .contains(external_id)
     }
 
+    /// Forgets `external_id` (Ringside said it does not exist).
+    pub fn remove(&self, external_id: &str) {
+        self.shard(external_id)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(external_id);
+    }
+
     /// Remembers that `external_id` exists upstream.
     pub fn insert(&self, external_id: &str) {
         let mut set = self
@@ -265,7 +284,7 @@ mod tests {
     async fn a_token_is_reused_until_the_configured_share_of_its_life_is_gone() {
         let cache = TokenCache::new(0.5, 100);
         let k = key("a");
-        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, |_| {
+        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, |_| {
             async { Ok(token(Duration::ZERO)) }.boxed()
         }) else {
             panic!("an empty cache starts a mint");
@@ -273,13 +292,13 @@ mod tests {
         let result = flight.await;
         cache.finish(&k, 0, &result);
         let at = |secs| Duration::from_secs(secs);
-        match cache.get_or_start(&k, at(449), |_| unreachable_flight()) {
+        match cache.get_or_start(&k, at(449), None, |_| unreachable_flight()) {
             Lookup::Reuse(t) => assert_eq!(t.expires_in(at(449)), 451, "the remaining life"),
             other => panic!("expected a reuse, got {other:?}"),
         }
         assert!(
             matches!(
-                cache.get_or_start(&k, at(450), |_| async {
+                cache.get_or_start(&k, at(450), None, |_| async {
                     Ok(token(Duration::from_secs(450)))
                 }
                 .boxed()),
@@ -293,12 +312,12 @@ mod tests {
     async fn a_pending_mint_is_joined_and_a_failed_one_forgotten() {
         let cache = TokenCache::new(0.5, 100);
         let k = key("b");
-        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, |_| {
+        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, |_| {
             async { Err(MintError::Unavailable("down".into())) }.boxed()
         }) else {
             panic!("an empty cache starts a mint");
         };
-        let joined = cache.get_or_start(&k, Duration::ZERO, |_| unreachable_flight());
+        let joined = cache.get_or_start(&k, Duration::ZERO, None, |_| unreachable_flight());
         assert!(
             matches!(joined, Lookup::Join(_)),
             "the second request joins"
@@ -307,8 +326,10 @@ mod tests {
         cache.finish(&k, 0, &result);
         assert!(
             matches!(
-                cache.get_or_start(&k, Duration::ZERO, |_| async { Ok(token(Duration::ZERO)) }
-                    .boxed()),
+                cache.get_or_start(&k, Duration::ZERO, None, |_| async {
+                    Ok(token(Duration::ZERO))
+                }
+                .boxed()),
                 Lookup::Started(_)
             ),
             "an error is not cached"

@@ -161,9 +161,11 @@ pub struct Config {
     pub ttl_seconds: u32,
 
     /// A token is handed out again, for the same customer, origin and
-    /// address, until this share of its life is gone (0 to 0.95; 0 never
-    /// reuses).
-    #[arg(long, env = "RINGSIDE_MINT_REUSE_FRACTION", default_value_t = 0.5, value_parser = parse_fraction)]
+    /// address, until this share of its life is gone (0 to 0.95; e.g. 0.5).
+    /// 0, the default, never reuses: turn it on when your widget names a
+    /// token Ringside refused in `x-ringside-stale-token`, or a widget that
+    /// asks again after a 401 would get the refused token back.
+    #[arg(long, env = "RINGSIDE_MINT_REUSE_FRACTION", default_value_t = 0.0, value_parser = parse_fraction)]
     pub reuse_fraction: f64,
 
     /// Do not bind tokens to the browser's address: for hosts whose users'
@@ -189,7 +191,7 @@ pub struct Config {
         long = "cors-allow-header",
         env = "RINGSIDE_MINT_CORS_ALLOW_HEADERS",
         value_delimiter = ',',
-        default_values_t = ["content-type".to_string(), "authorization".to_string(), "x-csrf-token".to_string()],
+        default_values_t = ["content-type".to_string(), "authorization".to_string(), "x-csrf-token".to_string(), "x-ringside-stale-token".to_string()],
         value_parser = parse_header_name
     )]
     pub cors_allow_headers: Vec<String>,

@@ -86,6 +86,12 @@ use ringside::{Ringside, UpstreamOptions};
 /// The path the widget calls by default.
 pub const ROUTE: &str = "/api/chat-token";
 
+/// The request header in which a widget names the token Ringside just
+/// refused (expired by Ringside's clock, or revoked), so a reusing mint never
+/// hands that one out again. Only an exact match is dropped: a caller can
+/// only force a fresh mint of a token it already holds.
+pub const STALE_TOKEN_HEADER: HeaderName = HeaderName::from_static("x-ringside-stale-token");
+
 /// The route's own rate limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -132,8 +138,11 @@ pub struct MintOptions {
     pub identity: Arc<dyn Identify>,
     /// Token lifetime, seconds (60 to 3600).
     pub ttl_seconds: u32,
-    /// A token is handed out again until this share of its life is gone
-    /// (0 never reuses).
+    /// A token is handed out again, for the same customer, origin and
+    /// address, until this share of its life is gone. 0 (the default) never
+    /// reuses: a widget that asks again because Ringside refused its token
+    /// must get a new one, and only a widget that names the refused token in
+    /// [`STALE_TOKEN_HEADER`] makes reuse safe for that case.
     pub reuse_fraction: f64,
     /// Bind tokens to the browser's address (off for hosts whose users'
     /// addresses change between requests, e.g. behind rotating NAT).
@@ -162,7 +171,7 @@ impl MintOptions {
             allowed_origins,
             identity: Arc::new(Visitors::random()),
             ttl_seconds: 900,
-            reuse_fraction: 0.5,
+            reuse_fraction: 0.0,
             bind_ip: true,
             trusted_proxies: Vec::new(),
             cors_allow_headers: default_cors_headers(),
@@ -174,12 +183,13 @@ impl MintOptions {
     }
 }
 
-/// `content-type, authorization, x-csrf-token`.
+/// `content-type, authorization, x-csrf-token, x-ringside-stale-token`.
 pub fn default_cors_headers() -> Vec<HeaderName> {
     vec![
         header::CONTENT_TYPE,
         header::AUTHORIZATION,
         HeaderName::from_static("x-csrf-token"),
+        STALE_TOKEN_HEADER,
     ]
 }
 
@@ -334,7 +344,11 @@ impl Mint {
             ip: inner.bind_ip.then_some(ip),
         };
         let now = inner.clock.monotonic();
-        let lookup = inner.tokens.get_or_start(&key, now, |id| {
+        let stale = parts
+            .headers
+            .get(STALE_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok());
+        let lookup = inner.tokens.get_or_start(&key, now, stale, |id| {
             let mint = self.clone();
             let key = key.clone();
             let customer = CreateCustomer {
@@ -377,7 +391,10 @@ impl Mint {
         }
     }
 
-    /// The upstream part: upsert the customer unless known, then mint.
+    /// The upstream part: upsert the customer unless known, then mint. If
+    /// Ringside answers the mint with 404 for a customer we thought known
+    /// (it was removed upstream, or the mock was reset), that answer says no
+    /// token was made: the customer is upserted and the mint sent once more.
     async fn fetch(
         &self,
         key: &TokenKey,
@@ -385,12 +402,26 @@ impl Mint {
         is_new: bool,
     ) -> Result<CachedToken, MintError> {
         let inner = &self.inner;
-        if !is_new && inner.customers.contains(&customer.external_id) {
+        let known = !is_new && inner.customers.contains(&customer.external_id);
+        if known {
             inner.metrics.customer_cache_hit();
         } else {
             inner.ringside.upsert_customer(&customer).await?;
             inner.customers.insert(&customer.external_id);
         }
+        match self.mint_once(key).await {
+            Err(MintError::Upstream { status: 404, .. }) if known => {
+                inner.customers.remove(&customer.external_id);
+                inner.ringside.upsert_customer(&customer).await?;
+                inner.customers.insert(&customer.external_id);
+                self.mint_once(key).await
+            }
+            result => result,
+        }
+    }
+
+    async fn mint_once(&self, key: &TokenKey) -> Result<CachedToken, MintError> {
+        let inner = &self.inner;
         let started = inner.clock.monotonic();
         let minted = inner
             .ringside

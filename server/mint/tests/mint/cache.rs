@@ -8,10 +8,14 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
+fn reuse_half(options: &mut ringside_mint::MintOptions) {
+    options.reuse_fraction = 0.5;
+}
+
 #[tokio::test]
 async fn a_returning_visitor_reuses_its_token_with_no_upstream_call_until_half_its_life_is_gone() {
     let mock = spawn_mock().await;
-    let mint = spawn_mint(&mock.url).await;
+    let mint = spawn_mint_with(&mock.url, &[], reuse_half).await;
     let first = mint.token(None).await;
     let cookie = first.cookie();
     assert_eq!(
@@ -101,6 +105,7 @@ async fn n_concurrent_requests_for_one_identity_share_one_upstream_mint() {
 async fn another_address_or_origin_does_not_reuse_the_token() {
     let mock = spawn_mock().await;
     let mint = spawn_mint_with(&mock.url, &["https://docs.example"], |options| {
+        options.reuse_fraction = 0.5;
         options.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
@@ -132,4 +137,72 @@ async fn another_address_or_origin_does_not_reuse_the_token() {
         .await;
     assert_ne!(docs.token(), a.token(), "another origin, another token");
     assert_eq!((mock.upserts(), mock.mints()), (1, 4));
+}
+
+#[tokio::test]
+async fn by_default_no_token_is_handed_out_twice_so_a_refused_one_is_replaced() {
+    // The widget asks again when Ringside refuses its token (expired by
+    // Ringside's clock, or revoked): without reuse it always gets a new one.
+    let mock = spawn_mock().await;
+    let mint = spawn_mint(&mock.url).await;
+    let first = mint.token(None).await;
+    let cookie = first.cookie();
+    let second = mint.token(Some(&cookie)).await;
+    assert_ne!(second.token(), first.token());
+    assert_eq!(
+        (mock.upserts(), mock.mints()),
+        (1, 2),
+        "still, the known customer is not upserted again"
+    );
+}
+
+#[tokio::test]
+async fn a_token_named_stale_by_the_widget_is_never_reused() {
+    let mock = spawn_mock().await;
+    let mint = spawn_mint_with(&mock.url, &[], reuse_half).await;
+    let first = mint.token(None).await;
+    let cookie = first.cookie();
+    let other_stale = mint
+        .request(&[
+            ("origin", &mint.origin),
+            ("cookie", &cookie),
+            ("x-ringside-stale-token", "not.this.one"),
+        ])
+        .await;
+    assert_eq!(
+        other_stale.token(),
+        first.token(),
+        "naming another token changes nothing"
+    );
+    let replaced = mint
+        .request(&[
+            ("origin", &mint.origin),
+            ("cookie", &cookie),
+            ("x-ringside-stale-token", first.token()),
+        ])
+        .await;
+    assert_ne!(
+        replaced.token(),
+        first.token(),
+        "the refused token is replaced"
+    );
+    assert_eq!(mock.mints(), 2);
+    let again = mint.token(Some(&cookie)).await;
+    assert_eq!(again.token(), replaced.token(), "and the new one is reused");
+}
+
+#[tokio::test]
+async fn a_customer_ringside_no_longer_knows_is_upserted_again_and_the_token_minted() {
+    let mock = spawn_mock().await;
+    let mint = spawn_mint(&mock.url).await;
+    let cookie = mint.token(None).await.cookie();
+    // Ringside answers the next mint "no such customer" (e.g. after a reset).
+    mock.fault(Call::Mint, Fault::Status(404), 1);
+    let answer = mint.token(Some(&cookie)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(
+        (mock.upserts(), mock.mints()),
+        (2, 3),
+        "a 404 means no token was made: upsert, then mint once more"
+    );
 }

@@ -13,7 +13,7 @@ use crate::support::*;
 #[tokio::test]
 async fn healthz_and_metrics_answer_and_every_answer_has_its_own_request_id() {
     let mock = spawn_mock().await;
-    let mint = spawn_mint(&mock.url).await;
+    let mint = spawn_mint_with(&mock.url, &[], |options| options.reuse_fraction = 0.5).await;
     assert_eq!(
         mint.get("/healthz").await,
         (StatusCode::OK, "ok\n".to_string())
