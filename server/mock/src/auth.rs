@@ -89,18 +89,25 @@ fn credential(headers: &HeaderMap) -> Result<Option<Credential<'_>>, ApiError> {
         // Two credentials: which one is meant is ambiguous, so neither is used.
         return Err(ApiError::InvalidApiKey);
     }
-    let Ok(value) = value.to_str() else {
-        return Err(ApiError::InvalidApiKey);
+    // The scheme decides which check refuses a value, even one that is not
+    // visible ASCII (a garbled Client Token is still a Client Token).
+    let bytes = value.as_bytes();
+    let (scheme, rest) = match bytes.iter().position(|&b| b == b' ') {
+        Some(space) => (&bytes[..space], &bytes[space + 1..]),
+        None => (bytes, &b""[..]),
     };
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    let rest = rest.trim_start_matches(' ');
-    Ok(Some(if scheme.eq_ignore_ascii_case("bearer") {
-        Credential::Bearer(rest)
-    } else if scheme.eq_ignore_ascii_case("client") {
-        Credential::Client(rest)
+    let rest = std::str::from_utf8(rest).map(|r| r.trim_start_matches(' '));
+    if scheme.eq_ignore_ascii_case(b"bearer") {
+        rest.map(|key| Some(Credential::Bearer(key)))
+            .map_err(|_| ApiError::InvalidApiKey)
+    } else if scheme.eq_ignore_ascii_case(b"client") {
+        rest.map(|token| Some(Credential::Client(token)))
+            .map_err(|_| {
+                ClientTokenError::Invalid("the token has characters outside [A-Za-z0-9_.-]").into()
+            })
     } else {
-        return Err(ApiError::InvalidApiKey);
-    }))
+        Err(ApiError::InvalidApiKey)
+    }
 }
 
 /// Checks 1–3 of the table: the token itself, its expiry, its revocation.

@@ -212,8 +212,9 @@ struct Meta {
 /// Where the tokens of an answer come from.
 #[derive(Debug)]
 enum Tokens {
-    /// The deterministic answer, made as it is sent.
-    Generated(Generator),
+    /// The deterministic answer, made as it is sent (cut by `max_tokens`
+    /// without changing its first tokens).
+    Generated(std::iter::Take<Generator>),
     /// A script's tokens.
     Scripted(std::vec::IntoIter<String>),
 }
@@ -271,7 +272,7 @@ impl Plan {
                 } else {
                     (wanted, FinishReason::Stop)
                 };
-                let generator = Generator::new(answer::seed(request), count);
+                let generator = Generator::new(answer::seed(request), wanted).take(count);
                 (Tokens::Generated(generator), count, finish)
             }
         };

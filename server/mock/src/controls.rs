@@ -61,33 +61,28 @@ pub struct Script {
 /// role chunk does not count); past the end of the answer it means "after
 /// the last content chunk", before the finish chunk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "FaultFields")]
 pub enum Fault {
     /// Cut the connection after `after` content chunks: no `[DONE]`, the
     /// client sees the body fail.
     Drop {
         /// Content chunks sent first.
-        #[serde(default)]
         after: u32,
     },
     /// Send one `data: {"error": {...}}` frame after `after` content chunks,
     /// then end the stream without `[DONE]`.
     Error {
         /// Content chunks sent first.
-        #[serde(default)]
         after: u32,
         /// `error.code` (default `upstream_error`).
-        #[serde(default)]
         code: Option<String>,
         /// `error.message`.
-        #[serde(default)]
         message: Option<String>,
     },
     /// Send a frame whose data is not JSON (`{"choices":[`) after `after`
     /// content chunks, then end the stream without `[DONE]`.
     Malformed {
         /// Content chunks sent first.
-        #[serde(default)]
         after: u32,
     },
     /// Answer `status` with the contract's error body before any streaming.
@@ -95,22 +90,101 @@ pub enum Fault {
         /// 400 to 599.
         status: u16,
         /// `error.code` (a default that suits the status otherwise).
-        #[serde(default)]
         code: Option<String>,
         /// `error.message`.
-        #[serde(default)]
         message: Option<String>,
         /// `Retry-After`, in seconds.
-        #[serde(default)]
         retry_after: Option<u64>,
     },
     /// Send `after` content chunks, then nothing at all until the client
     /// goes away (or 10 minutes pass).
     Stall {
         /// Content chunks sent first.
-        #[serde(default)]
         after: u32,
     },
+}
+
+/// Every field a fault may have, so a wrong type is reported at its own
+/// path (`completions[0].fault.after`) before the kind decides which apply.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultFields {
+    kind: FaultKind,
+    #[serde(default)]
+    after: Option<u32>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FaultKind {
+    Drop,
+    Error,
+    Malformed,
+    Status,
+    Stall,
+}
+
+impl TryFrom<FaultFields> for Fault {
+    type Error = String;
+
+    fn try_from(f: FaultFields) -> Result<Self, String> {
+        let only = |allowed: &[&str]| -> Result<(), String> {
+            let present = [
+                ("after", f.after.is_some()),
+                ("code", f.code.is_some()),
+                ("message", f.message.is_some()),
+                ("status", f.status.is_some()),
+                ("retry_after", f.retry_after.is_some()),
+            ];
+            match present
+                .iter()
+                .find(|(name, set)| *set && !allowed.contains(name))
+            {
+                Some((name, _)) => Err(format!("a {:?} fault has no `{name}`", f.kind)),
+                None => Ok(()),
+            }
+        };
+        let after = f.after.unwrap_or(0);
+        Ok(match f.kind {
+            FaultKind::Drop => {
+                only(&["after"])?;
+                Fault::Drop { after }
+            }
+            FaultKind::Malformed => {
+                only(&["after"])?;
+                Fault::Malformed { after }
+            }
+            FaultKind::Stall => {
+                only(&["after"])?;
+                Fault::Stall { after }
+            }
+            FaultKind::Error => {
+                only(&["after", "code", "message"])?;
+                Fault::Error {
+                    after,
+                    code: f.code,
+                    message: f.message,
+                }
+            }
+            FaultKind::Status => {
+                only(&["status", "code", "message", "retry_after"])?;
+                Fault::Status {
+                    status: f.status.ok_or("missing field `status`")?,
+                    code: f.code,
+                    message: f.message,
+                    retry_after: f.retry_after,
+                }
+            }
+        })
+    }
 }
 
 impl Fault {

@@ -84,8 +84,15 @@ pub fn parse_or_default<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T
     }
 }
 
-/// Parses JSON, naming the path of the first bad field.
+/// Parses JSON, naming the path of the first bad field. Malformed JSON is
+/// reported as such (no `param`) even when a field before the fault is wrong.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(ApiError::InvalidRequest {
+            param: None,
+            message: format!("the body is not valid JSON: {error}"),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|error| {
         let path = error.path().to_string();

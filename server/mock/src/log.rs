@@ -1,4 +1,5 @@
-//! The request log of the test controls (`GET /__mock/log`): every `/v1`
+//! The `/v1` middleware: a body-size guard for every request, and the
+//! request log of the test controls (`GET /__mock/log`): every `/v1`
 //! request with its method, path, status, kind of credential, customer and
 //! JSON body, so a test can count mints and completions and see exactly which
 //! messages were sent. Kept only when the controls are on, and bounded: the
@@ -10,14 +11,15 @@ use std::sync::Mutex;
 
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::{OriginalUri, Request, State},
     http::{HeaderMap, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
 
-use crate::json::read_limited;
+use crate::error::ApiError;
+use crate::json::{MAX_BODY, read_limited};
 use crate::state::AppState;
 
 /// The most requests kept.
@@ -113,16 +115,39 @@ fn auth_kind(headers: &HeaderMap) -> &'static str {
     }
 }
 
-/// The middleware: logs every request it wraps, when the controls are on.
+/// Whether the request announces a body over [`MAX_BODY`].
+fn announced_too_large(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_BODY as u64)
+}
+
+/// The middleware of every `/v1` request: refuses a body announced over
+/// 1 MiB (413) whatever the route, and logs the request when the controls
+/// are on.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let too_large = announced_too_large(request.headers());
     if !state.options.controls {
+        if too_large {
+            return ApiError::PayloadTooLarge.into_response();
+        }
         return next.run(request).await;
     }
     let method = request.method().to_string();
-    let path = request.uri().path().to_string();
+    let path = match request.extensions().get::<OriginalUri>() {
+        Some(original) => original.path().to_string(),
+        None => request.uri().path().to_string(),
+    };
     let auth = auth_kind(request.headers());
     let (parts, body) = request.into_parts();
-    let (response, body, size, customer) = match read_limited(body).await {
+    let read = if too_large {
+        Err(ApiError::PayloadTooLarge)
+    } else {
+        read_limited(body).await
+    };
+    let (response, body, size, customer) = match read {
         Err(error) => (error.into_response(), None, 0, None),
         Ok(bytes) => {
             let logged = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
