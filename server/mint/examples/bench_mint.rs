@@ -2,7 +2,8 @@
 //! p50/p99 latency of the mint against the in-process mock Ringside on
 //! loopback, with a warm cache (one visitor, its token reused) and a cold one
 //! (a new visitor every request), side by side with the seed's naive path
-//! (an upsert and a mint upstream on every request).
+//! (an upsert and a mint upstream on every request). `known_no_reuse` is
+//! the mint's default (reuse off) for a returning visitor: one upstream call.
 //!
 //! ```sh
 //! cargo run --release -p ringside-mint --example bench_mint -- --seconds 3 --concurrency 64
@@ -55,7 +56,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "warm,cold,naive-warm,naive-cold"
+        default_value = "warm,known,cold,naive-warm,naive-cold"
     )]
     scenarios: Vec<Scenario>,
 }
@@ -67,6 +68,9 @@ enum Scenario {
     Warm,
     /// The mint, a new visitor every request.
     Cold,
+    /// The mint with reuse off (the default), one returning visitor per
+    /// loop: its customer is known, so one upstream call (the mint) a request.
+    Known,
     /// The naive path, one visitor: still two upstream calls a request.
     NaiveWarm,
     /// The naive path, a new visitor every request.
@@ -78,6 +82,7 @@ impl Scenario {
         match self {
             Scenario::Warm => "warm",
             Scenario::Cold => "cold",
+            Scenario::Known => "known_no_reuse",
             Scenario::NaiveWarm => "naive_warm",
             Scenario::NaiveCold => "naive_cold",
         }
@@ -172,12 +177,22 @@ impl Figures {
     }
 }
 
-/// Runs `concurrency` loops of requests to `url` for `seconds`; `cookie`
-/// makes every request the same visitor, `None` a new one each time.
+/// Who the requests come from.
+#[derive(Debug, Clone)]
+enum Who {
+    /// Every request the same visitor.
+    One(String),
+    /// Each loop its own visitor (one cookie per loop).
+    PerLoop(Vec<String>),
+    /// A new visitor every request.
+    New,
+}
+
+/// Runs `concurrency` loops of requests to `url` for `seconds`.
 async fn run(
     url: &str,
     origin: &str,
-    cookie: Option<&str>,
+    who: &Who,
     args: &Args,
     upstream_calls: impl Fn() -> u64,
 ) -> Figures {
@@ -191,7 +206,7 @@ async fn run(
             &client,
             url,
             origin,
-            cookie,
+            who,
             args,
             args.warmup,
             &upstream_calls,
@@ -202,7 +217,7 @@ async fn run(
         &client,
         url,
         origin,
-        cookie,
+        who,
         args,
         args.seconds,
         &upstream_calls,
@@ -214,7 +229,7 @@ async fn measure(
     client: &reqwest::Client,
     url: &str,
     origin: &str,
-    cookie: Option<&str>,
+    who: &Who,
     args: &Args,
     seconds: f64,
     upstream_calls: &impl Fn() -> u64,
@@ -223,11 +238,15 @@ async fn measure(
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(seconds);
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..args.concurrency {
+    for i in 0..args.concurrency {
         let client = client.clone();
         let url = url.to_string();
         let origin = origin.to_string();
-        let cookie = cookie.map(str::to_string);
+        let cookie = match who {
+            Who::One(cookie) => Some(cookie.clone()),
+            Who::PerLoop(cookies) => Some(cookies[i % cookies.len()].clone()),
+            Who::New => None,
+        };
         workers.spawn(async move {
             let mut latencies = Vec::with_capacity(1 << 14);
             let mut errors = 0usize;
@@ -372,30 +391,42 @@ async fn bench(args: Args) {
     for scenario in args.scenarios.clone() {
         // Each scenario gets fresh servers, so none inherits another's state.
         let naive = matches!(scenario, Scenario::NaiveWarm | Scenario::NaiveCold);
-        let stack = stack(naive, args.reuse_fraction).await;
+        let reuse = if scenario == Scenario::Known {
+            0.0
+        } else {
+            args.reuse_fraction
+        };
+        let stack = stack(naive, reuse).await;
         let calls = {
             let upstream = stack.upstream.clone();
             move || upstream()
         };
-        let cookie = match scenario {
+        let who = match scenario {
             Scenario::Warm | Scenario::NaiveWarm => {
-                Some(first_cookie(&stack.route, &stack.origin).await)
+                Who::One(first_cookie(&stack.route, &stack.origin).await)
             }
-            Scenario::Cold | Scenario::NaiveCold => None,
+            Scenario::Known => {
+                let mut cookies = Vec::with_capacity(args.concurrency);
+                for _ in 0..args.concurrency {
+                    cookies.push(first_cookie(&stack.route, &stack.origin).await);
+                }
+                Who::PerLoop(cookies)
+            }
+            Scenario::Cold | Scenario::NaiveCold => Who::New,
         };
-        let figures = run(&stack.route, &stack.origin, cookie.as_deref(), &args, calls).await;
+        let figures = run(&stack.route, &stack.origin, &who, &args, calls).await;
         results.push((scenario, figures));
     }
 
     println!(
-        "{:<12} {:>10} {:>9} {:>9} {:>16} {:>7}",
+        "{:<15} {:>10} {:>9} {:>9} {:>16} {:>7}",
         "scenario", "tokens/s", "p50 ms", "p99 ms", "upstream/request", "errors"
     );
     let mut summary = serde_json::Map::new();
     for (scenario, figures) in &results {
         let json = figures.json();
         println!(
-            "{:<12} {:>10.0} {:>9.3} {:>9.3} {:>16} {:>7}",
+            "{:<15} {:>10.0} {:>9.3} {:>9.3} {:>16} {:>7}",
             scenario.name(),
             figures.rps,
             figures.p50_ms,
