@@ -76,7 +76,8 @@ async fn n_concurrent_requests_for_one_identity_share_one_upstream_mint() {
     let cookie = mint.token(None).await.cookie();
     assert_eq!(mock.mints(), 1);
 
-    mock.fault(Call::Mint, Fault::Delay(Duration::from_millis(300)), 1);
+    // The first mint waits a second, so the other 19 requests arrive meanwhile.
+    mock.fault(Call::Mint, Fault::Delay(Duration::from_secs(1)), 1);
     let answers = futures_util::future::join_all((0..20).map(|_| mint.token(Some(&cookie)))).await;
     for answer in &answers {
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);

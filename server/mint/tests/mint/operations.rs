@@ -155,7 +155,7 @@ async fn the_binary_starts_as_the_browser_tests_start_it_and_drains_in_flight_re
         "the ready line the e2e stack parses"
     );
 
-    mock.fault(Call::Mint, Fault::Delay(Duration::from_millis(600)), 1);
+    mock.fault(Call::Mint, Fault::Delay(Duration::from_secs(1)), 1);
     let in_flight = tokio::spawn({
         let origin = origin.clone();
         async move {
@@ -167,7 +167,15 @@ async fn the_binary_starts_as_the_browser_tests_start_it_and_drains_in_flight_re
                 .map(|r| r.status())
         }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // SIGTERM once the request is surely in flight: its mint reached the mock.
+    let waited = std::time::Instant::now();
+    while mock.mints() == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(10),
+            "the request never reached the mock"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
