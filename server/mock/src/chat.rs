@@ -376,17 +376,45 @@ struct Stream {
     phase: Phase,
     /// Content chunks sent so far.
     sent: usize,
+    /// A content frame up to its content string: rendered once, as most
+    /// frames of a stream are content (see [`Stream::content_frame`]).
+    content_prefix: String,
 }
+
+/// What follows the content string in a content frame.
+const CONTENT_SUFFIX: &str = "},\"finish_reason\":null}]}\n\n";
 
 impl Stream {
     fn new(meta: Meta, plan: Plan, usage: Option<Usage>) -> Self {
+        let json = |text: &str| serde_json::to_string(text).unwrap_or_default();
+        let content_prefix = format!(
+            "data: {{\"id\":{},\"object\":\"chat.completion.chunk\",\"created\":{},\"model\":{},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":",
+            json(&meta.id),
+            meta.created,
+            json(&meta.model),
+        );
         Stream {
             meta,
             plan,
             usage,
             phase: Phase::Role,
             sent: 0,
+            content_prefix,
         }
+    }
+
+    /// A content chunk's frame: byte for byte what serialising its
+    /// [`ChatChunk`] would give, without building one per token.
+    fn content_frame(&self, content: &str) -> Bytes {
+        let mut out = Vec::with_capacity(
+            self.content_prefix.len() + content.len() + 2 + CONTENT_SUFFIX.len() + 8,
+        );
+        out.extend_from_slice(self.content_prefix.as_bytes());
+        if serde_json::to_writer(&mut out, content).is_err() {
+            out.extend_from_slice(b"\"\"");
+        }
+        out.extend_from_slice(CONTENT_SUFFIX.as_bytes());
+        Bytes::from(out)
     }
 
     fn chunk(&self, delta: Delta, finish: Option<FinishReason>, usage: Option<Usage>) -> Bytes {
@@ -449,11 +477,7 @@ impl Stream {
                 match self.plan.tokens.next() {
                     Some(content) if self.sent < self.plan.count => {
                         self.sent += 1;
-                        let delta = Delta {
-                            role: None,
-                            content: Some(content),
-                        };
-                        Step::Frame(delay, self.chunk(delta, None, None))
+                        Step::Frame(delay, self.content_frame(&content))
                     }
                     _ => {
                         self.phase = Phase::Finish;
@@ -526,5 +550,52 @@ fn sse_response(stream: Stream) -> Response {
 async fn sleep(delay: Duration) {
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream() -> Stream {
+        let request = ChatRequest {
+            model: "fc:openai/gpt-4o-mini".into(),
+            messages: vec![ChatMessage {
+                role: Role::User,
+                content: "hi".into(),
+            }],
+            stream: true,
+            user: None,
+            max_tokens: None,
+            temperature: None,
+            stream_options: None,
+        };
+        let pacing = Pacing {
+            answer_tokens: 3,
+            first_token_delay: Duration::ZERO,
+            token_delay: Duration::ZERO,
+        };
+        let meta = Meta {
+            id: "chatcmpl-\"odd\"".into(),
+            created: 1_700_000_000,
+            model: "fc:openai/gpt-4o-mini".into(),
+        };
+        Stream::new(meta, Plan::new(&request, None, pacing), None)
+    }
+
+    #[test]
+    fn a_content_frame_is_byte_for_byte_its_serialised_chunk() {
+        let stream = stream();
+        for content in ["Hello", " \"quoted\"\n", "é 🎉 \u{1}", ""] {
+            let delta = Delta {
+                role: None,
+                content: Some(content.into()),
+            };
+            assert_eq!(
+                stream.content_frame(content),
+                stream.chunk(delta, None, None),
+                "{content:?}"
+            );
+        }
     }
 }
