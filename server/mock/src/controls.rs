@@ -30,6 +30,8 @@ pub const MAX_TOKENS: usize = 100_000;
 pub const MAX_DELAY_MS: u64 = 600_000;
 /// The most scripts that may wait in the queue.
 pub const MAX_QUEUED: usize = 10_000;
+/// The most bytes of scripted text and tokens that may wait in the queue.
+pub const MAX_QUEUED_BYTES: usize = 64 << 20;
 
 /// One scripted chat completion: what the next completion sends instead of
 /// the default answer. `tokens` wins over `text`, which wins over
@@ -187,6 +189,17 @@ impl TryFrom<FaultFields> for Fault {
     }
 }
 
+impl Script {
+    /// The bytes of text and tokens it holds.
+    pub fn size(&self) -> usize {
+        self.text.as_ref().map_or(0, String::len)
+            + self
+                .tokens
+                .as_ref()
+                .map_or(0, |tokens| tokens.iter().map(|t| t.len() + 24).sum())
+    }
+}
+
 impl Fault {
     /// Content chunks sent before the fault; `None` for `status`, which
     /// happens before streaming.
@@ -336,6 +349,14 @@ async fn script(State(state): State<AppState>, Body(body): Body) -> Result<Statu
         return Err(ApiError::invalid(
             "completions",
             format!("at most {MAX_QUEUED} scripts may wait"),
+        ));
+    }
+    let queued: usize = store.scripts.iter().map(Script::size).sum();
+    let adding: usize = request.completions.iter().map(Script::size).sum();
+    if queued + adding > MAX_QUEUED_BYTES {
+        return Err(ApiError::invalid(
+            "completions",
+            "at most 64 MiB of scripted text may wait",
         ));
     }
     store.scripts.extend(request.completions);

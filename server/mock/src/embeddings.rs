@@ -33,6 +33,9 @@ pub const MODELS: &[(&str, usize)] = &[
 
 /// The most inputs one call may embed.
 pub const MAX_INPUTS: usize = 2048;
+/// The most numbers one answer may hold (inputs × dimensions), so that no
+/// request makes the mock build tens of megabytes of JSON.
+pub const MAX_VALUES: usize = 1 << 20;
 
 /// The embeddings route.
 pub fn router() -> Router<AppState> {
@@ -146,6 +149,14 @@ pub async fn create(
         }
     };
     let inputs = inputs(&request.input)?;
+    if inputs.len() * dims > MAX_VALUES {
+        return Err(ApiError::invalid(
+            "input",
+            format!(
+                "the mock answers at most {MAX_VALUES} numbers per call: fewer inputs or fewer dimensions"
+            ),
+        ));
+    }
     let customer = caller.customer(&state, request.user.as_deref())?;
     let prompt_tokens = inputs
         .iter()

@@ -4,6 +4,7 @@
 //! [`helpers`].
 
 mod auth_checks;
+mod binary;
 mod chat;
 mod client_tokens;
 mod controls;
