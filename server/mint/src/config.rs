@@ -161,11 +161,10 @@ pub struct Config {
     pub ttl_seconds: u32,
 
     /// A token is handed out again, for the same customer, origin and
-    /// address, until this share of its life is gone (0 to 0.95; e.g. 0.5).
-    /// 0, the default, never reuses: turn it on when your widget names a
-    /// token Ringside refused in `x-ringside-stale-token`, or a widget that
-    /// asks again after a 401 would get the refused token back.
-    #[arg(long, env = "RINGSIDE_MINT_REUSE_FRACTION", default_value_t = 0.0, value_parser = parse_fraction)]
+    /// address, until this share of its life is gone (0 to 0.95; 0 never
+    /// reuses). A token the widget names in `x-ringside-stale-token`
+    /// (Ringside refused it: expired or revoked) is never handed out again.
+    #[arg(long, env = "RINGSIDE_MINT_REUSE_FRACTION", default_value_t = 0.5, value_parser = parse_fraction)]
     pub reuse_fraction: f64,
 
     /// Do not bind tokens to the browser's address: for hosts whose users'

@@ -139,10 +139,10 @@ pub struct MintOptions {
     /// Token lifetime, seconds (60 to 3600).
     pub ttl_seconds: u32,
     /// A token is handed out again, for the same customer, origin and
-    /// address, until this share of its life is gone. 0 (the default) never
-    /// reuses: a widget that asks again because Ringside refused its token
-    /// must get a new one, and only a widget that names the refused token in
-    /// [`STALE_TOKEN_HEADER`] makes reuse safe for that case.
+    /// address, until this share of its life is gone (0.5 by default; 0
+    /// never reuses). A token named in [`STALE_TOKEN_HEADER`] (Ringside
+    /// refused it) is never handed out again: the widget names the one it
+    /// was refused when it asks for another.
     pub reuse_fraction: f64,
     /// Bind tokens to the browser's address (off for hosts whose users'
     /// addresses change between requests, e.g. behind rotating NAT).
@@ -171,7 +171,7 @@ impl MintOptions {
             allowed_origins,
             identity: Arc::new(Visitors::random()),
             ttl_seconds: 900,
-            reuse_fraction: 0.0,
+            reuse_fraction: 0.5,
             bind_ip: true,
             trusted_proxies: Vec::new(),
             cors_allow_headers: default_cors_headers(),

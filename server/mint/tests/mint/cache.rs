@@ -12,6 +12,20 @@ fn reuse_half(options: &mut ringside_mint::MintOptions) {
     options.reuse_fraction = 0.5;
 }
 
+fn reuse_off(options: &mut ringside_mint::MintOptions) {
+    options.reuse_fraction = 0.0;
+}
+
+#[tokio::test]
+async fn by_default_a_returning_visitor_reuses_its_token() {
+    let mock = spawn_mock().await;
+    let mint = spawn_mint(&mock.url).await;
+    let first = mint.token(None).await;
+    let again = mint.token(Some(&first.cookie())).await;
+    assert_eq!(again.token(), first.token());
+    assert_eq!(mock.mints(), 1, "the second answer cost no upstream call");
+}
+
 #[tokio::test]
 async fn a_returning_visitor_reuses_its_token_with_no_upstream_call_until_half_its_life_is_gone() {
     let mock = spawn_mock().await;
@@ -141,11 +155,9 @@ async fn another_address_or_origin_does_not_reuse_the_token() {
 }
 
 #[tokio::test]
-async fn by_default_no_token_is_handed_out_twice_so_a_refused_one_is_replaced() {
-    // The widget asks again when Ringside refuses its token (expired by
-    // Ringside's clock, or revoked): without reuse it always gets a new one.
+async fn with_reuse_off_no_token_is_handed_out_twice() {
     let mock = spawn_mock().await;
-    let mint = spawn_mint(&mock.url).await;
+    let mint = spawn_mint_with(&mock.url, &[], reuse_off).await;
     let first = mint.token(None).await;
     let cookie = first.cookie();
     let second = mint.token(Some(&cookie)).await;
@@ -195,7 +207,7 @@ async fn a_token_named_stale_by_the_widget_is_never_reused() {
 #[tokio::test]
 async fn a_customer_ringside_no_longer_knows_is_upserted_again_and_the_token_minted() {
     let mock = spawn_mock().await;
-    let mint = spawn_mint(&mock.url).await;
+    let mint = spawn_mint_with(&mock.url, &[], reuse_off).await;
     let cookie = mint.token(None).await.cookie();
     // Ringside answers the next mint "no such customer" (e.g. after a reset).
     mock.fault(Call::Mint, Fault::Status(404), 1);
