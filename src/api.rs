@@ -8,10 +8,13 @@ use ringside_wire::sse::SseParser;
 use ringside_wire::token::TokenResponse;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{
+    AbortSignal, ReadableStreamDefaultReader, RequestCredentials, RequestInit, Response,
+};
 
 use crate::browser::Watchdog;
 use crate::error::ChatError;
+use crate::options::Credentials;
 use crate::token::Token;
 
 fn network(url: &str, error: &JsValue) -> ChatError {
@@ -21,15 +24,17 @@ fn network(url: &str, error: &JsValue) -> ChatError {
     }
 }
 
-/// `fetch(url, {method: "POST", headers, body, signal})`, resolved to the response.
+/// `fetch(url, {method: "POST", headers, body, signal, credentials})`, resolved to the response.
 async fn post(
     url: &str,
     headers: &[(&str, &str)],
     body: &str,
     signal: Option<&AbortSignal>,
+    credentials: RequestCredentials,
 ) -> Result<Response, ChatError> {
     let init = RequestInit::new();
     init.set_method("POST");
+    init.set_credentials(credentials);
     let header_map = web_sys::Headers::new().map_err(|e| network(url, &e))?;
     for (name, value) in headers {
         header_map
@@ -71,28 +76,27 @@ async fn error_of(url: &str, response: &Response) -> ChatError {
 
 /// Asks the host's mint route for a Client Token. The request carries the
 /// page's cookies (the mint knows the visitor by them) and no user id.
-/// `rejected` names the token Ringside just refused (its `jti`), so a mint
-/// that caches tokens mints a new one instead of returning it again.
+/// `stale` is a token Ringside just refused: sent back in
+/// `x-ringside-stale-token`, so a mint that reuses tokens mints a new one
+/// instead of handing out the refused one again.
 pub async fn fetch_token(
     endpoint: &str,
-    rejected: Option<&str>,
+    credentials: Credentials,
+    extra_headers: &[(String, String)],
+    stale: Option<&str>,
 ) -> Result<TokenResponse, ChatError> {
-    let body = match rejected {
-        Some(id) => {
-            let mut body = String::from("{\"rejected\":");
-            ringside_wire::json::write_string(&mut body, id);
-            body.push('}');
-            body
-        }
-        None => "{}".to_string(),
+    let body = "{}";
+    let mut headers = vec![("content-type", "application/json")];
+    headers.extend(extra_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if let Some(stale) = stale {
+        headers.push(("x-ringside-stale-token", stale));
+    }
+    let credentials = match credentials {
+        Credentials::SameOrigin => RequestCredentials::SameOrigin,
+        Credentials::Include => RequestCredentials::Include,
+        Credentials::Omit => RequestCredentials::Omit,
     };
-    let response = post(
-        endpoint,
-        &[("content-type", "application/json")],
-        &body,
-        None,
-    )
-    .await?;
+    let response = post(endpoint, &headers, body, None, credentials).await?;
     if !response.ok() {
         return Err(error_of(endpoint, &response).await);
     }
@@ -133,7 +137,15 @@ impl ChatClient {
             ("content-type", "application/json"),
             ("accept", "text/event-stream"),
         ];
-        let response = post(url, &headers, &request.to_json(), signal).await?;
+        // The gateway authenticates by the token alone: no cookies go to it.
+        let response = post(
+            url,
+            &headers,
+            &request.to_json(),
+            signal,
+            RequestCredentials::Omit,
+        )
+        .await?;
         if !response.ok() {
             return Err(error_of(url, &response).await);
         }

@@ -17,7 +17,7 @@ use crate::api::{self, ChatClient};
 use crate::browser::{self, Watchdog};
 use crate::conversation::{Conversation, Status};
 use crate::error::{ChatError, Refusal};
-use crate::options::{DEFAULT_API_BASE, Options};
+use crate::options::{DEFAULT_API_BASE, Mode, Options};
 use crate::render::StreamView;
 use crate::storage;
 use crate::token::{self, Token, TokenCache};
@@ -48,8 +48,8 @@ struct Tokens {
     error: Option<ChatError>,
     /// The customer of the last token (its `sub`).
     customer: Option<String>,
-    /// The id (`jti`) of a token Ringside refused, for the next fetch.
-    rejected: Option<String>,
+    /// A token Ringside refused, named to the mint on the next fetch.
+    stale: Option<String>,
 }
 
 /// The state of one widget; `Copy`, so closures take it freely.
@@ -114,6 +114,21 @@ impl Chat {
         self.options.get_value()
     }
 
+    /// The text for `key`, with the host's overrides.
+    pub fn text(&self, key: &str) -> String {
+        self.options.with_value(|o| o.strings.get(key).to_string())
+    }
+
+    /// Whether the panel lives inline in the page (always open).
+    pub fn is_inline(&self) -> bool {
+        self.options.with_value(|o| o.mode == Mode::Inline)
+    }
+
+    /// Replaces the context sent with each question (where the user is).
+    pub fn set_context(&self, context: Option<String>) {
+        self.options.update_value(|o| o.context = context);
+    }
+
     /// Tells the host page (and its listeners) that `name` happened.
     pub fn emit(&self, name: &str, detail: JsValue) {
         self.emit.with_value(|emit| {
@@ -124,8 +139,9 @@ impl Chat {
     }
 
     /// Opens or closes the panel. Opening fetches a token ahead of the
-    /// first question.
+    /// first question. An inline panel is always open.
     pub fn set_open(&self, open: bool) {
+        let open = open || self.is_inline();
         if self.open.get_untracked() != open {
             self.open.set(open);
             self.emit(if open { "open" } else { "close" }, JsValue::UNDEFINED);
@@ -163,27 +179,29 @@ impl Chat {
         let max = self.options.with_value(|o| o.max_length);
         let length = text.chars().count();
         if text.is_empty() {
-            return Some("Type a message first.".into());
+            return Some(self.text("empty"));
         }
         if length > max {
-            return Some(format!(
-                "Your message is {length} characters long; the limit is {max}."
-            ));
+            return Some(
+                self.options
+                    .with_value(|o| o.strings.fill("tooLong", length, max)),
+            );
         }
         if let Some(blocked) = self.blocked.get_untracked() {
             return Some(match blocked {
                 Blocked::OutOfCredit(message) => message,
-                Blocked::Unavailable => "Chat is unavailable on this page.".into(),
+                Blocked::Unavailable => self.text("unavailable"),
             });
         }
-        let wait = self.cooldown.get_untracked();
+        let wait = self.cooldown.get_untracked() as usize;
         if wait > 0 {
-            return Some(format!(
-                "Too many messages. You can send again in {wait} s."
-            ));
+            return Some(
+                self.options
+                    .with_value(|o| o.strings.fill("cooldown", wait, 0)),
+            );
         }
         if self.conversation.with_untracked(Conversation::is_streaming) {
-            return Some("Wait for the answer to finish, or stop it.".into());
+            return Some(self.text("busy"));
         }
         None
     }
@@ -327,7 +345,7 @@ impl Chat {
         let status = match &result {
             Ok(()) => Status::Done,
             Err(_) if stopped => Status::Stopped,
-            Err(_) if stalled => Status::Interrupted("The answer stopped arriving.".into()),
+            Err(_) if stalled => Status::Interrupted(self.text("stalled")),
             Err(error) => {
                 self.report(error);
                 if error.refusal().is_some() && text.is_empty() {
@@ -335,7 +353,7 @@ impl Chat {
                     self.refused(question, answer, error);
                     return;
                 }
-                Status::Interrupted(error.user_message())
+                Status::Interrupted(self.text(error.user_message()))
             }
         };
         self.conversation.update(|c| {
@@ -357,13 +375,18 @@ impl Chat {
         self.conversation.update(|c| {
             c.remove(answer);
             if let Some(q) = c.get_mut(question) {
-                q.status = Status::NotSent(error.user_message());
+                q.status = Status::NotSent(self.text(error.user_message()));
             }
         });
         self.forget_stream(answer);
         match error.refusal() {
             Some(Refusal::OutOfCredit) => {
-                let message = self.options.with_value(|o| o.out_of_credit_message.clone());
+                let message = self
+                    .options
+                    .with_value(|o| match o.out_of_credit_message.as_str() {
+                        "" => o.strings.get("outOfCredit").to_string(),
+                        message => message.to_string(),
+                    });
                 self.blocked.set(Some(Blocked::OutOfCredit(message)));
             }
             Some(Refusal::Forbidden) => self.blocked.set(Some(Blocked::Unavailable)),
@@ -416,12 +439,28 @@ impl Chat {
             watchdog.kick();
             // The history is taken now, after the token: if it belongs to
             // another customer than the stored transcript, that is gone.
-            let (model, api_base, limit) = self
-                .options
-                .with_value(|o| (o.model.clone(), o.api_base.clone(), o.history_limit));
-            let messages = self
+            let (model, api_base, limit, context) = self.options.with_value(|o| {
+                (
+                    o.model.clone(),
+                    o.api_base.clone(),
+                    o.history_limit,
+                    o.context.clone(),
+                )
+            });
+            let mut messages = self
                 .conversation
                 .with_untracked(|c| c.history_for(question, limit));
+            if let Some(context) = context {
+                // Where the user is, as the host page describes it.
+                let content = format!("The user is on this page of the host's site: {context}");
+                messages.insert(
+                    0,
+                    ringside_wire::chat::ChatMessage {
+                        role: Role::System,
+                        content,
+                    },
+                );
+            }
             let api_base = api_base
                 .or_else(|| token.api_base.clone())
                 .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
@@ -448,7 +487,7 @@ impl Chat {
                     retried = true;
                     self.tokens.update_value(|t| {
                         t.cache.clear();
-                        t.rejected = token::claim(&token.token, "jti");
+                        t.stale = Some(token.token.clone());
                     });
                 }
                 other => return other,
@@ -492,15 +531,18 @@ impl Chat {
     }
 
     async fn fetch_token(&self) -> Result<(), ChatError> {
-        let endpoint = self.options.with_value(|o| o.token_endpoint.clone());
-        let rejected = self
-            .tokens
-            .try_update_value(|t| t.rejected.take())
-            .flatten();
+        let (endpoint, credentials, headers) = self.options.with_value(|o| {
+            (
+                o.token_endpoint.clone(),
+                o.token_credentials,
+                o.token_headers.clone(),
+            )
+        });
+        let stale = self.tokens.try_update_value(|t| t.stale.take()).flatten();
         let mut delay = 500;
         let mut attempt = 1;
         let response = loop {
-            match api::fetch_token(&endpoint, rejected.as_deref()).await {
+            match api::fetch_token(&endpoint, credentials, &headers, stale.as_deref()).await {
                 Ok(response) => break response,
                 // The endpoint is down or overloaded: try again, a few times.
                 Err(error) if error.is_transient() && attempt < 4 => {

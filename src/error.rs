@@ -106,21 +106,19 @@ impl ChatError {
         )
     }
 
-    /// What to tell the person chatting.
-    pub fn user_message(&self) -> String {
+    /// What to tell the person chatting: a key of [`crate::strings`].
+    pub fn user_message(&self) -> &'static str {
         match self {
-            ChatError::Network { .. } => {
-                "Can't reach the chat service. Check your connection and try again.".into()
-            }
+            ChatError::Network { .. } => "network",
             ChatError::Interrupted
             | ChatError::Malformed(_)
-            | ChatError::Api { status: 200, .. } => "The answer was interrupted.".into(),
+            | ChatError::Api { status: 200, .. } => "interrupted",
             ChatError::Api { status, .. } => match status {
-                402 => "This chat is out of credit for now.".into(),
-                429 => "Too many messages at once. Please wait a moment.".into(),
-                401 | 403 => "Chat is unavailable on this page.".into(),
-                500.. => "The chat service is having trouble. Please try again.".into(),
-                _ => "Something went wrong. Please try again.".into(),
+                402 => "outOfCredit",
+                429 => "rateLimited",
+                401 | 403 => "unavailable",
+                500.. => "serverError",
+                _ => "failed",
             },
         }
     }
@@ -161,11 +159,11 @@ mod tests {
         let body = r#"{"error":{"type":"billing_error","code":"customer_wallet_empty","message":"empty","param":null}}"#;
         let error = ChatError::from_response(402, body, None);
         assert_eq!(error.code(), Some("customer_wallet_empty"));
-        assert_eq!(error.user_message(), "This chat is out of credit for now.");
+        assert_eq!(error.user_message(), "outOfCredit");
         assert_eq!(error.refusal(), Some(Refusal::OutOfCredit));
         let error = ChatError::from_response(403, "{}", None);
         assert_eq!(error.code(), Some("http_403"));
-        assert_eq!(error.user_message(), "Chat is unavailable on this page.");
+        assert_eq!(error.user_message(), "unavailable");
     }
 
     #[test]
@@ -185,7 +183,7 @@ mod tests {
             retry_after: None,
         };
         assert_eq!(mid_stream.refusal(), None);
-        assert_eq!(mid_stream.user_message(), "The answer was interrupted.");
+        assert_eq!(mid_stream.user_message(), "interrupted");
         assert_eq!(ChatError::Interrupted.refusal(), None);
     }
 

@@ -23,6 +23,7 @@ pub mod markdown;
 pub mod options;
 pub mod render;
 pub mod storage;
+pub mod strings;
 pub mod token;
 pub mod ui;
 
@@ -86,8 +87,17 @@ impl ChatHandle {
         self.chat.reset();
     }
 
+    /// Replaces the context sent with each question (where the user is);
+    /// an empty text removes it.
+    #[wasm_bindgen(js_name = setContext)]
+    pub fn set_context(&self, context: &str) {
+        self.chat
+            .set_context((!context.is_empty()).then(|| context.to_string()));
+    }
+
     /// Removes the widget's DOM and stops its work.
     pub fn destroy(&mut self) {
+        self.chat.stop();
         self.mounted.take();
         self.container.remove();
     }
@@ -119,8 +129,12 @@ pub fn mount(
     container.set_class_name("rsc-root");
     root.append_child(&container)?;
 
+    let inline = options.mode == options::Mode::Inline;
     let chat = Chat::new(options, emit);
     let mounted = leptos::mount::mount_to(container.clone(), move || view! { <ui::Panel chat /> });
+    if inline {
+        chat.set_open(true);
+    }
     Ok(ChatHandle {
         chat,
         container,

@@ -4,6 +4,8 @@
 
 use ringside_wire::json::{self, Value};
 
+use crate::strings::Strings;
+
 /// Where the conversation is kept between page loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Persist {
@@ -15,9 +17,41 @@ pub enum Persist {
     None,
 }
 
+/// How the widget sits on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A launcher in a corner opens a floating panel.
+    Floating,
+    /// The panel fills a container of the host's page, always open.
+    Inline,
+}
+
+/// How the token request carries credentials (`fetch`'s `credentials`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// Cookies for the page's own origin only (the default).
+    SameOrigin,
+    /// Cookies even for a token endpoint on another origin.
+    Include,
+    /// No cookies.
+    Omit,
+}
+
 /// What the host page can configure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
+    /// Floating (launcher and panel) or inline (a panel in a container).
+    pub mode: Mode,
+    /// How the token request carries cookies.
+    pub token_credentials: Credentials,
+    /// Extra headers for the token request (e.g. the host's CSRF token).
+    pub token_headers: Vec<(String, String)>,
+    /// Where the user is (page, section, plan), sent with each question.
+    pub context: Option<String>,
+    /// The texts the widget shows.
+    pub strings: Strings,
+    /// Tells apart the stored conversations of widgets that share a token endpoint.
+    pub name: String,
     /// The host's mint route; POSTed to for a Client Token.
     pub token_endpoint: String,
     /// The Ringside gateway. When unset, the mint's `api_base` is used, then
@@ -39,7 +73,7 @@ pub struct Options {
     pub history_limit: usize,
     /// Where the conversation is kept.
     pub persist: Persist,
-    /// Shown when the customer is out of credit.
+    /// Shown when the customer is out of credit; empty: the `outOfCredit` string.
     pub out_of_credit_message: String,
     /// An answer that sends nothing for this long is interrupted.
     pub stall_timeout_ms: u32,
@@ -51,6 +85,12 @@ pub const DEFAULT_API_BASE: &str = "https://api.fightclub.pro";
 impl Default for Options {
     fn default() -> Self {
         Options {
+            mode: Mode::Floating,
+            token_credentials: Credentials::SameOrigin,
+            token_headers: Vec::new(),
+            context: None,
+            strings: Strings::default(),
+            name: String::new(),
             token_endpoint: "/api/chat-token".into(),
             api_base: None,
             model: "fc:openai/gpt-4o-mini".into(),
@@ -61,8 +101,7 @@ impl Default for Options {
             max_length: 4000,
             history_limit: 20,
             persist: Persist::Session,
-            out_of_credit_message: "This chat is out of credit for now. Please come back later."
-                .into(),
+            out_of_credit_message: String::new(),
             stall_timeout_ms: 30_000,
         }
     }
@@ -104,6 +143,11 @@ impl Options {
                 Ok(None) => {}
                 _ => bad(name, "a non-empty string"),
             }
+        }
+        match text_of("name") {
+            Ok(Some(s)) => options.name = s,
+            Ok(None) => {}
+            Err(()) => bad("name", "a string"),
         }
         match text_of("welcome") {
             Ok(Some(s)) => options.welcome = s,
@@ -161,6 +205,57 @@ impl Options {
         if let Some(n) = number("stallTimeoutMs", 500, 600_000) {
             options.stall_timeout_ms = n as u32;
         }
+        match text_of("mode").as_ref().map(|s| s.as_deref()) {
+            Ok(None | Some("floating")) => {}
+            Ok(Some("inline")) => options.mode = Mode::Inline,
+            _ => problems.push("option `mode` must be floating or inline; using floating".into()),
+        }
+        match text_of("tokenCredentials").as_ref().map(|s| s.as_deref()) {
+            Ok(None | Some("same-origin")) => {}
+            Ok(Some("include")) => options.token_credentials = Credentials::Include,
+            Ok(Some("omit")) => options.token_credentials = Credentials::Omit,
+            _ => problems.push(
+                "option `tokenCredentials` must be same-origin, include or omit; using same-origin"
+                    .into(),
+            ),
+        }
+        // Objects may come as JSON text from a `data-*` attribute.
+        let object_of = |name: &str, problems: &mut Vec<String>| -> Option<String> {
+            match value.get(name) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => Some(text.to_string()),
+                Some(Value::Object(_)) => Some(write_value(value.get(name)?)),
+                Some(_) => {
+                    problems.push(format!("option `{name}` must be an object"));
+                    None
+                }
+            }
+        };
+        if let Some(text) = object_of("tokenHeaders", &mut problems) {
+            match json::parse(&text) {
+                Ok(Value::Object(members)) if members.iter().all(|(_, v)| v.as_str().is_some()) => {
+                    options.token_headers = members
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.as_str().unwrap_or("").to_string()))
+                        .collect();
+                }
+                _ => problems.push(
+                    "option `tokenHeaders` must be an object of header names to texts".into(),
+                ),
+            }
+        }
+        if let Some(text) = object_of("strings", &mut problems) {
+            match json::parse(&text) {
+                Ok(value) => options.strings = Strings::from_value(&value, &mut problems),
+                Err(_) => problems.push("option `strings` must be an object of texts".into()),
+            }
+        }
+        // Context is free-form: an object (sent as JSON) or a sentence.
+        match value.get("context") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(text)) => options.context = Some(text.to_string()),
+            Some(other) => options.context = Some(write_value(other)),
+        }
         match text_of("persist").as_ref().map(|s| s.as_deref()) {
             Ok(None) => {}
             Ok(Some("session")) => options.persist = Persist::Session,
@@ -171,6 +266,43 @@ impl Options {
         }
         (options, problems)
     }
+}
+
+/// Writes a parsed value back as compact JSON.
+pub fn write_value(value: &Value<'_>) -> String {
+    fn write(out: &mut String, value: &Value<'_>) {
+        match value {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(n),
+            Value::String(s) => json::write_string(out, s),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(out, item);
+                }
+                out.push(']');
+            }
+            Value::Object(members) => {
+                out.push('{');
+                for (i, (key, item)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json::write_string(out, key);
+                    out.push(':');
+                    write(out, item);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::new();
+    write(&mut out, value);
+    out
 }
 
 #[cfg(test)]
@@ -207,6 +339,30 @@ mod tests {
                 from_js.stall_timeout_ms
             ),
             (200, Persist::Local, 3000)
+        );
+    }
+
+    #[test]
+    fn objects_come_from_js_or_as_json_text_from_attributes() {
+        let (from_js, problems) = Options::from_json(
+            r#"{"mode":"inline","tokenHeaders":{"x-csrf-token":"abc"},"strings":{"send":"Envoyer"},"context":{"page":"/pricing","plan":"pro"},"tokenCredentials":"include"}"#,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let (from_data, problems) = Options::from_json(
+            r#"{"mode":"inline","tokenHeaders":"{\"x-csrf-token\":\"abc\"}","strings":"{\"send\":\"Envoyer\"}","context":"{\"page\":\"/pricing\",\"plan\":\"pro\"}","tokenCredentials":"include"}"#,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(from_js, from_data);
+        assert_eq!(from_js.mode, Mode::Inline);
+        assert_eq!(from_js.token_credentials, Credentials::Include);
+        assert_eq!(
+            from_js.token_headers,
+            [("x-csrf-token".to_string(), "abc".to_string())]
+        );
+        assert_eq!(from_js.strings.get("send"), "Envoyer");
+        assert_eq!(
+            from_js.context.as_deref(),
+            Some(r#"{"page":"/pricing","plan":"pro"}"#)
         );
     }
 

@@ -14,9 +14,13 @@ fn storage(persist: Persist) -> Option<web_sys::Storage> {
     }
 }
 
-/// One widget's key: a page may hold widgets for different token endpoints.
+/// One widget's key: a page may hold several widgets, for one or several
+/// token endpoints; `name` tells apart those that share one.
 fn key(options: &Options) -> String {
-    format!("ringside-chat:v1:{}", options.token_endpoint)
+    format!(
+        "ringside-chat:v1:{}#{}",
+        options.token_endpoint, options.name
+    )
 }
 
 /// The stored conversation and its customer, if any.

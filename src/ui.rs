@@ -16,6 +16,7 @@ use crate::conversation::Status;
 #[component]
 pub fn Panel(chat: Chat) -> impl IntoView {
     let title = chat.options().title;
+    let inline = chat.is_inline();
     let input = NodeRef::<html::Textarea>::new();
     Effect::new(move |_| {
         if chat.open.get()
@@ -25,7 +26,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         }
     });
     let on_keydown = move |event: web_sys::KeyboardEvent| {
-        if event.key() == "Escape" {
+        if event.key() == "Escape" && !inline {
             event.stop_propagation();
             chat.set_open(false);
         }
@@ -33,12 +34,12 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     let blocked = move || {
         chat.blocked.get().map(|blocked| match blocked {
             Blocked::OutOfCredit(message) => message,
-            Blocked::Unavailable => "Chat is unavailable on this page.".to_string(),
+            Blocked::Unavailable => chat.text("unavailable"),
         })
     };
     view! {
         <section
-            class="rsc-panel"
+            class=if inline { "rsc-panel rsc-panel--inline" } else { "rsc-panel" }
             part="panel"
             role="dialog"
             aria-labelledby="rsc-title"
@@ -50,8 +51,8 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 <button
                     type="button"
                     class="rsc-icon-button"
-                    aria-label="New conversation"
-                    title="New conversation"
+                    aria-label=chat.text("newConversation")
+                    title=chat.text("newConversation")
                     on:click=move |_| {
                         chat.reset();
                         if let Some(input) = input.get_untracked() {
@@ -61,15 +62,17 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 >
                     "+"
                 </button>
-                <button
-                    type="button"
-                    class="rsc-icon-button"
-                    aria-label="Close chat"
-                    title="Close"
-                    on:click=move |_| chat.set_open(false)
-                >
-                    "×"
-                </button>
+                {(!inline).then(|| view! {
+                    <button
+                        type="button"
+                        class="rsc-icon-button"
+                        aria-label=chat.text("close")
+                        title=chat.text("close")
+                        on:click=move |_| chat.set_open(false)
+                    >
+                        "×"
+                    </button>
+                })}
             </div>
             {move || blocked().map(|message| view! { <p class="rsc-banner" role="alert">{message}</p> })}
             <Transcript chat />
@@ -78,24 +81,29 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     }
 }
 
-/// The transcript's scrolling: new text scrolls the reader along only while
-/// they are at the bottom; otherwise "Jump to latest" appears.
+/// The transcript's scrolling: new text scrolls the reader along only if
+/// they were at the bottom when it arrived; otherwise "Jump to latest" appears.
 #[derive(Debug, Clone, Copy)]
 struct Scroll {
     log: NodeRef<html::Div>,
-    at_bottom: RwSignal<bool>,
     unseen: RwSignal<bool>,
+    /// The log's height after the last paint: where "the bottom" was.
+    last_height: StoredValue<i32>,
 }
 
 impl Scroll {
-    /// After new text is painted.
+    /// After new text is painted. Judged by where the reader was, not by
+    /// scroll events, which arrive a frame late.
     fn follow(self) {
         if let Some(log) = self.log.get_untracked() {
-            if self.at_bottom.get_untracked() {
+            let was_at_bottom =
+                log.scroll_top() + log.client_height() >= self.last_height.get_value() - 24;
+            if was_at_bottom {
                 log.set_scroll_top(log.scroll_height());
             } else {
                 self.unseen.set(true);
             }
+            self.last_height.set_value(log.scroll_height());
         }
     }
 }
@@ -104,12 +112,11 @@ impl Scroll {
 #[component]
 fn Transcript(chat: Chat) -> impl IntoView {
     let log = NodeRef::<html::Div>::new();
-    let at_bottom = RwSignal::new(true);
     let unseen = RwSignal::new(false);
     let scroll = Scroll {
         log,
-        at_bottom,
         unseen,
+        last_height: StoredValue::new(0),
     };
     let keys = move || {
         chat.conversation.with(|c| {
@@ -125,19 +132,16 @@ fn Transcript(chat: Chat) -> impl IntoView {
     let welcome = options.welcome;
     let suggestions = options.suggestions;
     let on_scroll = move |_| {
-        if let Some(log) = log.get_untracked() {
-            let bottom = log.scroll_height() - log.scroll_top() - log.client_height() < 24;
-            at_bottom.set(bottom);
-            if bottom {
-                unseen.set(false);
-            }
+        if let Some(log) = log.get_untracked()
+            && log.scroll_height() - log.scroll_top() - log.client_height() < 24
+        {
+            unseen.set(false);
         }
     };
     let jump = move |_| {
         if let Some(log) = log.get_untracked() {
             log.set_scroll_top(log.scroll_height());
         }
-        at_bottom.set(true);
         unseen.set(false);
     };
     // Copy buttons of code blocks are built with the answer's DOM: one
@@ -158,7 +162,7 @@ fn Transcript(chat: Chat) -> impl IntoView {
             .and_then(|pre| pre.text_content());
         if let Some(code) = code {
             browser::copy_text(&code);
-            button.set_text_content(Some("Copied"));
+            button.set_text_content(Some(&chat.text("copied")));
         }
     };
     view! {
@@ -197,7 +201,7 @@ fn Transcript(chat: Chat) -> impl IntoView {
         </div>
         <Show when=move || unseen.get()>
             <button type="button" class="rsc-jump" on:click=jump>
-                "Jump to latest"
+                {chat.text("jumpToLatest")}
             </button>
         </Show>
     }
@@ -225,8 +229,8 @@ fn Bubble(chat: Chat, id: u32, role: Role, scroll: Scroll) -> impl IntoView {
     };
     let is_last_answer = move || chat.conversation.with(|c| c.last_answer() == Some(id));
     let (class, who) = match role {
-        Role::User => ("rsc-msg rsc-msg--user", "You"),
-        _ => ("rsc-msg rsc-msg--assistant", "Assistant"),
+        Role::User => ("rsc-msg rsc-msg--user", chat.text("you")),
+        _ => ("rsc-msg rsc-msg--assistant", chat.text("assistant")),
     };
     let copy = move |_| {
         let text = chat.stream_of(id).map(|s| s.text()).or_else(|| {
@@ -243,19 +247,19 @@ fn Bubble(chat: Chat, id: u32, role: Role, scroll: Scroll) -> impl IntoView {
             {move || match status() {
                 Some(Status::Streaming) => view! {
                     <span class="rsc-typing" role="status">
-                        <span class="rsc-sr">"Assistant is typing"</span>
+                        <span class="rsc-sr">{chat.text("typing")}</span>
                         <span aria-hidden="true" class="rsc-typing__dot"></span>
                         <span aria-hidden="true" class="rsc-typing__dot"></span>
                         <span aria-hidden="true" class="rsc-typing__dot"></span>
                     </span>
                 }.into_any(),
-                Some(Status::Stopped) => view! { <p class="rsc-msg__status">"Stopped."</p> }.into_any(),
+                Some(Status::Stopped) => view! { <p class="rsc-msg__status">{chat.text("stopped")}</p> }.into_any(),
                 Some(Status::Interrupted(reason) | Status::NotSent(reason)) => {
-                    let label = if role == Role::User { "Not sent. " } else { "" };
+                    let label = if role == Role::User { chat.text("notSent") + " " } else { String::new() };
                     view! {
                         <p class="rsc-msg__status rsc-msg__status--error">
                             {label} {reason} " "
-                            <button type="button" class="rsc-link-button" on:click=move |_| chat.retry(id)>"Retry"</button>
+                            <button type="button" class="rsc-link-button" on:click=move |_| chat.retry(id)>{chat.text("retry")}</button>
                         </p>
                     }.into_any()
                 }
@@ -263,18 +267,17 @@ fn Bubble(chat: Chat, id: u32, role: Role, scroll: Scroll) -> impl IntoView {
             }}
             <Show when=move || role == Role::Assistant && !matches!(status(), Some(Status::Streaming))>
                 <div class="rsc-msg__actions">
-                    <button type="button" class="rsc-action" aria-label="Copy message" title="Copy" on:click=copy>
-                        "Copy"
+                    <button type="button" class="rsc-action" aria-label=chat.text("copyMessage") on:click=copy>
+                        {chat.text("copy")}
                     </button>
                     <Show when=is_last_answer>
                         <button
                             type="button"
                             class="rsc-action"
-                            aria-label="Regenerate answer"
-                            title="Regenerate"
+                            aria-label=chat.text("regenerateAnswer")
                             on:click=move |_| chat.regenerate()
                         >
-                            "Regenerate"
+                            {chat.text("regenerate")}
                         </button>
                     </Show>
                 </div>
@@ -293,9 +296,7 @@ fn Composer(chat: Chat, input: NodeRef<html::Textarea>) -> impl IntoView {
     let notice = move || {
         let wait = chat.cooldown.get();
         if wait > 0 {
-            Some(format!(
-                "Too many messages. You can send again in {wait} s."
-            ))
+            Some(chat.text("cooldown").replace("{n}", &wait.to_string()))
         } else {
             chat.notice.get()
         }
@@ -334,7 +335,7 @@ fn Composer(chat: Chat, input: NodeRef<html::Textarea>) -> impl IntoView {
             <textarea
                 class="rsc-composer__input"
                 part="input"
-                aria-label="Message"
+                aria-label=chat.text("message")
                 rows="1"
                 placeholder=placeholder
                 node_ref=input
@@ -349,7 +350,7 @@ fn Composer(chat: Chat, input: NodeRef<html::Textarea>) -> impl IntoView {
             ></textarea>
             {move || if streaming() {
                 view! {
-                    <button type="button" class="rsc-composer__send" part="send" on:click=move |_| chat.stop()>"Stop"</button>
+                    <button type="button" class="rsc-composer__send" part="send" on:click=move |_| chat.stop()>{chat.text("stop")}</button>
                 }.into_any()
             } else {
                 view! {
@@ -359,7 +360,7 @@ fn Composer(chat: Chat, input: NodeRef<html::Textarea>) -> impl IntoView {
                         part="send"
                         disabled=send_disabled
                     >
-                        "Send"
+                        {chat.text("send")}
                     </button>
                 }.into_any()
             }}

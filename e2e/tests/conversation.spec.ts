@@ -132,7 +132,7 @@ test("new text follows the reader only at the bottom; otherwise Jump to latest a
   await widget.send("Long one please");
   const log = widget.log();
   // It follows while the reader stays at the bottom.
-  await page.waitForTimeout(1500);
+  await expect.poll(() => log.evaluate((el) => el.scrollHeight - el.clientHeight), { timeout: 15_000 }).toBeGreaterThan(300);
   const following = await log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
   expect(following).toBeLessThan(30);
   // The reader scrolls up: the text no longer moves them, and the jump appears.

@@ -5,7 +5,8 @@
 import { test as base, expect, type Page, type Locator } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -58,6 +59,43 @@ export interface Stack {
   log(): Promise<Logged[]>;
   /** A page on the host's origin with the widget's script tag and these `data-*` options. */
   hostPage(page: Page, options?: Record<string, string>, extraHead?: string): Promise<void>;
+  /** Writes a file into the host's site; returns its URL. */
+  writePage(name: string, html: string): string;
+  /** Copies a folder into the host's site under `name`; returns its URL. */
+  copyDir(from: string, name: string): string;
+  /** A second origin serving the widget's files with CORS, like a CDN. */
+  cdn(): Promise<string>;
+}
+
+const MIME: Record<string, string> = {
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".html": "text/html",
+  ".css": "text/css",
+};
+
+/** A static server for `dir` on a free loopback port, answering CORS for any origin. */
+function staticServer(dir: string): Promise<{ url: string; server: Server }> {
+  return new Promise((resolve) => {
+    const server = createHttpServer((req, res) => {
+      const name = path.basename(new URL(req.url ?? "/", "http://x").pathname);
+      try {
+        const body = readFileSync(path.join(dir, name));
+        res.writeHead(200, {
+          "content-type": MIME[path.extname(name)] ?? "application/octet-stream",
+          "access-control-allow-origin": "*",
+          "cache-control": "no-store",
+        });
+        res.end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      resolve({ url: `http://127.0.0.1:${port}`, server });
+    });
+  });
 }
 
 function freePort(): Promise<number> {
@@ -92,6 +130,8 @@ function start(binary: string, args: string[], env: Record<string, string>): Pro
     });
   });
 }
+
+export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 
 export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
   mockFlags: [["--first-token-delay-ms", "100", "--token-delay-ms", "15", "--answer-tokens", "40"], { option: true }],
@@ -137,13 +177,27 @@ export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
         writeFileSync(path.join(site, name), html);
         await page.goto(`${mintUrl}/${name}`);
       },
+      writePage: (name, html) => {
+        writeFileSync(path.join(site, name), html);
+        return `${mintUrl}/${name}`;
+      },
+      copyDir: (from, name) => {
+        cpSync(from, path.join(site, name), { recursive: true });
+        return `${mintUrl}/${name}/`;
+      },
+      cdn: async () => {
+        if (!cdn) cdn = await staticServer(DIST);
+        return cdn.url;
+      },
     };
+    let cdn: { url: string; server: Server } | null = null;
     await use(stack);
     for (const child of [mint.child, mock.child]) {
       child.removeAllListeners("exit");
       child.kill();
     }
     rmSync(site, { recursive: true, force: true });
+    (cdn as { server: Server } | null)?.server.close();
   },
 });
 

@@ -5,6 +5,7 @@
 //! - `test`: set up (browser and test tools too), then run every check and
 //!   test: fmt, clippy, unit and HTTP tests, the browser tests.
 //! - `build`: set up and build the widget (`dist/`) and the servers.
+//! - `package`: the npm package, packed by `npm pack`.
 //! - `setup`: install what is missing, idempotently; `--browser` adds the test tools.
 //!
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         Some("build") => tasks::build().map(drop),
         Some("setup") => setup::setup(args.iter().any(|a| a == "--browser")).map(drop),
         Some("tidy") => tasks::tidy(),
+        Some("package") => tasks::package(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
                  demo    set up, build and run the demo at http://127.0.0.1:8080/\n  \
                  test    set up and run every check and test (what CI runs)\n  \
                  build   set up and build the widget (dist/) and the servers\n  \
+                 package build the npm package (target/npm/ringside-chat-0.1.0.tgz)\n  \
                  setup   install missing tools (--browser: also the browser-test tools)\n  \
                  tidy    check the project's conventions"
             );

@@ -19,6 +19,8 @@ use crate::process::{output, run};
 pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 /// wasm-opt from the npm package `binaryen`.
 pub(crate) const BINARYEN_VERSION: &str = "132";
+/// The JS minifier for the loader and the wasm-bindgen glue.
+pub(crate) const ESBUILD_VERSION: &str = "0.28.2";
 /// Where Debian installs Chromium.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -83,19 +85,21 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
     )?;
 
     let binaryen_dir = tools.join(format!("binaryen-{BINARYEN_VERSION}"));
-    let wasm_opt = binaryen_dir.join("node_modules/.bin/wasm-opt");
-    if !version_matches(&wasm_opt, &format!("version {BINARYEN_VERSION}")) {
-        fs::create_dir_all(&binaryen_dir).map_err(|e| e.to_string())?;
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&binaryen_dir)
-            .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
-    }
+    ensure_npm_tool(
+        &binaryen_dir,
+        "wasm-opt",
+        &format!("binaryen@{BINARYEN_VERSION}"),
+        &format!("version {BINARYEN_VERSION}"),
+    )?;
+
+    let esbuild_dir = tools.join(format!("esbuild-{ESBUILD_VERSION}"));
+    ensure_npm_tool(&esbuild_dir, "esbuild", ESBUILD_VERSION, ESBUILD_VERSION)?;
 
     let mut paths = vec![
         trunk_dir.join("bin"),
         bindgen_dir.join("bin"),
         binaryen_dir.join("node_modules/.bin"),
+        esbuild_dir.join("node_modules/.bin"),
     ];
     paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
     let path = env::join_paths(paths).map_err(|e| e.to_string())?;
@@ -109,6 +113,23 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
 
 fn version_matches(binary: &Path, expected: &str) -> bool {
     output(Command::new(binary).arg("--version")).is_some_and(|v| v.contains(expected))
+}
+
+/// An npm package's binary in its own folder, installed when its version is not the pinned one.
+fn ensure_npm_tool(dir: &Path, binary: &str, package: &str, expected: &str) -> Result {
+    let package = if package.contains('@') {
+        package.to_string()
+    } else {
+        format!("{binary}@{package}")
+    };
+    if version_matches(&dir.join("node_modules/.bin").join(binary), expected) {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(dir)
+        .arg(package))
 }
 
 fn ensure_wasm_target() -> Result {

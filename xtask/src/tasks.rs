@@ -106,8 +106,97 @@ fn build_widget(tools: &Tools) -> Result {
         return Ok(());
     }
     run(tools.command("trunk").args(["build", "--release"]))?;
+    // What visitors download is minified: the loader (it must paint the
+    // launcher in under 4 KB brotli) and the wasm-bindgen glue.
+    run(tools.command("esbuild").args([
+        "js/ringside-chat.js",
+        "--minify",
+        "--target=es2020",
+        "--legal-comments=none",
+        "--log-level=warning",
+        "--allow-overwrite",
+        "--outfile=dist/ringside-chat.js",
+    ]))?;
+    run(tools.command("esbuild").args([
+        "dist/ringside-chat-widget.js",
+        "--minify",
+        "--format=esm",
+        "--target=es2020",
+        "--log-level=warning",
+        "--allow-overwrite",
+        "--outfile=dist/ringside-chat-widget.js",
+    ]))?;
     fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
     fs::write(&stamp_file, stamp).map_err(|e| e.to_string())
+}
+
+/// `cargo xtask package`: the npm package, as a tarball made by `npm pack`.
+pub(crate) fn package() -> Result {
+    let tools = setup::setup(false)?;
+    let tarball = package_with(&tools)?;
+    eprintln!("packed {}", tarball.display());
+    Ok(())
+}
+
+fn package_with(tools: &Tools) -> Result<PathBuf> {
+    build_widget(tools)?;
+    let root = root();
+    let out = target_dir().join("npm");
+    let staging = out.join("package");
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+    let copy = |from: PathBuf, name: &str| {
+        fs::copy(&from, staging.join(name)).map_err(|e| format!("copying {}: {e}", from.display()))
+    };
+    for name in ["index.js", "index.d.ts", "package.json", "README.md"] {
+        copy(root.join("js/npm").join(name), name)?;
+    }
+    for name in [
+        "ringside-chat.js",
+        "ringside-chat-widget.js",
+        "ringside-chat-widget_bg.wasm",
+    ] {
+        copy(root.join("dist").join(name), name)?;
+    }
+    run(tools
+        .command("npm")
+        .current_dir(&staging)
+        .args(["pack", "--silent", "--pack-destination"])
+        .arg(&out))?;
+    Ok(out.join("ringside-chat-0.1.0.tgz"))
+}
+
+/// The example host apps the browser tests drive: the Vite app is installed
+/// from the packed tarball, type-checked and built.
+fn build_examples(tools: &Tools) -> Result {
+    let tarball = package_with(tools)?;
+    let app = root().join("examples/vite-app");
+    // A fresh tarball each time: reinstall it so the app sees this build.
+    let installed = app.join("node_modules/ringside-chat");
+    let _ = fs::remove_dir_all(&installed);
+    let lock = fs::read(app.join("package-lock.json")).unwrap_or_default();
+    let stamp = app.join("node_modules/.ringside-lock-stamp");
+    let want = format!("{:016x}", setup::fnv1a(&lock));
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(want.as_str()) {
+        run(tools
+            .command("npm")
+            .current_dir(&app)
+            .args(["ci", "--no-audit", "--no-fund"]))?;
+        fs::write(&stamp, want).map_err(|e| e.to_string())?;
+    }
+    run(tools
+        .command("npm")
+        .current_dir(&app)
+        .args(["install", "--no-audit", "--no-fund", "--no-save"])
+        .arg(&tarball))?;
+    run(tools
+        .command("npx")
+        .current_dir(&app)
+        .args(["tsc", "--noEmit"]))?;
+    run(tools
+        .command("npx")
+        .current_dir(&app)
+        .args(["vite", "build", "--logLevel", "warn"]))
 }
 
 /// `cargo xtask demo`.
@@ -184,6 +273,7 @@ pub(crate) fn test(extra: &[String]) -> Result {
         "warnings",
     ]))?;
     run(cargo().args(["test", "--workspace"]))?;
+    build_examples(&tools)?;
     let built = build_with(tools)?;
     run(built
         .tools

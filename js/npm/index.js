@@ -1,0 +1,21 @@
+// The npm package's entry: ESM, with the widget's wasm and glue beside it.
+// Bundlers (Vite, webpack, Rollup) see `import()` and `new URL(…, import.meta.url)`
+// and ship both files; nothing to configure.
+import "./ringside-chat.js";
+
+const assets = {
+  glue: () => import("./ringside-chat-widget.js"),
+  wasm: new URL("./ringside-chat-widget_bg.wasm", import.meta.url),
+};
+
+/**
+ * Mounts a Ringside Chat widget. Resolves once its launcher (or inline panel)
+ * is on the page; the widget's wasm loads on idle or first interaction.
+ * @param {import("./index").ChatOptions} options
+ * @returns {Promise<import("./index").ChatHandle>}
+ */
+export function mount(options = {}) {
+  return window.RingsideChat.mount(options, assets);
+}
+
+export default { mount };

@@ -1,0 +1,130 @@
+//! Every text the widget shows, overridable by the host (`strings` option),
+//! so it can speak the page's language. Templates take `{n}` placeholders.
+
+use ringside_wire::json::Value;
+
+/// The built-in English strings, by key.
+const DEFAULTS: &[(&str, &str)] = &[
+    // The launcher's, used by the loader.
+    ("openChat", "Open chat"),
+    ("closeChat", "Close chat"),
+    ("unread", "{n} unread"),
+    ("send", "Send"),
+    ("stop", "Stop"),
+    ("message", "Message"),
+    ("newConversation", "New conversation"),
+    ("close", "Close chat"),
+    ("copyMessage", "Copy message"),
+    ("copy", "Copy"),
+    ("copied", "Copied"),
+    ("regenerate", "Regenerate"),
+    ("regenerateAnswer", "Regenerate answer"),
+    ("retry", "Retry"),
+    ("notSent", "Not sent."),
+    ("stopped", "Stopped."),
+    ("typing", "Assistant is typing"),
+    ("jumpToLatest", "Jump to latest"),
+    ("you", "You"),
+    ("assistant", "Assistant"),
+    ("empty", "Type a message first."),
+    (
+        "tooLong",
+        "Your message is {n} characters long; the limit is {max}.",
+    ),
+    ("busy", "Wait for the answer to finish, or stop it."),
+    (
+        "cooldown",
+        "Too many messages. You can send again in {n} s.",
+    ),
+    ("unavailable", "Chat is unavailable on this page."),
+    (
+        "outOfCredit",
+        "This chat is out of credit for now. Please come back later.",
+    ),
+    (
+        "network",
+        "Can't reach the chat service. Check your connection and try again.",
+    ),
+    ("interrupted", "The answer was interrupted."),
+    ("stalled", "The answer stopped arriving."),
+    ("closedDuring", "The page was closed during the answer."),
+    (
+        "rateLimited",
+        "Too many messages at once. Please wait a moment.",
+    ),
+    (
+        "serverError",
+        "The chat service is having trouble. Please try again.",
+    ),
+    ("failed", "Something went wrong. Please try again."),
+];
+
+/// The strings of one widget: the defaults with the host's overrides.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Strings {
+    overrides: Vec<(String, String)>,
+}
+
+impl Strings {
+    /// Reads the `strings` option (an object of key → text); unknown keys
+    /// and non-string values are reported and ignored.
+    pub fn from_value(value: &Value<'_>, problems: &mut Vec<String>) -> Strings {
+        let mut overrides = Vec::new();
+        let Value::Object(members) = value else {
+            problems.push("option `strings` must be an object of texts".into());
+            return Strings::default();
+        };
+        for (key, text) in members {
+            match (DEFAULTS.iter().any(|(k, _)| k == key), text.as_str()) {
+                (true, Some(text)) => overrides.push((key.to_string(), text.to_string())),
+                (false, _) => problems.push(format!("unknown string `{key}`")),
+                (true, None) => problems.push(format!("string `{key}` must be text")),
+            }
+        }
+        Strings { overrides }
+    }
+
+    /// The text for `key`.
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        if let Some((_, text)) = self.overrides.iter().rev().find(|(k, _)| k == key) {
+            return text;
+        }
+        DEFAULTS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(key, |(_, text)| text)
+    }
+
+    /// The text for `key` with `{n}` (and `{max}`) filled in.
+    pub fn fill(&self, key: &str, n: usize, max: usize) -> String {
+        self.get(key)
+            .replace("{n}", &n.to_string())
+            .replace("{max}", &max.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ringside_wire::json::parse;
+
+    #[test]
+    fn overrides_replace_defaults_and_templates_fill() {
+        let mut problems = Vec::new();
+        let value =
+            parse(r#"{"send":"Envoyer","tooLong":"{n}/{max}","bogus":"x","retry":3}"#).unwrap();
+        let strings = Strings::from_value(&value, &mut problems);
+        assert_eq!(strings.get("send"), "Envoyer");
+        assert_eq!(strings.get("stop"), "Stop");
+        assert_eq!(strings.fill("tooLong", 25, 20), "25/20");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn every_key_the_widget_uses_has_a_default() {
+        let strings = Strings::default();
+        for (key, text) in DEFAULTS {
+            assert_eq!(strings.get(key), *text);
+        }
+    }
+}
