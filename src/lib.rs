@@ -8,7 +8,8 @@
 //! # Layout
 //! - [`options`]: what the host page configures.
 //! - [`chat`]: the widget's state and actions (send, open, close).
-//! - [`ui`]: the Leptos components (panel, transcript, composer).
+//! - [`ui`]: the Leptos components (the panel and its composer).
+//! - [`transcript`]: the messages' DOM, kept in step with the conversation.
 //! - [`api`]: the token fetch and the streamed completion (fetch + SSE).
 //! - [`render`]: painting streamed text once per animation frame.
 //! - [`conversation`], [`token`], [`error`]: the plain-Rust rules underneath,
@@ -25,6 +26,7 @@ pub mod render;
 pub mod storage;
 pub mod strings;
 pub mod token;
+pub mod transcript;
 pub mod ui;
 
 use leptos::prelude::*;
@@ -35,7 +37,7 @@ use crate::chat::Chat;
 use crate::options::Options;
 
 /// The widget's stylesheet, adopted into its shadow root.
-const CSS: &str = include_str!("../style/widget.css");
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 /// A mounted widget, as the host page drives it.
 #[wasm_bindgen]

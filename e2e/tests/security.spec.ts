@@ -34,7 +34,7 @@ test("hostile answers, split across deltas, never become markup or run", async (
         if (!allowed.includes(tag)) w.__violations.push(`element ${tag}`);
         for (const attr of el.getAttributeNames()) {
           if (attr.startsWith("on")) w.__violations.push(`attribute ${attr} on ${tag}`);
-          if (!["class", "href", "rel", "target", "start", "type", "aria-label"].includes(attr)) w.__violations.push(`attribute ${attr}`);
+          if (!["class", "href", "rel", "target", "start", "type", "aria-label", "data-action"].includes(attr)) w.__violations.push(`attribute ${attr}`);
         }
         if (tag === "a" && !/^(https?:\/\/|mailto:)/i.test(el.getAttribute("href") ?? "")) {
           w.__violations.push(`link ${el.getAttribute("href")}`);

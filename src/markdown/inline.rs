@@ -62,6 +62,13 @@ fn is_space(c: Option<char>) -> bool {
     c.is_none_or(char::is_whitespace)
 }
 
+/// A letter or digit, for the "inside a word" rules. Any non-ASCII character
+/// counts as one: exact Unicode tables would cost the wasm kilobytes, and
+/// treating `é_x` as a word is the safe side (no emphasis).
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || !c.is_ascii()
+}
+
 impl Parser<'_> {
     fn flush(&mut self) {
         if !self.text.is_empty() {
@@ -163,7 +170,7 @@ impl Parser<'_> {
         let before = s[..i].chars().next_back();
         let after = s[i + run..].chars().next();
         // `_` does not open or close inside a word (snake_case_names).
-        let intraword = |c: Option<char>| mark == b'_' && c.is_some_and(char::is_alphanumeric);
+        let intraword = |c: Option<char>| mark == b'_' && c.is_some_and(is_word);
         let can_open = !(is_space(after) || intraword(before));
         if !can_open || run > 3 {
             self.text.push_str(&s[i..i + run]);
@@ -276,7 +283,7 @@ impl Parser<'_> {
         let at_boundary = !s[..i]
             .chars()
             .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '/');
+            .is_some_and(|c| is_word(c) || c == '/');
         if !is_url || !at_boundary {
             return 0;
         }

@@ -87,6 +87,8 @@ pub enum Attr {
     Type,
     /// `aria-label` of the copy button.
     AriaLabel,
+    /// `data-action` of the copy button (what the transcript's listener does).
+    Action,
 }
 
 impl Attr {
@@ -100,6 +102,7 @@ impl Attr {
             Attr::Start => "start",
             Attr::Type => "type",
             Attr::AriaLabel => "aria-label",
+            Attr::Action => "data-action",
         }
     }
 }
@@ -196,6 +199,7 @@ pub fn block(block: &Block) -> Node {
                     (Attr::Class, "rsc-code__copy".into()),
                     (Attr::Type, "button".into()),
                     (Attr::AriaLabel, "Copy code".into()),
+                    (Attr::Action, "copy-code".into()),
                 ],
                 children: vec![Node::Text("Copy".into())],
             });

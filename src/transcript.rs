@@ -1,0 +1,346 @@
+//! The transcript's DOM, kept in step with the [`Conversation`] by one
+//! effect: messages are added, removed and re-labelled in place, never
+//! re-rendered. Answers paint themselves through their [`StreamView`]; the
+//! user's words are text nodes. Buttons carry a `data-action`, handled by one
+//! listener on the log.
+//!
+//! This is plain DOM work rather than Leptos views: per message, a keyed list
+//! of components cost the widget about a third of its weight, and the
+//! transcript's updates are few and known (a message added, a status changed).
+
+use std::rc::Rc;
+
+use ringside_wire::chat::Role;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element};
+
+use crate::conversation::{Conversation, Message, Status};
+use crate::render::StreamView;
+use crate::strings::Strings;
+
+/// What a button in the transcript does; the value of its `data-action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Copy a message's text.
+    Copy,
+    /// Ask again for the last answer.
+    Regenerate,
+    /// Send again a question that was not sent, or ask again an interrupted answer.
+    Retry,
+    /// Copy a code block.
+    CopyCode,
+    /// Send a suggested question.
+    Suggest,
+}
+
+impl Action {
+    const ALL: [(Action, &'static str); 5] = [
+        (Action::Copy, "copy"),
+        (Action::Regenerate, "regenerate"),
+        (Action::Retry, "retry"),
+        (Action::CopyCode, "copy-code"),
+        (Action::Suggest, "suggest"),
+    ];
+
+    fn name(self) -> &'static str {
+        Action::ALL
+            .iter()
+            .find(|(a, _)| *a == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    /// The action of a clicked element, and the message it belongs to.
+    pub fn of(target: &Element) -> Option<(Action, Option<u32>, Element)> {
+        let button = target.closest("[data-action]").ok()??;
+        let name = button.get_attribute("data-action")?;
+        let action = Action::ALL.iter().find(|(_, n)| *n == name)?.0;
+        let id = button
+            .closest("[data-id]")
+            .ok()
+            .flatten()
+            .and_then(|m| m.get_attribute("data-id"))
+            .and_then(|id| id.parse().ok());
+        Some((action, id, button))
+    }
+}
+
+fn element(document: &Document, tag: &str, class: &str) -> Element {
+    let element = document.create_element(tag).expect("a known tag name");
+    element.set_class_name(class);
+    element
+}
+
+fn button(
+    document: &Document,
+    class: &str,
+    text: &str,
+    label: Option<&str>,
+    action: Action,
+) -> Element {
+    let b = element(document, "button", class);
+    let _ = b.set_attribute("type", "button");
+    let _ = b.set_attribute("data-action", action.name());
+    if let Some(label) = label {
+        let _ = b.set_attribute("aria-label", label);
+    }
+    b.set_text_content(Some(text));
+    b
+}
+
+/// What a message's footer shows; rebuilt only when this changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Footer {
+    status: Status,
+    last_answer: bool,
+}
+
+struct Shown {
+    id: u32,
+    article: Element,
+    footer: Element,
+    state: Footer,
+}
+
+/// The transcript's DOM inside the log element.
+pub struct Transcript {
+    log: Element,
+    document: Document,
+    strings: Strings,
+    welcome: String,
+    suggestions: Vec<String>,
+    shown: Vec<Shown>,
+    welcome_node: Option<Element>,
+    after_paint: Rc<dyn Fn()>,
+}
+
+impl std::fmt::Debug for Transcript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transcript")
+            .field("messages", &self.shown.len())
+            .finish()
+    }
+}
+
+impl Transcript {
+    /// A transcript painting into `log`; `after_paint` runs after new text.
+    pub fn new(
+        log: Element,
+        strings: Strings,
+        welcome: String,
+        suggestions: Vec<String>,
+        after_paint: Rc<dyn Fn()>,
+    ) -> Self {
+        let document = log.owner_document().expect("the log is in a document");
+        Transcript {
+            log,
+            document,
+            strings,
+            welcome,
+            suggestions,
+            shown: Vec::new(),
+            welcome_node: None,
+            after_paint,
+        }
+    }
+
+    /// Brings the DOM in step with `conversation`; `stream_of` gives the
+    /// painter of each answer.
+    pub fn sync(
+        &mut self,
+        conversation: &Conversation,
+        stream_of: &dyn Fn(u32) -> Option<StreamView>,
+    ) {
+        let messages = conversation.messages();
+        let last_answer = conversation.last_answer();
+        let _ = self.log.set_attribute(
+            "aria-busy",
+            if conversation.is_streaming() {
+                "true"
+            } else {
+                "false"
+            },
+        );
+
+        // Gone messages (a retried answer, a new conversation).
+        self.shown.retain(|shown| {
+            let keep = messages.iter().any(|m| m.id == shown.id);
+            if !keep {
+                shown.article.remove();
+            }
+            keep
+        });
+        for message in messages {
+            let state = Footer {
+                status: message.status.clone(),
+                last_answer: last_answer == Some(message.id),
+            };
+            match self.shown.iter().position(|s| s.id == message.id) {
+                Some(i) if self.shown[i].state == state => {}
+                Some(i) => {
+                    let footer = self.footer(message, &state);
+                    let shown = &mut self.shown[i];
+                    let _ = shown.footer.replace_with_with_node_1(&footer);
+                    shown.footer = footer;
+                    shown.state = state;
+                }
+                None => {
+                    let shown = self.add(message, state, stream_of(message.id));
+                    self.shown.push(shown);
+                }
+            }
+        }
+        self.show_welcome(messages.is_empty());
+        (self.after_paint)();
+    }
+
+    fn add(&self, message: &Message, state: Footer, stream: Option<StreamView>) -> Shown {
+        let user = message.role == Role::User;
+        let article = element(
+            &self.document,
+            "article",
+            if user {
+                "rsc-msg rsc-msg--user"
+            } else {
+                "rsc-msg rsc-msg--assistant"
+            },
+        );
+        let _ = article.set_attribute(
+            "aria-label",
+            self.strings.get(if user { "you" } else { "assistant" }),
+        );
+        let _ = article.set_attribute("data-id", &message.id.to_string());
+        let body = element(&self.document, "div", "rsc-msg__body");
+        let _ = article.append_child(&body);
+        let footer = self.footer(message, &state);
+        let _ = article.append_child(&footer);
+        let _ = self.log.append_child(&article);
+        match stream {
+            Some(stream) => stream.attach(&body, self.after_paint.clone()),
+            // The user's own words, shown exactly as typed.
+            None => body.set_text_content(Some(&message.text)),
+        }
+        Shown {
+            id: message.id,
+            article,
+            footer,
+            state,
+        }
+    }
+
+    /// A message's status line and actions.
+    fn footer(&self, message: &Message, state: &Footer) -> Element {
+        let d = &self.document;
+        let s = &self.strings;
+        let footer = element(d, "div", "rsc-msg__footer");
+        let status_line = |class: &str, text: String, retry: bool| {
+            let p = element(d, "p", class);
+            p.set_text_content(Some(&text));
+            if retry {
+                let _ = p.append_child(&d.create_text_node(" "));
+                let _ = p.append_child(&button(
+                    d,
+                    "rsc-link-button",
+                    s.get("retry"),
+                    None,
+                    Action::Retry,
+                ));
+            }
+            p
+        };
+        match &state.status {
+            Status::Streaming => {
+                let typing = element(d, "span", "rsc-typing");
+                let _ = typing.set_attribute("role", "status");
+                let label = element(d, "span", "rsc-sr");
+                label.set_text_content(Some(s.get("typing")));
+                let _ = typing.append_child(&label);
+                for _ in 0..3 {
+                    let dot = element(d, "span", "rsc-typing__dot");
+                    let _ = dot.set_attribute("aria-hidden", "true");
+                    let _ = typing.append_child(&dot);
+                }
+                let _ = footer.append_child(&typing);
+            }
+            Status::Stopped => {
+                let _ = footer.append_child(&status_line(
+                    "rsc-msg__status",
+                    s.get("stopped").to_string(),
+                    false,
+                ));
+            }
+            Status::Interrupted(reason) => {
+                let _ = footer.append_child(&status_line(
+                    "rsc-msg__status rsc-msg__status--error",
+                    reason.clone(),
+                    true,
+                ));
+            }
+            Status::NotSent(reason) => {
+                let text = format!("{} {reason}", s.get("notSent"));
+                let _ = footer.append_child(&status_line(
+                    "rsc-msg__status rsc-msg__status--error",
+                    text,
+                    true,
+                ));
+            }
+            Status::Done => {}
+        }
+        if message.role == Role::Assistant && state.status != Status::Streaming {
+            let actions = element(d, "div", "rsc-msg__actions");
+            let _ = actions.append_child(&button(
+                d,
+                "rsc-action",
+                s.get("copy"),
+                Some(s.get("copyMessage")),
+                Action::Copy,
+            ));
+            if state.last_answer {
+                let _ = actions.append_child(&button(
+                    d,
+                    "rsc-action",
+                    s.get("regenerate"),
+                    Some(s.get("regenerateAnswer")),
+                    Action::Regenerate,
+                ));
+            }
+            let _ = footer.append_child(&actions);
+        }
+        footer
+    }
+
+    /// The welcome and its suggestions, while the conversation is empty.
+    fn show_welcome(&mut self, empty: bool) {
+        match (empty, &self.welcome_node) {
+            (true, None) => {
+                let d = &self.document;
+                let welcome = element(d, "div", "rsc-welcome");
+                let text = element(d, "p", "rsc-msg rsc-msg--assistant rsc-welcome__text");
+                text.set_text_content(Some(&self.welcome));
+                let _ = welcome.append_child(&text);
+                let list = element(d, "div", "rsc-suggestions");
+                for suggestion in &self.suggestions {
+                    let _ = list.append_child(&button(
+                        d,
+                        "rsc-suggestion",
+                        suggestion,
+                        None,
+                        Action::Suggest,
+                    ));
+                }
+                let _ = welcome.append_child(&list);
+                let _ = self.log.prepend_with_node_1(&welcome);
+                self.welcome_node = Some(welcome);
+            }
+            (false, Some(node)) => {
+                node.remove();
+                self.welcome_node = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The element an event happened on, as an `Element`.
+pub fn target_element(event: &web_sys::Event) -> Option<Element> {
+    event.target()?.dyn_into().ok()
+}
