@@ -52,29 +52,47 @@ struct Tokens {
     stale: Option<String>,
 }
 
+/// What the panel shows besides the transcript.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Whether the panel is open.
+    pub open: bool,
+    /// A short message under the composer (why sending was refused, ...).
+    pub notice: Option<String>,
+    /// Set when sending is impossible until something changes.
+    pub blocked: Option<Blocked>,
+    /// Seconds until sending works again after a 429.
+    pub cooldown: u32,
+    /// New text arrived below where the reader is ("Jump to latest").
+    pub unseen: bool,
+}
+
+/// What the widget keeps that nothing renders.
+#[derive(Debug)]
+struct Inner {
+    options: Options,
+    streams: Vec<(u32, StreamView)>,
+    tokens: Tokens,
+    active: Option<Active>,
+    /// Messages with a smaller id were restored from storage, and belong to
+    /// the customer they were stored for.
+    restored_below: u32,
+    emit: Option<js_sys::Function>,
+}
+
 /// The state of one widget; `Copy`, so closures take it freely.
+///
+/// Few reactive types on purpose: each distinct `RwSignal<T>` or
+/// `StoredValue<T>` gets its own copy of Leptos' generic code in the wasm.
 #[derive(Debug, Clone, Copy)]
 pub struct Chat {
-    /// Whether the panel is open.
-    pub open: RwSignal<bool>,
+    /// What the panel shows besides the transcript.
+    pub state: RwSignal<State>,
     /// The transcript.
     pub conversation: RwSignal<Conversation>,
     /// What the user is typing.
     pub draft: RwSignal<String>,
-    /// A short message under the composer (why sending was refused, ...).
-    pub notice: RwSignal<Option<String>>,
-    /// Set when sending is impossible until something changes.
-    pub blocked: RwSignal<Option<Blocked>>,
-    /// Seconds until sending works again after a 429.
-    pub cooldown: RwSignal<u32>,
-    options: StoredValue<Options>,
-    streams: StoredValue<Vec<(u32, StreamView)>, LocalStorage>,
-    tokens: StoredValue<Tokens, LocalStorage>,
-    active: StoredValue<Option<Active>, LocalStorage>,
-    /// Messages with a smaller id were restored from storage, and belong to
-    /// the customer they were stored for.
-    restored_below: StoredValue<u32>,
-    emit: StoredValue<Option<js_sys::Function>, LocalStorage>,
+    inner: StoredValue<Inner, LocalStorage>,
 }
 
 impl Chat {
@@ -91,59 +109,72 @@ impl Chat {
             .map(|m| (m.id, StreamView::finished(m.text.clone())))
             .collect();
         Chat {
-            open: RwSignal::new(false),
+            state: RwSignal::new(State::default()),
             conversation: RwSignal::new(conversation),
             draft: RwSignal::new(String::new()),
-            notice: RwSignal::new(None),
-            blocked: RwSignal::new(None),
-            cooldown: RwSignal::new(0),
-            options: StoredValue::new(options),
-            streams: StoredValue::new_local(streams),
-            tokens: StoredValue::new_local(Tokens {
-                customer,
-                ..Tokens::default()
+            inner: StoredValue::new_local(Inner {
+                options,
+                streams,
+                tokens: Tokens {
+                    customer,
+                    ..Tokens::default()
+                },
+                active: None,
+                restored_below,
+                emit,
             }),
-            active: StoredValue::new_local(None),
-            restored_below: StoredValue::new(restored_below),
-            emit: StoredValue::new_local(emit),
         }
+    }
+
+    /// Reads the inner state. Never call back into `Chat` from `f`.
+    fn with<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        self.inner.with_value(f)
+    }
+
+    /// Changes the inner state (nothing, once unmounted). Never call back into `Chat` from `f`.
+    fn change<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
+        self.inner.try_update_value(f)
+    }
+
+    /// Changes what the panel shows (nothing, once unmounted).
+    pub fn show(&self, f: impl FnOnce(&mut State)) {
+        self.state.try_update(f);
     }
 
     /// The options the widget was mounted with.
     pub fn options(&self) -> Options {
-        self.options.get_value()
+        self.with(|i| i.options.clone())
     }
 
     /// The text for `key`, with the host's overrides.
     pub fn text(&self, key: &str) -> String {
-        self.options.with_value(|o| o.strings.get(key).to_string())
+        self.with(|i| i.options.strings.get(key).to_string())
     }
 
     /// Whether the panel lives inline in the page (always open).
     pub fn is_inline(&self) -> bool {
-        self.options.with_value(|o| o.mode == Mode::Inline)
+        self.with(|i| i.options.mode == Mode::Inline)
     }
 
     /// Replaces the context sent with each question (where the user is).
     pub fn set_context(&self, context: Option<String>) {
-        self.options.update_value(|o| o.context = context);
+        self.change(|i| i.options.context = context);
     }
 
     /// Tells the host page (and its listeners) that `name` happened.
     pub fn emit(&self, name: &str, detail: JsValue) {
-        self.emit.with_value(|emit| {
-            if let Some(emit) = emit {
-                let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &detail);
-            }
-        });
+        // Out of the store first: a listener may call back into the widget.
+        if let Some(emit) = self.with(|i| i.emit.clone()) {
+            let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &detail);
+        }
     }
 
     /// Opens or closes the panel. Opening fetches a token ahead of the
     /// first question. An inline panel is always open.
     pub fn set_open(&self, open: bool) {
         let open = open || self.is_inline();
-        if self.open.get_untracked() != open {
-            self.open.set(open);
+        if self.state.with_untracked(|s| s.open) != open {
+            self.show(|s| s.open = open);
             self.emit(if open { "open" } else { "close" }, JsValue::UNDEFINED);
         }
         if open {
@@ -162,8 +193,12 @@ impl Chat {
 
     /// The stream of the answer `id`.
     pub fn stream_of(&self, id: u32) -> Option<StreamView> {
-        self.streams
-            .with_value(|s| s.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone()))
+        self.with(|i| {
+            i.streams
+                .iter()
+                .find(|(s, _)| *s == id)
+                .map(|(_, v)| v.clone())
+        })
     }
 
     /// Sends the draft; it is cleared only if it was sent.
@@ -176,29 +211,25 @@ impl Chat {
 
     /// Why `text` cannot be sent now, if it cannot.
     fn refuse(&self, text: &str) -> Option<String> {
-        let max = self.options.with_value(|o| o.max_length);
+        let max = self.with(|i| i.options.max_length);
         let length = text.chars().count();
         if text.is_empty() {
             return Some(self.text("empty"));
         }
         if length > max {
-            return Some(
-                self.options
-                    .with_value(|o| o.strings.fill("tooLong", length, max)),
-            );
+            return Some(self.with(|i| i.options.strings.fill("tooLong", length, max)));
         }
-        if let Some(blocked) = self.blocked.get_untracked() {
+        let (blocked, wait) = self
+            .state
+            .with_untracked(|s| (s.blocked.clone(), s.cooldown as usize));
+        if let Some(blocked) = blocked {
             return Some(match blocked {
                 Blocked::OutOfCredit(message) => message,
                 Blocked::Unavailable => self.text("unavailable"),
             });
         }
-        let wait = self.cooldown.get_untracked() as usize;
         if wait > 0 {
-            return Some(
-                self.options
-                    .with_value(|o| o.strings.fill("cooldown", wait, 0)),
-            );
+            return Some(self.with(|i| i.options.strings.fill("cooldown", wait, 0)));
         }
         if self.conversation.with_untracked(Conversation::is_streaming) {
             return Some(self.text("busy"));
@@ -211,10 +242,10 @@ impl Chat {
     pub fn send(&self, text: &str) -> bool {
         let text = text.trim();
         if let Some(reason) = self.refuse(text) {
-            self.notice.set(Some(reason));
+            self.show(|s| s.notice = Some(reason));
             return false;
         }
-        self.notice.set(None);
+        self.show(|s| s.notice = None);
         let Some(question) = self
             .conversation
             .try_update(|c| c.push(Role::User, text.to_string(), Status::Done))
@@ -239,10 +270,10 @@ impl Chat {
             },
         };
         if let Some(reason) = self.refuse("retry") {
-            self.notice.set(Some(reason));
+            self.show(|s| s.notice = Some(reason));
             return;
         }
-        self.notice.set(None);
+        self.show(|s| s.notice = None);
         self.conversation.update(|c| {
             if message.role == Role::Assistant {
                 c.remove(id);
@@ -264,36 +295,36 @@ impl Chat {
 
     /// Stops the answer being streamed; what arrived is kept.
     pub fn stop(&self) {
-        self.active.with_value(|active| {
-            if let Some(active) = active {
-                active.stopped.set(true);
-                active.controller.abort();
-            }
-        });
+        if let Some(active) = self.with(|i| i.active.clone()) {
+            active.stopped.set(true);
+            active.controller.abort();
+        }
     }
 
     /// Starts a new, empty conversation.
     pub fn reset(&self) {
         self.stop();
         self.conversation.set(Conversation::default());
-        self.streams.set_value(Vec::new());
-        self.restored_below.set_value(0);
-        self.notice.set(None);
-        self.options.with_value(storage::clear);
+        self.change(|i| {
+            i.streams.clear();
+            i.restored_below = 0;
+            storage::clear(&i.options);
+        });
+        self.show(|s| s.notice = None);
     }
 
     fn forget_stream(&self, id: u32) {
-        self.streams.update_value(|s| s.retain(|(i, _)| *i != id));
+        self.change(|i| i.streams.retain(|(s, _)| *s != id));
     }
 
     fn save(&self) {
-        let customer = self.tokens.with_value(|t| t.customer.clone());
-        if let Some(customer) = customer {
-            self.options.with_value(|options| {
-                self.conversation
-                    .with_untracked(|c| storage::save(options, &customer, c));
+        self.conversation.with_untracked(|c| {
+            self.with(|i| {
+                if let Some(customer) = &i.tokens.customer {
+                    storage::save(&i.options, customer, c);
+                }
             });
-        }
+        });
     }
 
     fn ask(&self, question: u32) {
@@ -304,21 +335,24 @@ impl Chat {
             return;
         };
         let view = StreamView::default();
-        self.streams
-            .update_value(|s| s.push((answer, view.clone())));
+        self.change(|i| i.streams.push((answer, view.clone())));
         let chat = *self;
         spawn_local(async move {
             let controller =
                 AbortController::new().expect("AbortController exists in every supported browser");
             let stopped = Rc::new(Cell::new(false));
-            chat.active.set_value(Some(Active {
+            let active = Active {
                 controller: controller.clone(),
                 stopped: stopped.clone(),
-            }));
-            let stall_ms = chat.options.with_value(|o| o.stall_timeout_ms);
+            };
+            let stall_ms = chat.change(|i| {
+                i.active = Some(active);
+                i.options.stall_timeout_ms
+            });
+            let stall_ms = stall_ms.unwrap_or(30_000);
             let watchdog = Watchdog::new(&controller, stall_ms);
             let result = chat.answer(question, &view, &controller, &watchdog).await;
-            chat.active.set_value(None);
+            chat.change(|i| i.active = None);
             view.finish();
             chat.settle(
                 question,
@@ -381,15 +415,13 @@ impl Chat {
         self.forget_stream(answer);
         match error.refusal() {
             Some(Refusal::OutOfCredit) => {
-                let message = self
-                    .options
-                    .with_value(|o| match o.out_of_credit_message.as_str() {
-                        "" => o.strings.get("outOfCredit").to_string(),
-                        message => message.to_string(),
-                    });
-                self.blocked.set(Some(Blocked::OutOfCredit(message)));
+                let message = self.with(|i| match i.options.out_of_credit_message.as_str() {
+                    "" => i.options.strings.get("outOfCredit").to_string(),
+                    message => message.to_string(),
+                });
+                self.show(|s| s.blocked = Some(Blocked::OutOfCredit(message)));
             }
-            Some(Refusal::Forbidden) => self.blocked.set(Some(Blocked::Unavailable)),
+            Some(Refusal::Forbidden) => self.show(|s| s.blocked = Some(Blocked::Unavailable)),
             Some(Refusal::RateLimited(seconds)) => self.start_cooldown(seconds.max(1)),
             _ => {}
         }
@@ -398,18 +430,18 @@ impl Chat {
 
     /// Counts a 429's `Retry-After` down, second by second.
     fn start_cooldown(&self, seconds: u32) {
-        if self.cooldown.get_untracked() > 0 {
-            self.cooldown.set(seconds);
+        let counting = self.state.with_untracked(|s| s.cooldown > 0);
+        self.show(|s| s.cooldown = seconds);
+        if counting {
             return;
         }
-        self.cooldown.set(seconds);
         let chat = *self;
         spawn_local(async move {
             loop {
                 browser::sleep(1000).await;
-                let Some(left) = chat.cooldown.try_update(|left| {
-                    *left = left.saturating_sub(1);
-                    *left
+                let Some(left) = chat.state.try_update(|s| {
+                    s.cooldown = s.cooldown.saturating_sub(1);
+                    s.cooldown
                 }) else {
                     return; // unmounted
                 };
@@ -439,7 +471,8 @@ impl Chat {
             watchdog.kick();
             // The history is taken now, after the token: if it belongs to
             // another customer than the stored transcript, that is gone.
-            let (model, api_base, limit, context) = self.options.with_value(|o| {
+            let (model, api_base, limit, context) = self.with(|i| {
+                let o = &i.options;
                 (
                     o.model.clone(),
                     o.api_base.clone(),
@@ -485,9 +518,9 @@ impl Chat {
                 // was said: mint a new one and ask again, once.
                 Err(ChatError::Api { status: 401, .. }) if !retried => {
                     retried = true;
-                    self.tokens.update_value(|t| {
-                        t.cache.clear();
-                        t.stale = Some(token.token.clone());
+                    self.change(|i| {
+                        i.tokens.cache.clear();
+                        i.tokens.stale = Some(token.token.clone());
                     });
                 }
                 other => return other,
@@ -498,47 +531,45 @@ impl Chat {
     /// A fresh token: from the cache, or from the one fetch in flight, or
     /// from a new fetch (retried with backoff when the endpoint is down).
     async fn token(&self) -> Result<Token, ChatError> {
-        if let Some(token) = self
-            .tokens
-            .with_value(|t| t.cache.fresh(browser::now_ms()).cloned())
-        {
+        let now = browser::now_ms();
+        if let Some(token) = self.with(|i| i.tokens.cache.fresh(now).cloned()) {
             return Ok(token);
         }
-        let pending = self.tokens.with_value(|t| t.pending.clone());
+        let pending = self.with(|i| i.tokens.pending.clone());
         let promise = match pending {
             Some(promise) => promise,
             None => {
                 let chat = *self;
                 let promise = wasm_bindgen_futures::future_to_promise(async move {
                     let result = chat.fetch_token().await;
-                    chat.tokens.update_value(|t| {
-                        t.pending = None;
-                        t.error = result.err();
+                    chat.change(|i| {
+                        i.tokens.pending = None;
+                        i.tokens.error = result.err();
                     });
                     Ok(JsValue::UNDEFINED)
                 });
-                self.tokens
-                    .update_value(|t| t.pending = Some(promise.clone()));
+                self.change(|i| i.tokens.pending = Some(promise.clone()));
                 promise
             }
         };
         let _ = JsFuture::from(promise).await;
-        self.tokens
-            .with_value(|t| match t.cache.fresh(browser::now_ms()) {
-                Some(token) => Ok(token.clone()),
-                None => Err(t.error.clone().unwrap_or(ChatError::Interrupted)),
-            })
+        let now = browser::now_ms();
+        self.with(|i| match i.tokens.cache.fresh(now) {
+            Some(token) => Ok(token.clone()),
+            None => Err(i.tokens.error.clone().unwrap_or(ChatError::Interrupted)),
+        })
     }
 
     async fn fetch_token(&self) -> Result<(), ChatError> {
-        let (endpoint, credentials, headers) = self.options.with_value(|o| {
+        let (endpoint, credentials, headers) = self.with(|i| {
+            let o = &i.options;
             (
                 o.token_endpoint.clone(),
                 o.token_credentials,
                 o.token_headers.clone(),
             )
         });
-        let stale = self.tokens.try_update_value(|t| t.stale.take()).flatten();
+        let stale = self.change(|i| i.tokens.stale.take()).flatten();
         let mut delay = 500;
         let mut attempt = 1;
         let response = loop {
@@ -559,9 +590,7 @@ impl Chat {
         };
         let customer = token::claim(&response.token, "sub");
         let now = browser::now_ms();
-        self.tokens.update_value(|t| {
-            t.cache.store(response, now, now / 1000.0);
-        });
+        self.change(|i| i.tokens.cache.store(response, now, now / 1000.0));
         self.switch_customer(customer);
         self.emit("token", JsValue::UNDEFINED);
         Ok(())
@@ -570,9 +599,9 @@ impl Chat {
     /// A token for another customer than the stored transcript's: drop what
     /// was restored, so one customer never sees (or sends) another's messages.
     fn switch_customer(&self, customer: Option<String>) {
-        let previous = self.tokens.with_value(|t| t.customer.clone());
+        let (previous, restored_below) =
+            self.with(|i| (i.tokens.customer.clone(), i.restored_below));
         if previous.is_some() && previous != customer {
-            let restored_below = self.restored_below.get_value();
             self.conversation.update(|c| {
                 let old: Vec<u32> = c
                     .messages()
@@ -584,9 +613,9 @@ impl Chat {
                     c.remove(id);
                 }
             });
-            self.restored_below.set_value(0);
+            self.change(|i| i.restored_below = 0);
         }
-        self.tokens.update_value(|t| t.customer = customer);
+        self.change(|i| i.tokens.customer = customer);
         self.save();
     }
 }

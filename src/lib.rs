@@ -69,7 +69,8 @@ impl ChatHandle {
 
     /// Opens the panel if closed, closes it if open.
     pub fn toggle(&self) {
-        self.chat.set_open(!self.chat.open.get_untracked());
+        self.chat
+            .set_open(!self.chat.state.with_untracked(|s| s.open));
     }
 
     /// Sends `text` as if the user typed it; `false` if it was refused

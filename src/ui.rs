@@ -4,6 +4,7 @@
 //! kept in step by [`crate::transcript`]. Components read [`Chat`]'s
 //! signals and call its methods, nothing more.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::html;
@@ -18,33 +19,35 @@ use crate::transcript::{Action, Transcript, target_element};
 /// they were at the bottom when it arrived; otherwise "Jump to latest" appears.
 #[derive(Debug, Clone, Copy)]
 struct Scroll {
+    chat: Chat,
     log: NodeRef<html::Div>,
-    unseen: RwSignal<bool>,
-    /// The log's height after the last paint: where "the bottom" was.
-    last_height: StoredValue<i32>,
 }
 
 impl Scroll {
-    /// After new text is painted. Judged by where the reader was, not by
-    /// scroll events, which arrive a frame late.
-    fn follow(self) {
-        if let Some(log) = self.log.get_untracked() {
-            let bottom = self.last_height.get_value() - 24;
-            if log.scroll_top() + log.client_height() >= bottom {
-                log.set_scroll_top(log.scroll_height());
-            } else {
-                self.unseen.set(true);
+    /// What to run after new text is painted. It judges by where the reader
+    /// was (the log's height after the previous paint), not by scroll
+    /// events, which arrive a frame late.
+    fn follower(self) -> Rc<dyn Fn()> {
+        let last_height = Rc::new(Cell::new(0));
+        Rc::new(move || {
+            if let Some(log) = self.log.get_untracked() {
+                if log.scroll_top() + log.client_height() >= last_height.get() - 24 {
+                    log.set_scroll_top(log.scroll_height());
+                } else if !self.chat.state.with_untracked(|s| s.unseen) {
+                    self.chat.show(|s| s.unseen = true);
+                }
+                last_height.set(log.scroll_height());
             }
-            self.last_height.set_value(log.scroll_height());
-        }
+        })
     }
 
     /// The reader scrolled: back at the bottom, nothing is unseen.
     fn scrolled(self) {
         if let Some(log) = self.log.get_untracked()
             && log.scroll_height() - log.scroll_top() - log.client_height() < 24
+            && self.chat.state.with_untracked(|s| s.unseen)
         {
-            self.unseen.set(false);
+            self.chat.show(|s| s.unseen = false);
         }
     }
 
@@ -52,7 +55,7 @@ impl Scroll {
         if let Some(log) = self.log.get_untracked() {
             log.set_scroll_top(log.scroll_height());
         }
-        self.unseen.set(false);
+        self.chat.show(|s| s.unseen = false);
     }
 }
 
@@ -97,11 +100,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     let inline = chat.is_inline();
     let input = NodeRef::<html::Textarea>::new();
     let log = NodeRef::<html::Div>::new();
-    let scroll = Scroll {
-        log,
-        unseen: RwSignal::new(false),
-        last_height: StoredValue::new(0),
-    };
+    let scroll = Scroll { chat, log };
 
     // The transcript follows the conversation.
     let transcript = StoredValue::new_local(None::<Transcript>);
@@ -111,13 +110,12 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         chat.conversation.with(|conversation| {
             transcript.update_value(|transcript| {
                 let transcript = transcript.get_or_insert_with(|| {
-                    let follow: Rc<dyn Fn()> = Rc::new(move || scroll.follow());
                     Transcript::new(
                         log.into(),
                         options.strings.clone(),
                         welcome.clone(),
                         suggestions.clone(),
-                        follow,
+                        scroll.follower(),
                     )
                 });
                 transcript.sync(conversation, &|id| chat.stream_of(id));
@@ -125,7 +123,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         });
     });
     Effect::new(move |_| {
-        if chat.open.get()
+        if chat.state.with(|s| s.open)
             && let Some(input) = input.get()
         {
             let _ = input.focus();
@@ -139,10 +137,12 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         }
     };
     let banner = move || {
-        chat.blocked.get().map(|blocked| match blocked {
-            Blocked::OutOfCredit(message) => message,
-            Blocked::Unavailable => chat.text("unavailable"),
-        })
+        chat.state
+            .with(|s| s.blocked.clone())
+            .map(|blocked| match blocked {
+                Blocked::OutOfCredit(message) => message,
+                Blocked::Unavailable => chat.text("unavailable"),
+            })
     };
     let new_label = chat.text("newConversation");
     let close_label = chat.text("close");
@@ -165,7 +165,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
             part="panel"
             role="dialog"
             aria-labelledby="rsc-title"
-            hidden=move || !chat.open.get()
+            hidden=move || !chat.state.with(|s| s.open)
             on:keydown=on_keydown
         >
             <div class="rsc-panel__header" part="header">
@@ -186,7 +186,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 </button>
                 {close}
             </div>
-            <p class="rsc-banner" role="alert" hidden=move || chat.blocked.with(Option::is_none)>
+            <p class="rsc-banner" role="alert" hidden=move || chat.state.with(|s| s.blocked.is_none())>
                 {banner}
             </p>
             <div
@@ -200,7 +200,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 on:scroll=move |_| scroll.scrolled()
                 on:click=move |event| act(chat, event)
             ></div>
-            <button type="button" class="rsc-jump" hidden=move || !scroll.unseen.get() on:click=move |_| scroll.jump()>
+            <button type="button" class="rsc-jump" hidden=move || !chat.state.with(|s| s.unseen) on:click=move |_| scroll.jump()>
                 {chat.text("jumpToLatest")}
             </button>
             <Composer chat input placeholder=options.placeholder />
@@ -212,11 +212,11 @@ pub fn Panel(chat: Chat) -> impl IntoView {
 #[component]
 fn Composer(chat: Chat, input: NodeRef<html::Textarea>, placeholder: String) -> impl IntoView {
     let streaming = move || chat.conversation.with(Conversation::is_streaming);
-    let blocked = move || chat.blocked.with(Option::is_some);
-    let cooling = move || chat.cooldown.get() != 0;
-    let notice = move || match chat.cooldown.get() {
-        0 => chat.notice.get(),
-        wait => Some(chat.text("cooldown").replace("{n}", &wait.to_string())),
+    let blocked = move || chat.state.with(|s| s.blocked.is_some());
+    let cooling = move || chat.state.with(|s| s.cooldown != 0);
+    let notice = move || match chat.state.with(|s| (s.cooldown, s.notice.clone())) {
+        (0, notice) => notice,
+        (wait, _) => Some(chat.text("cooldown").replace("{n}", &wait.to_string())),
     };
     // The box grows with its text (up to the CSS max-height).
     let grow = move || {
@@ -264,7 +264,9 @@ fn Composer(chat: Chat, input: NodeRef<html::Textarea>, placeholder: String) -> 
                 prop:value=move || chat.draft.get()
                 on:input=move |event| {
                     chat.draft.set(event_target_value(&event));
-                    chat.notice.set(None);
+                    if chat.state.with_untracked(|s| s.notice.is_some()) {
+                        chat.show(|s| s.notice = None);
+                    }
                     grow();
                 }
                 on:keydown=on_keydown
