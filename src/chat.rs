@@ -90,8 +90,6 @@ pub struct Chat {
     pub state: RwSignal<State>,
     /// The transcript.
     pub conversation: RwSignal<Conversation>,
-    /// What the user is typing.
-    pub draft: RwSignal<String>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -111,7 +109,6 @@ impl Chat {
         Chat {
             state: RwSignal::new(State::default()),
             conversation: RwSignal::new(conversation),
-            draft: RwSignal::new(String::new()),
             inner: StoredValue::new_local(Inner {
                 options,
                 streams,
@@ -199,14 +196,6 @@ impl Chat {
                 .find(|(s, _)| *s == id)
                 .map(|(_, v)| v.clone())
         })
-    }
-
-    /// Sends the draft; it is cleared only if it was sent.
-    pub fn send_draft(&self) {
-        let text = self.draft.get_untracked();
-        if self.send(&text) {
-            self.draft.set(String::new());
-        }
     }
 
     /// Why `text` cannot be sent now, if it cannot.

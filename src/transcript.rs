@@ -2,7 +2,7 @@
 //! effect: messages are added, removed and re-labelled in place, never
 //! re-rendered. Answers paint themselves through their [`StreamView`]; the
 //! user's words are text nodes. Buttons carry a `data-action`, handled by one
-//! listener on the log.
+//! listener on the panel.
 //!
 //! This is plain DOM work rather than Leptos views: per message, a keyed list
 //! of components cost the widget about a third of its weight, and the
@@ -31,15 +31,27 @@ pub enum Action {
     CopyCode,
     /// Send a suggested question.
     Suggest,
+    /// Start a new conversation (the panel's header).
+    NewConversation,
+    /// Close the panel (the panel's header).
+    Close,
+    /// Scroll to the newest text.
+    Jump,
+    /// Stop the answer being streamed.
+    Stop,
 }
 
 impl Action {
-    const ALL: [(Action, &'static str); 5] = [
+    const ALL: [(Action, &'static str); 9] = [
         (Action::Copy, "copy"),
         (Action::Regenerate, "regenerate"),
         (Action::Retry, "retry"),
         (Action::CopyCode, "copy-code"),
         (Action::Suggest, "suggest"),
+        (Action::NewConversation, "new-conversation"),
+        (Action::Close, "close"),
+        (Action::Jump, "jump"),
+        (Action::Stop, "stop"),
     ];
 
     fn name(self) -> &'static str {

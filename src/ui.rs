@@ -59,37 +59,108 @@ impl Scroll {
     }
 }
 
-/// A click in the transcript: the buttons it builds carry their action.
-fn act(chat: Chat, event: web_sys::MouseEvent) {
-    let Some((action, id, button)) = target_element(&event).and_then(|t| Action::of(&t)) else {
-        return;
-    };
-    match (action, id) {
-        (Action::Copy, Some(id)) => {
-            let text = chat.stream_of(id).map(|s| s.text());
-            let text = text.or_else(|| {
-                chat.conversation
-                    .with_untracked(|c| c.get(id).map(|m| m.text.clone()))
-            });
-            if let Some(text) = text {
-                browser::copy_text(&text);
+/// The panel's parts that its event handlers reach.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    chat: Chat,
+    input: NodeRef<html::Textarea>,
+    scroll: Scroll,
+}
+
+impl Parts {
+    /// Sends what is typed; the box is emptied only if it was sent.
+    fn submit(self) {
+        let Some(input) = self.input.get_untracked() else {
+            return;
+        };
+        if self.chat.send(&input.value()) {
+            input.set_value("");
+        }
+        self.grow();
+    }
+
+    /// The box grows with its text (up to the CSS max-height).
+    fn grow(self) {
+        if let Some(input) = self.input.get_untracked() {
+            let style = web_sys::HtmlElement::style(&input);
+            let _ = style.set_property("height", "auto");
+            let _ = style.set_property("height", &format!("{}px", input.scroll_height()));
+        }
+    }
+
+    /// Every click in the panel: its buttons say what they do in
+    /// `data-action` (one listener instead of one per button).
+    fn click(self, event: web_sys::MouseEvent) {
+        let chat = self.chat;
+        let Some((action, id, button)) = target_element(&event).and_then(|t| Action::of(&t)) else {
+            return;
+        };
+        match (action, id) {
+            (Action::Copy, Some(id)) => {
+                let text = chat.stream_of(id).map(|s| s.text());
+                let text = text.or_else(|| {
+                    chat.conversation
+                        .with_untracked(|c| c.get(id).map(|m| m.text.clone()))
+                });
+                if let Some(text) = text {
+                    browser::copy_text(&text);
+                }
             }
-        }
-        (Action::Regenerate, _) => chat.regenerate(),
-        (Action::Retry, Some(id)) => chat.retry(id),
-        (Action::CopyCode, _) => {
-            let pre = button
-                .parent_element()
-                .and_then(|bar| bar.next_element_sibling());
-            if let Some(code) = pre.and_then(|pre| pre.text_content()) {
-                browser::copy_text(&code);
-                button.set_text_content(Some(&chat.text("copied")));
+            (Action::Regenerate, _) => chat.regenerate(),
+            (Action::Retry, Some(id)) => chat.retry(id),
+            (Action::CopyCode, _) => {
+                let pre = button
+                    .parent_element()
+                    .and_then(|bar| bar.next_element_sibling());
+                if let Some(code) = pre.and_then(|pre| pre.text_content()) {
+                    browser::copy_text(&code);
+                    button.set_text_content(Some(&chat.text("copied")));
+                }
             }
+            (Action::Suggest, _) => {
+                chat.send(&button.text_content().unwrap_or_default());
+            }
+            (Action::NewConversation, _) => {
+                chat.reset();
+                if let Some(input) = self.input.get_untracked() {
+                    let _ = input.focus();
+                }
+            }
+            (Action::Close, _) => chat.set_open(false),
+            (Action::Jump, _) => self.scroll.jump(),
+            (Action::Stop, _) => {
+                event.prevent_default();
+                chat.stop();
+            }
+            _ => {}
         }
-        (Action::Suggest, _) => {
-            chat.send(&button.text_content().unwrap_or_default());
+    }
+
+    /// Every key in the panel: Escape closes a floating panel; in the box,
+    /// Enter sends and Shift+Enter is a new line, and an Enter that confirms
+    /// an IME composition (Chinese, Japanese, Korean input) is not a send.
+    fn keydown(self, event: web_sys::KeyboardEvent) {
+        let key = event.key();
+        if key == "Escape" && !self.chat.is_inline() {
+            event.stop_propagation();
+            self.chat.set_open(false);
+        } else if key == "Enter"
+            && !event.shift_key()
+            && !event.is_composing()
+            && event.key_code() != 229
+            && target_element(&event).is_some_and(|t| t.tag_name() == "TEXTAREA")
+        {
+            event.prevent_default();
+            self.submit();
         }
-        _ => {}
+    }
+
+    /// Typing: the box grows, and an old notice goes.
+    fn input(self) {
+        self.grow();
+        if self.chat.state.with_untracked(|s| s.notice.is_some()) {
+            self.chat.show(|s| s.notice = None);
+        }
     }
 }
 
@@ -101,10 +172,15 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     let input = NodeRef::<html::Textarea>::new();
     let log = NodeRef::<html::Div>::new();
     let scroll = Scroll { chat, log };
+    let parts = Parts {
+        chat,
+        input,
+        scroll,
+    };
 
     // The transcript follows the conversation.
     let transcript = StoredValue::new_local(None::<Transcript>);
-    let (welcome, suggestions) = (options.welcome.clone(), options.suggestions.clone());
+    let (welcome, suggestions, strings) = (options.welcome, options.suggestions, options.strings);
     Effect::new(move |_| {
         let Some(log) = log.get() else { return };
         chat.conversation.with(|conversation| {
@@ -112,7 +188,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 let transcript = transcript.get_or_insert_with(|| {
                     Transcript::new(
                         log.into(),
-                        options.strings.clone(),
+                        strings.clone(),
                         welcome.clone(),
                         suggestions.clone(),
                         scroll.follower(),
@@ -130,12 +206,6 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         }
     });
 
-    let on_keydown = move |event: web_sys::KeyboardEvent| {
-        if event.key() == "Escape" && !inline {
-            event.stop_propagation();
-            chat.set_open(false);
-        }
-    };
     let banner = move || {
         chat.state
             .with(|s| s.blocked.clone())
@@ -144,17 +214,17 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 Blocked::Unavailable => chat.text("unavailable"),
             })
     };
-    let new_label = chat.text("newConversation");
-    let close_label = chat.text("close");
+    let streaming = move || chat.conversation.with(Conversation::is_streaming);
+    let blocked = move || chat.state.with(|s| s.blocked.is_some());
+    let notice = move || match chat.state.with(|s| (s.cooldown, s.notice.clone())) {
+        (0, notice) => notice,
+        (wait, _) => Some(chat.text("cooldown").replace("{n}", &wait.to_string())),
+    };
+    let (new_label, close_label) = (chat.text("newConversation"), chat.text("close"));
+    let (send, stop) = (chat.text("send"), chat.text("stop"));
     let close = (!inline).then(|| {
         view! {
-            <button
-                type="button"
-                class="rsc-icon-button"
-                aria-label=close_label.clone()
-                title=close_label
-                on:click=move |_| chat.set_open(false)
-            >
+            <button type="button" class="rsc-icon-button" data-action="close" aria-label=close_label.clone() title=close_label>
                 "×"
             </button>
         }
@@ -166,21 +236,18 @@ pub fn Panel(chat: Chat) -> impl IntoView {
             role="dialog"
             aria-labelledby="rsc-title"
             hidden=move || !chat.state.with(|s| s.open)
-            on:keydown=on_keydown
+            on:click=move |event| parts.click(event)
+            on:keydown=move |event| parts.keydown(event)
+            on:input=move |_| parts.input()
         >
             <div class="rsc-panel__header" part="header">
                 <h2 id="rsc-title" class="rsc-panel__title">{options.title}</h2>
                 <button
                     type="button"
                     class="rsc-icon-button"
+                    data-action="new-conversation"
                     aria-label=new_label.clone()
                     title=new_label
-                    on:click=move |_| {
-                        chat.reset();
-                        if let Some(input) = input.get_untracked() {
-                            let _ = input.focus();
-                        }
-                    }
                 >
                     "+"
                 </button>
@@ -198,93 +265,39 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 tabindex="0"
                 node_ref=log
                 on:scroll=move |_| scroll.scrolled()
-                on:click=move |event| act(chat, event)
             ></div>
-            <button type="button" class="rsc-jump" hidden=move || !chat.state.with(|s| s.unseen) on:click=move |_| scroll.jump()>
+            <button type="button" class="rsc-jump" data-action="jump" hidden=move || !chat.state.with(|s| s.unseen)>
                 {chat.text("jumpToLatest")}
             </button>
-            <Composer chat input placeholder=options.placeholder />
-        </section>
-    }
-}
-
-/// The message box and the Send (or, while an answer streams, Stop) button.
-#[component]
-fn Composer(chat: Chat, input: NodeRef<html::Textarea>, placeholder: String) -> impl IntoView {
-    let streaming = move || chat.conversation.with(Conversation::is_streaming);
-    let blocked = move || chat.state.with(|s| s.blocked.is_some());
-    let cooling = move || chat.state.with(|s| s.cooldown != 0);
-    let notice = move || match chat.state.with(|s| (s.cooldown, s.notice.clone())) {
-        (0, notice) => notice,
-        (wait, _) => Some(chat.text("cooldown").replace("{n}", &wait.to_string())),
-    };
-    // The box grows with its text (up to the CSS max-height).
-    let grow = move || {
-        if let Some(input) = input.get_untracked() {
-            let style = web_sys::HtmlElement::style(&input);
-            let _ = style.set_property("height", "auto");
-            let _ = style.set_property("height", &format!("{}px", input.scroll_height()));
-        }
-    };
-    let submit = move || {
-        chat.send_draft();
-        grow();
-    };
-    let on_keydown = move |event: web_sys::KeyboardEvent| {
-        // Enter sends; Shift+Enter is a new line; Enter that confirms an IME
-        // composition (Chinese, Japanese, Korean input) is not a send.
-        if event.key() == "Enter"
-            && !event.shift_key()
-            && !event.is_composing()
-            && event.key_code() != 229
-        {
-            event.prevent_default();
-            submit();
-        }
-    };
-    let (send, stop) = (chat.text("send"), chat.text("stop"));
-    view! {
-        <form
-            class="rsc-composer"
-            part="composer"
-            on:submit=move |event| {
-                event.prevent_default();
-                submit();
-            }
-        >
-            <p class="rsc-composer__notice" role="status">{notice}</p>
-            <textarea
-                class="rsc-composer__input"
-                part="input"
-                aria-label=chat.text("message")
-                rows="1"
-                placeholder=placeholder
-                node_ref=input
-                disabled=blocked
-                prop:value=move || chat.draft.get()
-                on:input=move |event| {
-                    chat.draft.set(event_target_value(&event));
-                    if chat.state.with_untracked(|s| s.notice.is_some()) {
-                        chat.show(|s| s.notice = None);
-                    }
-                    grow();
-                }
-                on:keydown=on_keydown
-            ></textarea>
-            <button
-                type=move || if streaming() { "button" } else { "submit" }
-                class="rsc-composer__send"
-                part="send"
-                disabled=move || !streaming() && (blocked() || cooling())
-                on:click=move |event| {
-                    if streaming() {
-                        event.prevent_default();
-                        chat.stop();
-                    }
+            <form
+                class="rsc-composer"
+                part="composer"
+                on:submit=move |event| {
+                    event.prevent_default();
+                    parts.submit();
                 }
             >
-                {move || if streaming() { stop.clone() } else { send.clone() }}
-            </button>
-        </form>
+                <p class="rsc-composer__notice" role="status">{notice}</p>
+                <textarea
+                    class="rsc-composer__input"
+                    part="input"
+                    aria-label=chat.text("message")
+                    rows="1"
+                    placeholder=options.placeholder
+                    node_ref=input
+                    disabled=blocked
+                ></textarea>
+                // While an answer streams, Send becomes Stop.
+                <button
+                    type=move || if streaming() { "button" } else { "submit" }
+                    class="rsc-composer__send"
+                    part="send"
+                    data-action=move || streaming().then_some("stop")
+                    disabled=move || !streaming() && (blocked() || chat.state.with(|s| s.cooldown != 0))
+                >
+                    {move || if streaming() { stop.clone() } else { send.clone() }}
+                </button>
+            </form>
+        </section>
     }
 }
