@@ -7,10 +7,12 @@
 //! - `build`: set up and build the widget (`dist/`) and the servers.
 //! - `package`: the npm package, packed by `npm pack`.
 //! - `setup`: install what is missing, idempotently; `--browser` adds the test tools.
+//! - `bench`: run the benchmarks (never a test) and write `BENCHMARKS.md`/`.json`.
 //!
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
-//! [`process`] starts and stops child processes.
+//! [`bench`] the benchmarks, [`process`] starts and stops child processes.
 
+mod bench;
 mod process;
 mod setup;
 mod tasks;
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::setup(args.iter().any(|a| a == "--browser")).map(drop),
         Some("tidy") => tasks::tidy(),
         Some("package") => tasks::package(),
+        Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -35,7 +38,8 @@ fn main() -> ExitCode {
                  build   set up and build the widget (dist/) and the servers\n  \
                  package build the npm package (target/npm/ringside-chat-0.1.0.tgz)\n  \
                  setup   install missing tools (--browser: also the browser-test tools)\n  \
-                 tidy    check the project's conventions"
+                 tidy    check the project's conventions\n  \
+                 bench   run the benchmarks, write BENCHMARKS.md and .json (--quick: shorter)"
             );
             return ExitCode::from(2);
         }

@@ -1,0 +1,576 @@
+// The browser benchmarks of `cargo xtask bench` (never tests, never in CI):
+// start-up, streaming cost, added latency and the SSE parser in wasm, in
+// Debian's headless Chromium, for Ringside Chat and, side by side in the same
+// browser session, deep-chat, an established OpenAI-streaming chat widget.
+//
+//   node bench/browser.mjs --bin-dir target/release --dist dist \
+//     --sse-wasm target/bench/sse-wasm --out target/bench/browser.json
+//
+// Every figure's method is in BENCHMARKS.md (bench/report.mjs writes it).
+import { chromium } from "playwright-core";
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startStack, MODEL } from "./lib/stack.mjs";
+
+const here = import.meta.dirname;
+const { values: opts } = parseArgs({
+  options: {
+    "bin-dir": { type: "string" },
+    dist: { type: "string" },
+    "sse-wasm": { type: "string" },
+    out: { type: "string" },
+    chromium: { type: "string", default: "/usr/bin/chromium" },
+    runs: { type: "string", default: "10" },
+    sizes: { type: "string", default: "1000,8000,32000" },
+    "paced-delay-ms": { type: "string", default: "3" },
+    "latency-tokens": { type: "string", default: "1000" },
+    // Give up on one streaming run after this many seconds more than the
+    // mock needs to send it (a widget that falls behind is cut off and its
+    // partial figures reported).
+    "grace-s": { type: "string", default: "30" },
+    only: { type: "string", default: "startup,streaming,latency,parser" },
+    widgets: { type: "string", default: "ringside,deep-chat,floor" },
+  },
+});
+for (const required of ["bin-dir", "dist", "out"]) {
+  if (!opts[required]) throw new Error(`--${required} is required`);
+}
+const RUNS = Number(opts.runs);
+const SIZES = opts.sizes.split(",").map(Number);
+const PACED_DELAY = Number(opts["paced-delay-ms"]);
+const ONLY = new Set(opts.only.split(","));
+const WIDGETS = new Set(opts.widgets.split(","));
+const FRAME_MS = 1000 / 60;
+/** Falling this far behind a stream ends a widget's runs of that regime. */
+const BEHIND_MS = 5000;
+const PROBE = readFileSync(path.join(here, "lib/probe.js"), "utf8");
+const log = (...args) => console.error("[bench]", ...args);
+
+const deepChatDir = path.join(here, "node_modules/deep-chat/dist");
+const cdnFiles = {
+  "ringside-chat.js": path.join(opts.dist, "ringside-chat.js"),
+  "ringside-chat-widget.js": path.join(opts.dist, "ringside-chat-widget.js"),
+  "ringside-chat-widget_bg.wasm": path.join(opts.dist, "ringside-chat-widget_bg.wasm"),
+  "deepChat.bundle.js": path.join(deepChatDir, "deepChat.bundle.js"),
+};
+if (opts["sse-wasm"]) {
+  cdnFiles["sse/ringside_bench_sse.js"] = path.join(opts["sse-wasm"], "ringside_bench_sse.js");
+  cdnFiles["sse/ringside_bench_sse_bg.wasm"] = path.join(opts["sse-wasm"], "ringside_bench_sse_bg.wasm");
+}
+
+const stack = await startStack({ binDir: opts["bin-dir"], cdnFiles });
+const browser = await chromium.launch({
+  executablePath: opts.chromium,
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+  ],
+});
+const results = {
+  chromium: browser.version(),
+  node: process.version,
+  paced_token_delay_ms: PACED_DELAY,
+};
+
+// ---------------------------------------------------------------- the widgets
+
+/** The page of each widget, and how a user works it. */
+const widgets = {
+  ringside: {
+    name: "Ringside Chat",
+    probe: {
+      host: "[data-ringside-chat]",
+      launcher: ".rsc-launcher",
+      input: ".rsc-composer__input",
+      answer: "article.rsc-msg--assistant .rsc-msg__body",
+    },
+    page({ inline = false } = {}) {
+      const attrs = inline ? ` data-mode="inline" data-container="#chat"` : "";
+      return stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
+<style>#chat{width:400px;height:600px}</style></head>
+<body><main><h1>A host page</h1><p>Content.</p>${inline ? `<div id="chat"></div>` : ""}</main>
+<script src="${stack.cdnUrl}/ringside-chat.js" data-token-endpoint="/api/chat-token" data-title="Help"${attrs} async></script></body></html>`);
+    },
+    /** Opens the panel as a user does and waits for the input. */
+    async prepare(page) {
+      await page.locator(".rsc-launcher").click();
+      await page.waitForFunction(() => __bench.marks.ready > 0, null, { polling: 50, timeout: 30_000 });
+      // The token the click asked for (prefetch on hover) is there before we measure.
+      await page.waitForLoadState("networkidle");
+    },
+    async send(page, text) {
+      const input = page.locator(".rsc-composer__input");
+      await input.fill(text);
+      await input.press("Enter");
+    },
+  },
+  "deep-chat": {
+    name: "deep-chat 2.4.2",
+    probe: {
+      host: "deep-chat",
+      input: "#text-input",
+      answer: ".ai-message-text",
+    },
+    // deep-chat speaks to any server with `connect` (its own fetch and SSE
+    // reader, stream: true); the interceptors turn its request into an OpenAI
+    // chat request and each OpenAI chunk into its `{text}` event. The Client
+    // Token comes from the mint, like the widget's, and goes in the
+    // Authorization header.
+    page() {
+      return stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head>
+<body><main><h1>A host page</h1><p>Content.</p>
+<deep-chat id="chat" style="width:400px;height:600px"></deep-chat></main>
+<script type="module">
+import "${stack.cdnUrl}/deepChat.bundle.js";
+const chat = document.getElementById("chat");
+const token = fetch("/api/chat-token", { method: "POST", credentials: "include" }).then((r) => r.json());
+token.then(() => { window.__tokenReady = true; });
+chat.connect = { url: "${stack.mockUrl}/v1/chat/completions", method: "POST", stream: true };
+chat.requestInterceptor = async (details) => {
+  details.headers = { ...details.headers, authorization: "Client " + (await token).token };
+  details.body = {
+    model: "${MODEL}",
+    stream: true,
+    messages: details.body.messages.map((m) => ({ role: m.role === "ai" ? "assistant" : m.role, content: m.text })),
+  };
+  return details;
+};
+chat.responseInterceptor = (chunk) => ({ text: chunk.choices?.[0]?.delta?.content ?? "" });
+</script></body></html>`);
+    },
+    async prepare(page) {
+      await page.locator("deep-chat #text-input").waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => window.__tokenReady, null, { polling: 50, timeout: 30_000 });
+    },
+    async send(page, text) {
+      const input = page.locator("deep-chat #text-input");
+      await input.fill(text);
+      await input.press("Enter");
+    },
+  },
+};
+
+/**
+ * Not a widget: the floor. The page fetches the same stream and reads it to
+ * the end with a bare ReadableStreamDefaultReader, and does nothing else: no
+ * parsing, no DOM. What it costs is the browser's own price of receiving the
+ * stream (plus the probe's frame loop), which no widget can go below.
+ */
+const floor = {
+  name: "bare reader (floor)",
+  probe: { host: "#none", input: "#none", answer: "#none" },
+  page() {
+    return stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Floor</title></head>
+<body><main><h1>A host page</h1><p>Content.</p></main><script>
+const token = fetch("/api/chat-token", { method: "POST", credentials: "include" }).then((r) => r.json());
+window.ask = async () => {
+  const response = await fetch("${stack.mockUrl}/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: "Client " + (await token).token, "content-type": "application/json" },
+    body: JSON.stringify({ model: "${MODEL}", stream: true, messages: [{ role: "user", content: "How do I embed the widget?" }] }),
+  });
+  const reader = response.body.getReader();
+  while (!(await reader.read()).done);
+};
+</script></body></html>`);
+  },
+  async prepare(page) {
+    await page.evaluate(() => token);
+  },
+  async send(page) {
+    await page.evaluate(() => {
+      window.ask();
+    });
+  },
+};
+
+/** A fresh context (no cache, no cookies, no storage), a page with the probe, and CDP. */
+async function freshPage(probe) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  await cdp.send("Performance.enable");
+  await page.addInitScript({ content: `${PROBE}\nbenchProbe(${JSON.stringify(probe)});` });
+  // deep-chat asks Google Fonts for a font: offline here, it fails at once.
+  return { context, page, cdp };
+}
+
+/** The renderer main thread's busy time so far, in ms: all tasks, and the parts spent in script, layout and style. */
+async function busyNow(cdp) {
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  const get = (name) => metrics.find((m) => m.name === name).value * 1000;
+  return {
+    task: get("TaskDuration"),
+    script: get("ScriptDuration"),
+    layout: get("LayoutDuration") + get("RecalcStyleDuration"),
+  };
+}
+const minus = (a, b) => ({ task: a.task - b.task, script: a.script - b.script, layout: a.layout - b.layout });
+
+// ---------------------------------------------------------------- statistics
+
+const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+function quantile(values, q) {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+const summary = (values) => ({
+  n: values.length,
+  median: round(quantile(values, 0.5)),
+  p90: round(quantile(values, 0.9)),
+  min: round(Math.min(...values)),
+  max: round(Math.max(...values)),
+});
+
+// ---------------------------------------------------------------- 2. start-up
+
+async function startupRun(widget, probe, pageOptions, after) {
+  const { context, page } = await freshPage({ ...widget.probe, startup: true, ...probe });
+  try {
+    await page.goto(widget.page(pageOptions), { waitUntil: "load" });
+    await after(page);
+    return await page.evaluate(() => __bench.marks);
+  } finally {
+    await context.close();
+  }
+}
+
+async function startup() {
+  const out = {};
+  const wait = (page, what) => page.waitForFunction(what, null, { polling: 50, timeout: 30_000 });
+  if (WIDGETS.has("ringside")) {
+    const w = widgets.ringside;
+    const launcher = [];
+    const atOnce = [];
+    const settled = [];
+    const inline = [];
+    for (let i = 0; i < RUNS; i++) {
+      // The launcher is clicked in the very frame it is first painted: the
+      // widget (glue + wasm) is not loaded yet, so the click waits for it.
+      const a = await startupRun(w, { clickAtOnce: true }, {}, (page) => wait(page, () => __bench.marks.ready > 0));
+      launcher.push(a.launcher);
+      atOnce.push(a.ready - a.click);
+      // The launcher is clicked once the page is quiet: the loader has
+      // fetched the widget on idle, as it does before most first clicks.
+      const b = await startupRun(w, {}, {}, async (page) => {
+        await wait(page, () => __bench.marks.launcher > 0);
+        await page.waitForLoadState("networkidle");
+        await page.waitForTimeout(300);
+        await page.locator(".rsc-launcher").click();
+        await wait(page, () => __bench.marks.ready > 0);
+      });
+      launcher.push(b.launcher);
+      settled.push(b.ready - b.click);
+      const c = await startupRun(w, { launcher: null, inline: true }, { inline: true }, (page) =>
+        wait(page, () => __bench.marks.inline > 0),
+      );
+      inline.push(c.inline);
+    }
+    out.ringside = {
+      launcher_visible_ms: summary(launcher),
+      click_to_input_ready_at_once_ms: summary(atOnce),
+      click_to_input_ready_settled_ms: summary(settled),
+      inline_input_ready_ms: summary(inline),
+    };
+    log("start-up ringside", JSON.stringify(out.ringside));
+  }
+  if (WIDGETS.has("deep-chat")) {
+    const w = widgets["deep-chat"];
+    const inline = [];
+    for (let i = 0; i < RUNS; i++) {
+      const m = await startupRun(w, { inline: true }, {}, (page) => wait(page, () => __bench.marks.inline > 0));
+      inline.push(m.inline);
+    }
+    out["deep-chat"] = { inline_input_ready_ms: summary(inline) };
+    log("start-up deep-chat", JSON.stringify(out["deep-chat"]));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------- 3, 4. streaming
+
+/** The content deltas of each read, from the SSE bytes the page received. */
+function deltasPerRead(texts) {
+  let buffer = "";
+  return texts.map((text) => {
+    buffer += text;
+    const frames = buffer.split("\n\n");
+    buffer = frames.pop();
+    let content = "";
+    let count = 0;
+    for (const frame of frames) {
+      const data = frame
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).replace(/^ /, ""))
+        .join("\n");
+      if (!data || data === "[DONE]") {
+        count++;
+        continue;
+      }
+      count++;
+      const delta = JSON.parse(data).choices?.[0]?.delta?.content;
+      if (delta) content += delta;
+    }
+    return { content, frames: count };
+  });
+}
+
+const nonSpace = (text) => text.replace(/\s+/g, "").length;
+
+/** When the frame that paints a DOM change made at `t` began (see lib/probe.js). */
+function paintedAt(t, inFrame, frames, from) {
+  if (inFrame) return { at: t, next: from };
+  let i = from;
+  while (i < frames.length && frames[i] < t) i++;
+  return { at: i < frames.length ? frames[i] : NaN, next: i };
+}
+
+/** One answer of `tokens` tokens, `delay` ms apart, through `widget`. */
+async function streamRun(widget, tokens, delay, withText) {
+  const { context, page, cdp } = await freshPage(widget.probe);
+  try {
+    await page.goto(widget.page(), { waitUntil: "load" });
+    await widget.prepare(page);
+    await page.evaluate((withText) => __bench.arm(withText), withText);
+    // The probe's own cost while nothing streams (its frame loop, frames).
+    await page.waitForTimeout(300);
+    const idle0 = await busyNow(cdp);
+    const idleT0 = await page.evaluate(() => performance.now());
+    await page.waitForTimeout(1000);
+    const idle1 = await busyNow(cdp);
+    const idleT1 = await page.evaluate(() => performance.now());
+    const idlePerMs = (idle1.task - idle0.task) / (idleT1 - idleT0);
+
+    await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
+    const busy0 = await busyNow(cdp);
+    const sentAt = await page.evaluate(() => performance.now());
+    await widget.send(page, "How do I embed the widget?");
+    // The mock's pacing runs a little slower than scripted (timer ticks).
+    const limit = (tokens * (delay ? delay + 2 : 0.05) * 1.3 + Number(opts["grace-s"]) * 1000) | 0;
+    let finished = true;
+    try {
+      await page.waitForFunction(
+        () => __bench.lastByteAt > 0 && performance.now() - Math.max(__bench.lastByteAt, __bench.lastMutAt) > 500,
+        null,
+        { polling: 100, timeout: limit },
+      );
+    } catch {
+      finished = false;
+    }
+    const busy1 = await busyNow(cdp);
+    const data = await page.evaluate(() => __bench.collect());
+    const endAt = data.frames.length ? data.frames[data.frames.length - 1] : sentAt;
+    return analyse({ data, tokens, delay, finished, limit, busy: minus(busy1, busy0), idlePerMs, sentAt, endAt });
+  } finally {
+    await context.close();
+  }
+}
+
+function analyse({ data, tokens, delay, finished, limit, busy, idlePerMs, sentAt, endAt }) {
+  // The arrival time of each read that carried bytes (not the final `done`).
+  data.readTimes = [];
+  for (let i = 0; i < data.reads.length; i += 2) if (data.reads[i + 1] >= 0) data.readTimes.push(data.reads[i]);
+  const perRead = deltasPerRead(data.texts);
+  const received = perRead.map((r) => r.content).join("");
+  const contentReads = perRead.filter((r) => r.content).length;
+  const frames = perRead.reduce((n, r) => n + r.frames, 0);
+  // Busy time net of what the probe costs when idle, over the same span.
+  const span = endAt - sentAt;
+  const netBusy = busy.task - idlePerMs * span;
+  const paintedFraction = data.painted / Math.max(1, nonSpace(received));
+  // Per 1k tokens painted: all of them, unless the run was cut off.
+  const k = (finished ? tokens : tokens * Math.min(1, paintedFraction)) / 1000;
+  // The last change to the answer's text, and the frame that painted it.
+  const muts = data.muts;
+  let lastPaint = NaN;
+  if (muts.length) {
+    const t = muts[muts.length - 2];
+    lastPaint = paintedAt(t, muts[muts.length - 1] === 1, data.frames, 0).at;
+  }
+  // Frames dropped while the answer streamed: rAF gaps over 1.5 frames.
+  const streamFrames = data.frames.filter((t) => t >= sentAt && t <= (Number.isFinite(lastPaint) ? lastPaint : endAt) + FRAME_MS);
+  let gaps = 0;
+  let missed = 0;
+  let worst = 0;
+  for (let i = 1; i < streamFrames.length; i++) {
+    const gap = streamFrames[i] - streamFrames[i - 1];
+    worst = Math.max(worst, gap);
+    if (gap > 1.5 * FRAME_MS) {
+      gaps++;
+      missed += Math.round(gap / FRAME_MS) - 1;
+    }
+  }
+  const streamMs = (Number.isFinite(lastPaint) ? lastPaint : endAt) - sentAt;
+  const expectedFrames = Math.max(1, Math.round(streamMs / FRAME_MS));
+  const out = {
+    tokens,
+    token_delay_ms: delay,
+    finished,
+    limit_s: finished ? undefined : round(limit / 1000),
+    reads: data.readTimes.length,
+    sse_frames: frames,
+    frames_per_content_read: round(tokens / Math.max(1, contentReads), 2),
+    painted_fraction: round(paintedFraction, 4),
+    stream_ms: round(streamMs),
+    busy_ms: round(netBusy),
+    busy_ms_gross: round(busy.task),
+    probe_idle_ms_per_s: round(idlePerMs * 1000, 2),
+    busy_ms_per_1k: round(netBusy / k, 1),
+    script_ms_per_1k: round(busy.script / k, 1),
+    layout_style_ms_per_1k: round(busy.layout / k, 1),
+    frames_dropped: gaps,
+    frames_missed: missed,
+    frames_dropped_pct: round((100 * missed) / expectedFrames, 1),
+    worst_frame_gap_ms: round(worst),
+    last_byte_to_last_paint_ms: data.lastByteAt && Number.isFinite(lastPaint) ? round(lastPaint - data.lastByteAt) : null,
+  };
+  if (data.samples) Object.assign(out, latency(data, perRead));
+  return out;
+}
+
+/** 4. Each read's text: from its arrival at the page to the DOM, and to the frame that paints it. */
+function latency(data, perRead) {
+  const samples = data.samples; // t, inFrame, count
+  let cumulative = 0;
+  let s = 0;
+  let f = 0;
+  const toDom = [];
+  const toPaint = [];
+  for (let i = 0; i < perRead.length; i++) {
+    if (!perRead[i].content) continue;
+    const arrived = data.readTimes[i];
+    cumulative += nonSpace(perRead[i].content);
+    while (s < samples.length && samples[s + 2] < cumulative) s += 3;
+    if (s >= samples.length) break;
+    const t = samples[s];
+    toDom.push(t - arrived);
+    const painted = paintedAt(t, samples[s + 1] === 1, data.frames, f);
+    f = painted.next;
+    toPaint.push(painted.at - arrived);
+  }
+  const stats = (v) => ({ n: v.length, p50: round(quantile(v, 0.5), 2), p99: round(quantile(v, 0.99), 2), max: round(Math.max(...v), 2) });
+  return { latency_to_dom_ms: stats(toDom), latency_to_paint_ms: stats(toPaint) };
+}
+
+async function streaming() {
+  const out = {};
+  const runs = Object.keys(widgets)
+    .filter((id) => WIDGETS.has(id))
+    .map((id) => [id, widgets[id], SIZES]);
+  if (WIDGETS.has("floor")) runs.push(["floor", floor, SIZES.slice(0, 1)]);
+  for (const [id, widget, sizes] of runs) {
+    out[id] = { paced: [], flooded: [] };
+    for (const [regime, delay] of [
+      ["paced", PACED_DELAY],
+      ["flooded", 0],
+    ]) {
+      let behind = null;
+      for (const tokens of sizes) {
+        // A widget that fell far behind a shorter answer (or was cut off) is
+        // not given a longer one: it would only fall further behind, for
+        // minutes, and the figures would say nothing new.
+        if (behind) {
+          out[id][regime].push({ tokens, token_delay_ms: delay, skipped: behind });
+          continue;
+        }
+        const t0 = Date.now();
+        const run = await streamRun(widget, tokens, delay, false);
+        out[id][regime].push(run);
+        if (!run.finished) behind = `cut off after ${run.limit_s} s at ${tokens} tokens`;
+        else if (run.last_byte_to_last_paint_ms > BEHIND_MS) {
+          behind = `${(run.last_byte_to_last_paint_ms / 1000).toFixed(1)} s behind the stream at ${tokens} tokens`;
+        }
+        log(`streaming ${id} ${regime} ${tokens}: ${((Date.now() - t0) / 1000).toFixed(1)} s`, JSON.stringify(run));
+      }
+    }
+  }
+  return out;
+}
+
+async function latencyRuns() {
+  const out = {};
+  const tokens = Number(opts["latency-tokens"]);
+  for (const id of Object.keys(widgets).filter((id) => WIDGETS.has(id))) {
+    out[id] = await streamRun(widgets[id], tokens, PACED_DELAY, true);
+    log(`latency ${id}`, JSON.stringify(out[id]));
+  }
+  return out;
+}
+
+// --------------------------------------------------------- 5. parser in wasm
+
+async function parser() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SSE</title></head><body>
+<script type="module">
+import init, { Bench } from "${stack.cdnUrl}/sse/ringside_bench_sse.js";
+window.runBench = async () => {
+  await init({ module_or_path: "${stack.cdnUrl}/sse/ringside_bench_sse_bg.wasm" });
+  const bench = new Bench(4000);
+  const out = { bytes: bench.bytes() };
+  for (const [name, size] of [["frame_reads", 0], ["16k_reads", 16384], ["1_byte_reads", 1]]) {
+    bench.run(size, 3); // warm-up: compiled by the optimising tier
+    let rounds = 1;
+    for (;;) {
+      const t = performance.now();
+      bench.run(size, rounds);
+      if (performance.now() - t > 150) break;
+      rounds *= 2;
+    }
+    const rates = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      bench.run(size, rounds);
+      rates.push((bench.bytes() * rounds) / ((performance.now() - t) * 1000));
+    }
+    rates.sort((a, b) => a - b);
+    out[name] = { mb_per_s: Math.round(rates[3] * 10) / 10, samples: rates.length, rounds };
+  }
+  return out;
+};
+</script></body></html>`));
+    return await page.evaluate(() => window.runBench());
+  } finally {
+    await context.close();
+  }
+}
+
+// ---------------------------------------------------------------- the run
+
+/** Runs one phase, noting how long it took and the machine's load around it. */
+async function phase(name, body) {
+  const started = Date.now();
+  const load_before = os.loadavg().map((x) => round(x, 2));
+  const value = await body();
+  results.phases.push({ name, seconds: round((Date.now() - started) / 1000), load_before, load_after: os.loadavg().map((x) => round(x, 2)) });
+  return value;
+}
+results.phases = [];
+try {
+  if (ONLY.has("startup")) results.startup = await phase("startup", startup);
+  if (ONLY.has("streaming")) results.streaming = await phase("streaming", streaming);
+  if (ONLY.has("latency")) results.latency = await phase("latency", latencyRuns);
+  if (ONLY.has("parser") && opts["sse-wasm"]) {
+    results.parser_wasm = await phase("parser", parser);
+    log("parser wasm", JSON.stringify(results.parser_wasm));
+  }
+} finally {
+  await browser.close();
+  await stack.stop();
+}
+writeFileSync(opts.out, JSON.stringify(results, null, 2));

@@ -1,0 +1,198 @@
+// The in-page probe every benchmark page gets before any of its own scripts
+// (Playwright's addInitScript). It only timestamps: what it records is read
+// back and analysed in Node after each run, so its own cost stays small and
+// the same for every widget measured.
+//
+// - Start-up marks: a requestAnimationFrame poll from the first frame notes
+//   the frame in which the launcher (or an inline input) is first laid out,
+//   and, after the first click, the moment the input is focused and enabled.
+// - Reads: ReadableStreamDefaultReader.prototype.read is wrapped, so every
+//   read of a response body (the widget's and the peer's streams alike) is
+//   timestamped when it resolves, before its consumer sees it.
+// - Frames: a requestAnimationFrame loop notes each frame; every rAF callback
+//   of the page marks "a frame is being rendered" until a task posted from it
+//   runs, which is after that frame's paint. So a DOM change made inside a
+//   frame is painted by that frame, and one made in a task by the next.
+// - Text: a MutationObserver on the widget's (shadow) root notes each change
+//   inside the answer being streamed, and whether a frame was being rendered.
+/* eslint-disable no-undef */
+function benchProbe(config) {
+  const B = (window.__bench = {
+    config,
+    marks: { launcher: 0, click: 0, ready: 0, inline: 0 },
+    armed: false,
+    reads: [], // t, byteLength (-1: done)
+    chunks: [],
+    lastByteAt: 0,
+    muts: [], // t, 1 if inside a frame
+    lastMutAt: 0,
+    samples: null, // t, 1 if inside a frame, non-whitespace characters in the answer
+    frames: [],
+    counting: false,
+    inFrame: false,
+  });
+  const raf = window.requestAnimationFrame.bind(window);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    B.inFrame = false;
+  };
+  const enterFrame = () => {
+    if (!B.inFrame) {
+      B.inFrame = true;
+      channel.port2.postMessage(0);
+    }
+  };
+  window.requestAnimationFrame = function requestAnimationFrame(callback) {
+    return raf((time) => {
+      enterFrame();
+      callback(time);
+    });
+  };
+
+  const read = ReadableStreamDefaultReader.prototype.read;
+  ReadableStreamDefaultReader.prototype.read = function () {
+    const promise = read.apply(this, arguments);
+    if (B.armed) {
+      promise.then(
+        (result) => {
+          const t = performance.now();
+          if (result.done) {
+            B.reads.push(t, -1);
+            return;
+          }
+          const v = result.value;
+          B.reads.push(t, v.byteLength);
+          B.chunks.push(v);
+          // The stream's last frame, `data: [DONE]\n\n`, ends this read.
+          const n = v.byteLength;
+          if (n >= 8 && v[n - 1] === 10 && v[n - 2] === 10 && v[n - 3] === 93 && v[n - 8] === 91 && v[n - 7] === 68) {
+            B.lastByteAt = t;
+          }
+        },
+        () => {},
+      );
+    }
+    return promise;
+  };
+
+  const nonSpace = (text) => text.replace(/\s+/g, "").length;
+
+  /** The widget's root: our shadow root, or the peer's. */
+  const rootOf = () => {
+    const host = document.querySelector(config.host);
+    return host && host.shadowRoot;
+  };
+  const laidOut = (el) => el && el.getBoundingClientRect().width > 0;
+  const inputOf = () => {
+    const root = rootOf();
+    return root && root.querySelector(config.input);
+  };
+  const inputEnabled = (input) => input && !input.disabled && (config.input !== "#text-input" || input.isContentEditable);
+
+  const checkReady = () => {
+    if (!B.marks.click || B.marks.ready) return;
+    const root = rootOf();
+    const input = inputOf();
+    if (inputEnabled(input) && root.activeElement === input) B.marks.ready = performance.now();
+  };
+  window.addEventListener(
+    "click",
+    () => {
+      if (!B.marks.click) B.marks.click = performance.now();
+    },
+    true,
+  );
+  document.addEventListener("focusin", checkReady, true);
+  // Focus moving inside a shadow root does not reach the document (the
+  // event's target and related target are both the host there), so every
+  // shadow root gets the listener too.
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function () {
+    const root = attachShadow.apply(this, arguments);
+    root.addEventListener("focusin", checkReady, true);
+    return root;
+  };
+
+  if (config.startup) {
+    const until = performance.now() + 30_000;
+    const poll = () => {
+      enterFrame();
+      const now = performance.now();
+      if (config.launcher && !B.marks.launcher) {
+        const root = rootOf();
+        const launcher = root && root.querySelector(config.launcher);
+        if (laidOut(launcher)) {
+          B.marks.launcher = now;
+          if (config.clickAtOnce) launcher.click();
+        }
+      }
+      if (config.inline && !B.marks.inline) {
+        const input = inputOf();
+        if (inputEnabled(input) && laidOut(input)) B.marks.inline = now;
+      }
+      checkReady();
+      const done = (!config.launcher || B.marks.ready) && (!config.inline || B.marks.inline);
+      if (!done && now < until) raf(poll);
+    };
+    raf(poll);
+  }
+
+  /** Starts recording a stream: reads, frames, and changes to the answer's text. */
+  B.arm = (withText) => {
+    B.armed = true;
+    B.samples = withText ? [] : null;
+    const root = rootOf() || document;
+    let answer = null;
+    const find = () => {
+      if (!answer || !answer.isConnected) {
+        const all = root.querySelectorAll(config.answer);
+        answer = all[all.length - 1] || null;
+      }
+      return answer;
+    };
+    B.answer = find;
+    new MutationObserver((records) => {
+      const t = performance.now();
+      const a = find();
+      if (!a) return;
+      let inside = false;
+      for (const r of records) {
+        if (a.contains(r.target)) {
+          inside = true;
+          break;
+        }
+      }
+      if (!inside) return;
+      const f = B.inFrame ? 1 : 0;
+      B.muts.push(t, f);
+      B.lastMutAt = t;
+      if (B.samples) B.samples.push(t, f, nonSpace(a.textContent));
+    }).observe(root, { childList: true, subtree: true, characterData: true });
+    B.counting = true;
+    const loop = () => {
+      enterFrame();
+      if (!B.counting) return;
+      B.frames.push(performance.now());
+      raf(loop);
+    };
+    raf(loop);
+  };
+
+  /** Stops recording and hands everything back (the chunks as text). */
+  B.collect = () => {
+    B.counting = false;
+    B.armed = false;
+    const decoder = new TextDecoder();
+    const texts = B.chunks.map((c) => decoder.decode(c, { stream: true }));
+    const a = B.answer && B.answer();
+    return {
+      reads: B.reads,
+      texts,
+      lastByteAt: B.lastByteAt,
+      muts: B.muts,
+      samples: B.samples,
+      frames: B.frames,
+      painted: a ? nonSpace(a.textContent) : 0,
+    };
+  };
+}

@@ -1,0 +1,377 @@
+// Writes BENCHMARKS.md and BENCHMARKS.json from what `cargo xtask bench`
+// measured (target/bench/*.json and criterion's estimates): a table per
+// figure, its method and command, ours beside deep-chat's as ratios, and the
+// machine and its load, since other work shares its two cores.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: opts } = parseArgs({
+  options: {
+    in: { type: "string" },
+    criterion: { type: "string" },
+    "started-ms": { type: "string" },
+    "load-start": { type: "string", default: "" },
+    "load-end": { type: "string", default: "" },
+    quick: { type: "boolean", default: false },
+    "out-md": { type: "string" },
+    "out-json": { type: "string" },
+  },
+});
+const read = (name) => {
+  const file = path.join(opts.in, name);
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : null;
+};
+const weight = read("weight.json");
+const browser = read("browser.json");
+const mint = read("mint.json");
+const streams = read("streams.json");
+
+// ------------------------------------------------------------ native parser
+
+function criterion(name) {
+  const dir = path.join(opts.criterion, "sse", name, "new");
+  if (!existsSync(path.join(dir, "estimates.json"))) return null;
+  const estimates = JSON.parse(readFileSync(path.join(dir, "estimates.json"), "utf8"));
+  const bench = JSON.parse(readFileSync(path.join(dir, "benchmark.json"), "utf8"));
+  const bytes = bench.throughput.Bytes;
+  const ns = estimates.median.point_estimate;
+  return { bytes, median_ns: Math.round(ns), mb_per_s: Math.round((bytes / ns) * 1000 * 10) / 10 };
+}
+const parserNative = Object.fromEntries(["frame_reads", "16k_reads", "1_byte_reads"].map((n) => [n, criterion(n)]));
+
+// ------------------------------------------------------------------ machine
+
+const sh = (cmd, args) => {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+};
+const cpu = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) ?? [])[1] ?? "unknown";
+const wallS = opts["started-ms"] ? (Date.now() - Number(opts["started-ms"])) / 1000 : null;
+const machine = {
+  date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+  commit: sh("git", ["rev-parse", "--short", "HEAD"]),
+  cores: os.cpus().length,
+  cpu,
+  memory_gib: Math.round(os.totalmem() / 2 ** 30),
+  load_at_start: opts["load-start"].split(" ").slice(0, 3).join(" "),
+  load_at_end: opts["load-end"].split(" ").slice(0, 3).join(" "),
+  chromium: browser?.chromium ?? null,
+  node: process.version,
+  rustc: sh("rustc", ["--version"]),
+  wall_time_s: wallS === null ? null : Math.round(wallS),
+  quick: opts.quick,
+};
+
+const json = {
+  about:
+    "Benchmarks of Ringside Chat beside deep-chat (cargo xtask bench). Times in ms, sizes in bytes, throughput in MB/s (10^6 bytes). Not tests: nothing here fails on a number.",
+  machine,
+  weight,
+  startup: browser?.startup ?? null,
+  streaming: browser?.streaming ?? null,
+  latency: browser?.latency ?? null,
+  parser: { native: parserNative, wasm: browser?.parser_wasm ?? null },
+  servers: { mint, mock_streams: streams },
+  browser_phases: browser?.phases ?? null,
+};
+writeFileSync(opts["out-json"], JSON.stringify(json, null, 2) + "\n");
+
+// ----------------------------------------------------------------- markdown
+
+const fmt = (x, digits = 0) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const kb = (bytes) => (bytes === null || bytes === undefined ? "–" : `${(bytes / 1024).toFixed(1)} KB`);
+/** deep-chat's figure over ours: above 1, ours is lighter, faster or cheaper by that factor. */
+const ratio = (peer, ours) => (Number.isFinite(peer) && Number.isFinite(ours) && ours > 0 ? `${(peer / ours).toFixed(peer / ours >= 10 ? 0 : 1)}×` : "–");
+const meets = (value, target) => (Number.isFinite(value) ? (value <= target ? "✅ met" : "❌ not met") : "–");
+const table = (head, rows) => [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+const md = [];
+const p = (...lines) => md.push(...lines, "");
+
+p(
+  "# Benchmarks",
+  `What users feel, measured by \`cargo xtask bench\` (issue #8) on ${machine.date}, commit \`${machine.commit}\`. ` +
+    "Benchmarks, not tests: no number fails anything, and CI does not run them. " +
+    "`BENCHMARKS.json` beside this file has every figure, and more, for machines.",
+);
+p(
+  `**Machine.** ${machine.cores} cores (${machine.cpu}), ${machine.memory_gib} GiB. ` +
+    `Load average (1, 5, 15 min) at the start: ${machine.load_at_start || "–"}; at the end: ${machine.load_at_end || "–"}. ` +
+    "Other engineers were building on the same two cores, so every timing is noisy; read differences under about 20 % as noise. " +
+    `Debian's Chromium ${machine.chromium ?? "–"}, headless, \`--disable-gpu\` (software rendering: painting costs more than on a desktop), on loopback only. ` +
+    `Node ${machine.node}, ${machine.rustc}. ` +
+    `**Total wall time: ${machine.wall_time_s === null ? "–" : `${Math.floor(machine.wall_time_s / 60)} min ${machine.wall_time_s % 60} s`}**${machine.quick ? " (a `--quick` run: fewer, shorter runs)" : ""}.`,
+);
+p(
+  "**The peer.** [deep-chat](https://www.npmjs.com/package/deep-chat) " +
+    `${weight?.["deep-chat"]?.version ?? ""}, from npm, lives only in \`bench/\` (its own package.json and lockfile). ` +
+    "Its built-in OpenAI connection posts to a fixed OpenAI URL, so it runs with `connect: {url: <mock>/v1/chat/completions, stream: true}`: " +
+    "its own fetch and SSE reader (@microsoft/fetch-event-source) and its own rendering; a `requestInterceptor` turns its request into an OpenAI chat request " +
+    "with `Authorization: Client <token>` (the token minted by the same mint server, as the widget's), and a `responseInterceptor` turns each OpenAI chunk into its `{text}` event. " +
+    "It runs with its defaults (each streamed event re-renders the whole answer's Markdown; its opt-in `stream: {partialRender: true}` is not used). " +
+    "It is an inline chat, not a floating one: it has no launcher. " +
+    "Ratios are deep-chat's figure divided by ours: above 1×, ours is lighter, faster or cheaper by that factor.",
+);
+p("To run it again: `cargo xtask bench` (about a quarter of an hour; `--quick` for a short try).");
+
+// ------------------------------------------------------------------ summary
+
+const r = weight?.ringside;
+const d = weight?.["deep-chat"];
+const st = browser?.startup;
+const S = browser?.streaming;
+const L = browser?.latency;
+const at = (regime, id, tokens) => S?.[id]?.[regime]?.find((x) => x.tokens === tokens);
+const sizes = [...new Set((S?.ringside?.paced ?? []).map((x) => x.tokens))];
+const biggest = sizes[sizes.length - 1];
+const pacedOurs = (S?.ringside?.paced ?? []).filter((x) => x.finished);
+const flatness = (runs) => {
+  const ok = runs.filter((x) => x.finished && Number.isFinite(x.busy_ms_per_1k));
+  return ok.length >= 2 ? ok[ok.length - 1].busy_ms_per_1k / ok[0].busy_ms_per_1k : NaN;
+};
+
+p("## Summary: our targets");
+p(
+  table(
+    ["figure", "target", "Ringside Chat", "", "deep-chat", "deep-chat / ours"],
+    [
+      ["brotli bytes before the launcher is visible", "≤ 4 KB", kb(r?.before_launcher.brotli), meets(r?.before_launcher.brotli, 4096), "no launcher", "–"],
+      ["brotli bytes before the first message can be sent", "≤ 60 KB (first stop 90 KB)", kb(r?.before_send.brotli), `${meets(r?.before_send.brotli, 60 * 1024)} (90 KB: ${meets(r?.before_send.brotli, 90 * 1024).replace(/^\S+ /, "")})`, kb(d?.before_send.brotli), ratio(d?.before_send.brotli, r?.before_send.brotli)],
+      ...sizes.map((n) => {
+        const ours = at("paced", "ringside", n);
+        const peer = at("paced", "deep-chat", n);
+        return [`main-thread busy per 1k tokens, paced, ${fmt(n)}-token answer`, "≤ 75 ms", `${fmt(ours?.busy_ms_per_1k)} ms`, meets(ours?.busy_ms_per_1k, 75), peer?.skipped ? "not run" : `${fmt(peer?.busy_ms_per_1k)} ms`, ratio(peer?.busy_ms_per_1k, ours?.busy_ms_per_1k)];
+      }),
+      ["per-1k cost flat from the smallest to the largest answer (paced)", "flat", `${fmt(flatness(pacedOurs), 2)}× from ${fmt(sizes[0])} to ${fmt(biggest)} tokens`, Number.isFinite(flatness(pacedOurs)) ? (flatness(pacedOurs) <= 1.25 ? "✅ flat (within 25 %)" : "❌ grows") : "–", "", ""],
+      ["added latency, chunk arrival → painted, p99", "≤ 16.7 ms (one frame)", `${fmt(L?.ringside?.latency_to_paint_ms?.p99, 1)} ms`, meets(L?.ringside?.latency_to_paint_ms?.p99, 16.7), `${fmt(L?.["deep-chat"]?.latency_to_paint_ms?.p99, 1)} ms`, ratio(L?.["deep-chat"]?.latency_to_paint_ms?.p99, L?.ringside?.latency_to_paint_ms?.p99)],
+    ],
+  ),
+);
+
+// ------------------------------------------------------------------- weight
+
+p("## 1. Weight");
+if (weight) {
+  p(
+    table(
+      ["file", "what it is", "raw", "gzip -9", "brotli -q 11"],
+      [
+        ...r.files.map((f) => [`\`${f.name}\``, f.role, fmt(f.raw), fmt(f.gzip), fmt(f.brotli)]),
+        ...d.files.map((f) => [`\`${f.name}\` (peer)`, f.role, fmt(f.raw), fmt(f.gzip), fmt(f.brotli)]),
+      ],
+    ),
+  );
+  p(
+    table(
+      ["total", "target (brotli)", "Ringside Chat raw / gzip / brotli", "deep-chat raw / gzip / brotli", "deep-chat / ours (brotli)"],
+      [
+        ["before the launcher is visible (the loader alone paints it)", "≤ 4 KB", `${fmt(r.before_launcher.raw)} / ${fmt(r.before_launcher.gzip)} / **${fmt(r.before_launcher.brotli)}** (${kb(r.before_launcher.brotli)}) ${meets(r.before_launcher.brotli, 4096)}`, "no launcher", "–"],
+        ["before the first message can be sent (loader + glue + wasm)", "≤ 60 KB; 90 KB first stop", `${fmt(r.before_send.raw)} / ${fmt(r.before_send.gzip)} / **${fmt(r.before_send.brotli)}** (${kb(r.before_send.brotli)}) ${meets(r.before_send.brotli, 60 * 1024)}`, `${fmt(d.before_send.raw)} / ${fmt(d.before_send.gzip)} / **${fmt(d.before_send.brotli)}** (${kb(d.before_send.brotli)})`, ratio(d.before_send.brotli, r.before_send.brotli)],
+      ],
+    ),
+  );
+  p(
+    "*Method.* The files of `dist/` after `cargo xtask build` (trunk `--release`, profile `wasm-release`, `wasm-opt -Oz`, esbuild-minified loader and glue), " +
+      "compressed here with Node's zlib: gzip level 9 and brotli quality 11 (KB = 1,024 bytes). The widget's CSS is compiled into the wasm; `dist/demo.css` belongs to the demo page and is not shipped. " +
+      "deep-chat's figure is its one-file bundle for a script tag, `dist/deepChat.bundle.js`; it also asks Google Fonts for a stylesheet and the Inter font at start-up, not counted here (offline, that request fails at once). " +
+      "*Command:* `cargo xtask build && node bench/weight.mjs --dist dist --out target/bench/weight.json`.",
+  );
+}
+
+// ------------------------------------------------------------------ startup
+
+p("## 2. Start-up");
+if (st) {
+  const row = (label, ours, peer) => [label, fmt(ours?.median, 1), fmt(ours?.p90, 1), peer ? fmt(peer.median, 1) : "–", peer ? fmt(peer.p90, 1) : "–", peer ? ratio(peer.median, ours?.median) : "–"];
+  p(
+    table(
+      ["ms, cold load, cache disabled", "ours median", "ours p90", "deep-chat median", "deep-chat p90", "deep-chat / ours (median)"],
+      [
+        row("navigation start → launcher visible", st.ringside?.launcher_visible_ms, null),
+        row("first click → input ready, clicked the frame the launcher appears (widget not loaded yet)", st.ringside?.click_to_input_ready_at_once_ms, null),
+        row("first click → input ready, clicked once the page is quiet (widget loaded on idle)", st.ringside?.click_to_input_ready_settled_ms, null),
+        row("navigation start → input ready, inline chat (no launcher: ours `data-mode=inline`, deep-chat as it is)", st.ringside?.inline_input_ready_ms, st["deep-chat"]?.inline_input_ready_ms),
+      ],
+    ),
+  );
+  p(
+    `*Method.* ${st.ringside?.launcher_visible_ms?.n ?? "–"} cold loads per row (each in a new browser context, with \`Network.setCacheDisabled\`), of a host page served by the mint server with the widget's files on a second loopback origin, a static "CDN" ` +
+      "that serves them brotli-compressed (quality 11) with CORS, as a real embed loads them. Times are `performance.now()` in the page, from navigation start. " +
+      "\"Visible\" is the animation frame in which the launcher (or input) is first laid out with a size, found by a requestAnimationFrame poll from the first frame; it is painted at the end of that frame. " +
+      "\"Input ready\" is the moment the message box is focused and enabled (a `focusin` listener on every shadow root, and the same poll); for the inline rows, enabled and laid out. " +
+      "Loopback has no network delay, so these are the browser's own costs: fetching, compiling and instantiating the wasm, mounting, painting. " +
+      "The launcher rows are ours alone: deep-chat has none. " +
+      "*Command:* `node bench/browser.mjs --only startup …` (see `cargo xtask bench` for the arguments).",
+  );
+}
+
+// ---------------------------------------------------------------- streaming
+
+p("## 3. Streaming cost");
+if (S) {
+  const cell = (x, key, digits = 0) => (x?.skipped ? "not run" : fmt(x?.[key], digits));
+  const regimeTable = (regime) => {
+    const rows = [];
+    for (const n of sizes) {
+      for (const [id, label] of [
+        ["ringside", "Ringside Chat"],
+        ["deep-chat", "deep-chat"],
+      ]) {
+        const x = at(regime, id, n);
+        if (!x) continue;
+        const ours = at(regime, "ringside", n);
+        rows.push([
+          fmt(n),
+          label + (x.skipped ? ` (not run: ${x.skipped})` : x.finished === false ? ` (cut off after ${x.limit_s} s, ${fmt(100 * x.painted_fraction, 0)} % painted)` : ""),
+          cell(x, "busy_ms_per_1k"),
+          cell(x, "script_ms_per_1k"),
+          cell(x, "layout_style_ms_per_1k"),
+          x.skipped ? "–" : `${fmt(x.frames_dropped)} (${fmt(x.frames_dropped_pct, 1)} %)`,
+          cell(x, "worst_frame_gap_ms"),
+          cell(x, "last_byte_to_last_paint_ms"),
+          x.skipped ? "–" : fmt(x.frames_per_content_read, x.frames_per_content_read < 10 ? 2 : 0),
+          id === "ringside" ? "" : ratio(x.busy_ms_per_1k, ours?.busy_ms_per_1k),
+        ]);
+      }
+    }
+    const fl = S.floor?.[regime]?.[0];
+    if (fl && !fl.skipped) {
+      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, 2), ""]);
+    }
+    return table(
+      ["tokens", "widget", "main-thread busy ms per 1k tokens", "of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
+      rows,
+    );
+  };
+  p(`### Paced: one SSE frame per read, the mock scripted with \`token_delay_ms: ${browser.paced_token_delay_ms}\``);
+  p(regimeTable("paced"));
+  const pacedSpeed = at("paced", "ringside", sizes[0]);
+  p(
+    `Per-1k cost of ours, from ${fmt(sizes[0])} to ${fmt(biggest)} tokens: ${fmt(flatness(pacedOurs), 2)}× (1.00× is perfectly flat). ` +
+      (pacedSpeed ? `The mock's pacing came out at ${fmt(pacedSpeed.stream_ms / pacedSpeed.tokens, 1)} ms a token (timer ticks add to the scripted delay), so a paced answer of 1k tokens spans about ${fmt(pacedSpeed.stream_ms / pacedSpeed.tokens * 60, 0)} frames.` : ""),
+  );
+  p("### Flooded: the mock scripted with `token_delay_ms: 0` (as fast as it can send)");
+  p(regimeTable("flooded"));
+  p(`Per-1k cost of ours, from ${fmt(sizes[0])} to ${fmt(biggest)} tokens: ${fmt(flatness(S.ringside?.flooded ?? []), 2)}× (fixed costs per answer dominate the smallest one).`);
+  p(
+    "*Method.* For each answer, a new browser context loads the host page, opens the widget as a user does (ours: a click on the launcher, which also fetches the token; deep-chat: the token fetched by the page), " +
+      "scripts the mock (`POST /__mock/script {token_count, token_delay_ms, first_token_delay_ms: 0}`; answers are the mock's deterministic paragraphs of words) and types the question and Enter. " +
+      "*Main-thread busy* is the growth of CDP `Performance.getMetrics` `TaskDuration` (every task of the renderer's main thread: script, style, layout, paint, the network's delivery of each read) from just before the question is sent " +
+      "to 0.5 s after the last byte and the last change to the answer, less what the page costs idle with the probe (measured for 1 s before; a few tens of ms a second), divided by the thousands of tokens; " +
+      "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of it. " +
+      "*Frames dropped* are gaps between consecutive requestAnimationFrame callbacks longer than 1.5 frames (25 ms), from the question to the last token painted; the percentage counts the frames missed within those gaps over the frames of that span. " +
+      "*Last byte → last token painted*: from the read that brought `[DONE]` to the frame that painted the last change to the answer's text (see §4 for how a change is matched to its frame). " +
+      "A widget that finishes a shorter answer more than 5 s behind the stream, or is cut off (its limit: the mock's sending time plus 30 s), is not given the longer answers of that regime. " +
+      "The bare reader row is the floor: the same stream fetched and read to the end by a page that does nothing else. " +
+      "*Command:* `node bench/browser.mjs --only streaming …`.",
+  );
+}
+
+// ------------------------------------------------------------------ latency
+
+p("## 4. Added latency");
+if (L) {
+  const row = (label, key) => {
+    const ours = L.ringside?.[key];
+    const peer = L["deep-chat"]?.[key];
+    return [label, fmt(ours?.p50, 1), fmt(ours?.p99, 1), fmt(peer?.p50, 1), fmt(peer?.p99, 1), ratio(peer?.p99, ours?.p99)];
+  };
+  p(
+    table(
+      ["ms, per read of a paced stream", "ours p50", "ours p99", "deep-chat p50", "deep-chat p99", "deep-chat / ours (p99)"],
+      [row("chunk arrives at the page → its text is in the DOM", "latency_to_dom_ms"), row("chunk arrives at the page → the frame that paints it (target p99 ≤ 16.7 ms)", "latency_to_paint_ms")],
+    ),
+  );
+  p(
+    `*Method.* One paced answer of ${fmt(L.ringside?.tokens)} tokens (\`token_delay_ms: ${browser.paced_token_delay_ms}\`) per widget, ${fmt(L.ringside?.latency_to_paint_ms?.n)} reads for ours. ` +
+      "An init script wraps `ReadableStreamDefaultReader.prototype.read`, so each read of the response body (the widget's own reader and deep-chat's alike) is timestamped when it resolves, before its consumer sees it, and its bytes kept. " +
+      "A MutationObserver on the widget's shadow root notes, at each change inside the answer, the time and the answer's count of non-space characters. " +
+      "In Node, the reads' SSE frames are parsed into the answer's text; a read's text is in the DOM at the first change after which the DOM holds as many non-space characters as the stream had delivered up to and including that read. " +
+      "*Painted*: a change made during an animation frame's callbacks is painted by that frame (the probe wraps `requestAnimationFrame` and marks the frame until a task posted from it runs, which is after the paint); " +
+      "a change made in any other task is painted by the next frame, taken as the time that frame's callbacks start. " +
+      "Ours writes text only in animation frames (once per frame, by design), so its two rows are the same; deep-chat writes in each read's task and is painted a frame later. " +
+      "*Command:* `node bench/browser.mjs --only latency …`.",
+  );
+}
+
+// ------------------------------------------------------------------- parser
+
+p("## 5. SSE parsing");
+{
+  const w = browser?.parser_wasm;
+  const n = parserNative;
+  const row = (label, key) => [label, fmt(n[key]?.mb_per_s), fmt(w?.[key]?.mb_per_s), n[key] && w?.[key] ? `${(n[key].mb_per_s / w[key].mb_per_s).toFixed(1)}×` : "–"];
+  p(
+    table(
+      ["MB/s of `ringside_wire::sse::SseParser`", "native (criterion)", "wasm in Chromium", "native / wasm"],
+      [row("realistic chat stream, one SSE frame per read (paced)", "frame_reads"), row("realistic chat stream, 16 KiB reads (flooded)", "16k_reads"), row("worst case: 1-byte reads", "1_byte_reads")],
+    ),
+  );
+  p(
+    `*Method.* The stream is ${fmt(n.frame_reads?.bytes ?? w?.bytes)} bytes: a 4,000-token answer in the mock's exact frame layout (a role chunk, one \`chat.completion.chunk\` per word, a finish chunk, \`[DONE]\`), made by \`bench/sse-wasm/src/stream.rs\`, which both benches share. ` +
+      "Each iteration feeds it to a new parser in the given reads and counts the events. MB = 10⁶ bytes. " +
+      "*Native:* criterion (median of 100 samples; 1 s warm-up, 3 s measurement) in the `bench` profile: `cargo bench -p ringside-wire --bench sse`. " +
+      "*Wasm:* the crate `bench/sse-wasm` built as the widget is (profile `wasm-release`, opt-level z, wasm-bindgen `--target web`, `wasm-opt -Oz`), loaded in a Chromium page; the page times `Bench.run` with `performance.now()` after a warm-up, over enough rounds to last 150 ms, and reports the median of 7. " +
+      "*Command:* `node bench/browser.mjs --only parser --sse-wasm target/bench/sse-wasm …`.",
+  );
+}
+
+// ------------------------------------------------------------------ servers
+
+p("## 6. Servers");
+if (mint) {
+  const rows = ["warm", "known_no_reuse", "cold", "naive_warm", "naive_cold"]
+    .filter((k) => mint[k])
+    .map((k) => [k, fmt(mint[k].rps), fmt(mint[k].p50_ms, 2), fmt(mint[k].p99_ms, 2), fmt(mint[k].upstream_calls_per_request, 2), fmt(mint[k].errors)]);
+  p(table(["mint scenario", "tokens/s", "p50 ms", "p99 ms", "upstream calls per request", "errors"], rows));
+  p(
+    "*warm*: one visitor whose token is reused (`--reuse-fraction 0.5`); *known_no_reuse*: the default (reuse off), a returning visitor per connection, one upstream call; *cold*: a new visitor every request; " +
+      "*naive_warm*/*naive_cold*: the seed's naive path (an upsert and a mint upstream on every request). " +
+      `Against the in-process mock on loopback, ${mint.concurrency} requests in flight, ${mint.seconds_per_scenario} s per scenario after a warm-up, ${mint.threads} runtime threads. ` +
+      "*Command:* `cargo run --release -p ringside-mint --example bench_mint -- --seconds 3`.",
+  );
+}
+if (streams) {
+  p(
+    table(
+      ["mock", "value"],
+      [
+        ["concurrent streams opened", fmt(streams.concurrency)],
+        ["streams complete and in order", fmt(streams.streams_ok)],
+        ["errors (lost or reordered chunks)", `${fmt(streams.errors)} (${fmt(streams.lost_or_reordered)})`],
+        ["peak streams open at once", fmt(streams.peak_open)],
+        ["memory per open stream", `${fmt(streams.kib_per_open_stream, 1)} KiB`],
+        ["mock RSS before / during / after", `${fmt(streams.rss_before_kib / 1024, 1)} / ${fmt(streams.rss_during_kib / 1024, 1)} / ${fmt(streams.rss_after_kib / 1024, 1)} MiB`],
+        ["chunks per second", fmt(streams.chunks_per_s)],
+        ["time (ideal)", `${fmt(streams.elapsed_s, 2)} s (${fmt(streams.ideal_s, 2)} s)`],
+        ["mock CPU", `${fmt(streams.mock_cpu_s, 2)} s`],
+      ],
+    ),
+  );
+  p(
+    `*Method.* The mock runs as its own process; the client mints one Client Token, opens ${fmt(streams.concurrency)} streaming completions over the ramp, each with its own deterministic answer of ${streams.min_tokens}–${streams.max_tokens} tokens ${streams.token_delay_ms} ms apart after a ${streams.first_token_delay_ms} ms first-token delay (so all are open at once), ` +
+      "and checks every stream through the widget's `SseParser` and `StreamFrame::parse`: the role chunk, exactly the expected tokens in order, the finish chunk, `[DONE]`. Memory is the mock's `VmRSS`. " +
+      "*Command:* `cargo run --release -p ringside-mock --example bench_streams -- --concurrency 5000`.",
+  );
+}
+
+// ---------------------------------------------------------------- caveats
+
+p("## What these figures do not say");
+p(
+  [
+    "- **No real network.** Everything runs on loopback: start-up shows the browser's own costs, not download time; the weight table is the network's side.",
+    "- **No GPU, two shared cores.** Headless Chromium with `--disable-gpu` paints in software on the same two cores as the servers and other engineers' builds; paint-heavy figures (busy time, dropped frames) are higher than on a desktop, and noisy. The load average is above.",
+    "- **One run per streaming size.** A 32k-token paced answer takes over two minutes, so each size runs once; the 1k figures carry each answer's fixed costs (opening the stream, the first paint of a new message).",
+    "- **deep-chat's longer answers.** Where the peer fell more than 5 s behind a shorter answer (or was cut off), its longer answers were not run: they would have run for many minutes. Its opt-in `partialRender` mode, which renders only the current paragraph, was not measured.",
+    "- **deep-chat's web font** (Google Fonts, Inter) cannot load offline; with it, its start-up would fetch more.",
+  ].join("\n"),
+);
+
+writeFileSync(opts["out-md"], md.join("\n").replace(/\n{3,}/g, "\n\n"));
