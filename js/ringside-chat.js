@@ -15,12 +15,14 @@
   }
 
   var CSS =
-    ":host{all:initial!important;display:block!important;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color-scheme:light}" +
+    // `all: initial` keeps the page's inherited styles out; what we set after
+    // it must be !important too, or `all` (important) would win over it.
+    ":host{all:initial!important;display:block!important;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif!important;color-scheme:light!important}" +
     ":host([data-mode=floating]){position:fixed!important;z-index:2147483000!important;inset:auto max(20px,env(safe-area-inset-right)) max(20px,env(safe-area-inset-bottom)) auto!important;width:auto!important;height:auto!important}" +
     ":host([data-mode=floating][data-position=left]){inset:auto auto max(20px,env(safe-area-inset-bottom)) max(20px,env(safe-area-inset-left))!important}" +
-    ":host([data-mode=inline]){position:relative!important;width:100%!important;height:100%!important;min-height:320px}" +
-    ":host([data-theme=dark]){color-scheme:dark}" +
-    "@media (prefers-color-scheme:dark){:host([data-theme=auto]){color-scheme:dark}}" +
+    ":host([data-mode=inline]){position:relative!important;width:100%!important;height:100%!important;min-height:320px!important}" +
+    ":host([data-theme=dark]){color-scheme:dark!important}" +
+    "@media (prefers-color-scheme:dark){:host([data-theme=auto]){color-scheme:dark!important}}" +
     ".rsc-launcher{all:unset;box-sizing:border-box;position:relative;display:grid;place-items:center;width:56px;height:56px;border-radius:50%;background:var(--ringside-accent,#4f46e5);color:var(--ringside-on-accent,#fff);cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}" +
     ".rsc-launcher:hover{filter:brightness(1.1)}" +
     ".rsc-launcher:focus-visible{outline:3px solid var(--ringside-focus,#b45309);outline-offset:3px}" +

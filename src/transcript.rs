@@ -222,6 +222,9 @@ impl Transcript {
         );
         let _ = article.set_attribute("data-id", &message.id.to_string());
         let body = element(&self.document, "div", "rsc-msg__body");
+        // Each message takes its own direction from its text: an English
+        // answer in an Arabic page reads left to right, and the other way.
+        let _ = body.set_attribute("dir", "auto");
         let _ = article.append_child(&body);
         let footer = self.footer(message, &state);
         let _ = article.append_child(&footer);

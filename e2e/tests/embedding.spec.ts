@@ -7,8 +7,10 @@ import path from "node:path";
 import { test, expect, Widget, EXAMPLES, expectedAnswer } from "./stack";
 import type { Page, TestInfo } from "@playwright/test";
 
+/** Keeps a screenshot of a mode as a test artifact: `e2e/test-results/screenshots/<name>.png`. */
 async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
-  await info.attach(name, { body: await page.screenshot(), contentType: "image/png" });
+  const file = path.join(info.project.outputDir, "screenshots", `${name}.png`);
+  await info.attach(name, { body: await page.screenshot({ path: file }), contentType: "image/png" });
 }
 
 test("a marketing page's one script tag, with the widget's files on a CDN origin, streams answers", async ({ page, stack }, info) => {
