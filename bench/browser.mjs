@@ -349,7 +349,7 @@ async function streamRun(widget, tokens, delay, withText) {
     await page.waitForTimeout(300);
     const idle0 = await busyNow(cdp);
     const idleT0 = await page.evaluate(() => performance.now());
-    await page.waitForTimeout(1000);
+    await page.waitForTimeout(700);
     const idle1 = await busyNow(cdp);
     const idleT1 = await page.evaluate(() => performance.now());
     const idlePerMs = (idle1.task - idle0.task) / (idleT1 - idleT0);
@@ -360,7 +360,7 @@ async function streamRun(widget, tokens, delay, withText) {
     await widget.send(page, "How do I embed the widget?");
     // The mock's pacing runs a little slower than scripted (timer ticks).
     const limit = (tokens * (delay ? delay + 2 : 0.05) * 1.3 + Number(opts["grace-s"]) * 1000) | 0;
-    let finished = true;
+    let overLimit = false;
     try {
       await page.waitForFunction(
         () => __bench.lastByteAt > 0 && performance.now() - Math.max(__bench.lastByteAt, __bench.lastMutAt) > 500,
@@ -368,18 +368,18 @@ async function streamRun(widget, tokens, delay, withText) {
         { polling: 100, timeout: limit },
       );
     } catch {
-      finished = false;
+      overLimit = true;
     }
     const busy1 = await busyNow(cdp);
     const data = await page.evaluate(() => __bench.collect());
     const endAt = data.frames.length ? data.frames[data.frames.length - 1] : sentAt;
-    return analyse({ data, tokens, delay, finished, limit, busy: minus(busy1, busy0), idlePerMs, sentAt, endAt });
+    return analyse({ data, tokens, delay, overLimit, limit, busy: minus(busy1, busy0), idlePerMs, sentAt, endAt });
   } finally {
     await context.close();
   }
 }
 
-function analyse({ data, tokens, delay, finished, limit, busy, idlePerMs, sentAt, endAt }) {
+function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentAt, endAt }) {
   // The arrival time of each read that carried bytes (not the final `done`).
   data.readTimes = [];
   for (let i = 0; i < data.reads.length; i += 2) if (data.reads[i + 1] >= 0) data.readTimes.push(data.reads[i]);
@@ -391,6 +391,9 @@ function analyse({ data, tokens, delay, finished, limit, busy, idlePerMs, sentAt
   const span = endAt - sentAt;
   const netBusy = busy.task - idlePerMs * span;
   const paintedFraction = data.painted / Math.max(1, nonSpace(received));
+  // Past its limit, a page whose main thread is taken answers only when it is
+  // free again: by then it may have painted everything after all.
+  const finished = data.lastByteAt > 0 && paintedFraction >= 0.999;
   // Per 1k tokens painted: all of them, unless the run was cut off.
   const k = (finished ? tokens : tokens * Math.min(1, paintedFraction)) / 1000;
   // The last change to the answer's text, and the frame that painted it.
@@ -419,7 +422,8 @@ function analyse({ data, tokens, delay, finished, limit, busy, idlePerMs, sentAt
     tokens,
     token_delay_ms: delay,
     finished,
-    limit_s: finished ? undefined : round(limit / 1000),
+    over_limit: overLimit,
+    limit_s: overLimit ? round(limit / 1000) : undefined,
     reads: data.readTimes.length,
     sse_frames: frames,
     frames_per_content_read: round(tokens / Math.max(1, contentReads), 2),
@@ -490,6 +494,7 @@ async function streaming() {
         const run = await streamRun(widget, tokens, delay, false);
         out[id][regime].push(run);
         if (!run.finished) behind = `cut off after ${run.limit_s} s at ${tokens} tokens`;
+        else if (run.over_limit) behind = `over its ${run.limit_s} s limit at ${tokens} tokens`;
         else if (run.last_byte_to_last_paint_ms > BEHIND_MS) {
           behind = `${(run.last_byte_to_last_paint_ms / 1000).toFixed(1)} s behind the stream at ${tokens} tokens`;
         }

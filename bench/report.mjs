@@ -228,7 +228,14 @@ if (S) {
         const ours = at(regime, "ringside", n);
         rows.push([
           fmt(n),
-          label + (x.skipped ? ` (not run: ${x.skipped})` : x.finished === false ? ` (cut off after ${x.limit_s} s, ${fmt(100 * x.painted_fraction, 0)} % painted)` : ""),
+          label +
+            (x.skipped
+              ? ` (not run: ${x.skipped})`
+              : x.finished === false
+                ? ` (cut off after ${x.limit_s} s, ${fmt(100 * x.painted_fraction, 0)} % painted)`
+                : x.over_limit
+                  ? ` (past its ${x.limit_s} s limit: its page was busy until it finished)`
+                  : ""),
           cell(x, "busy_ms_per_1k"),
           cell(x, "script_ms_per_1k"),
           cell(x, "layout_style_ms_per_1k"),
@@ -242,7 +249,7 @@ if (S) {
     }
     const fl = S.floor?.[regime]?.[0];
     if (fl && !fl.skipped) {
-      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, 2), ""]);
+      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, fl.frames_per_content_read < 10 ? 2 : 0), ""]);
     }
     return table(
       ["tokens", "widget", "main-thread busy ms per 1k tokens", "of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
@@ -259,15 +266,38 @@ if (S) {
   p("### Flooded: the mock scripted with `token_delay_ms: 0` (as fast as it can send)");
   p(regimeTable("flooded"));
   p(`Per-1k cost of ours, from ${fmt(sizes[0])} to ${fmt(biggest)} tokens: ${fmt(flatness(S.ringside?.flooded ?? []), 2)}× (fixed costs per answer dominate the smallest one).`);
+  {
+    const first = at("paced", "ringside", sizes[0]);
+    const last = at("paced", "ringside", biggest);
+    const fl = S.floor?.paced?.[0];
+    const peerRuns = (S["deep-chat"]?.paced ?? []).filter((x) => !x.skipped && x.finished);
+    const peerFirst = peerRuns[0];
+    const peerLast = peerRuns[peerRuns.length - 1];
+    const rest = (x) => x.busy_ms_per_1k - x.script_ms_per_1k - x.layout_style_ms_per_1k;
+    const grows = (a, b) => (b / a <= 1.25 ? "flat" : `× ${(b / a).toFixed(1)}`);
+    if (first && last) {
+      p(
+        "**Reading the paced table.** " +
+          `Our script time per 1k tokens goes ${fmt(first.script_ms_per_1k)} → ${fmt(last.script_ms_per_1k)} ms from ${fmt(sizes[0])} to ${fmt(biggest)} tokens (${grows(first.script_ms_per_1k, last.script_ms_per_1k)}); ` +
+          `layout + style ${fmt(first.layout_style_ms_per_1k)} → ${fmt(last.layout_style_ms_per_1k)} ms (${grows(first.layout_style_ms_per_1k, last.layout_style_ms_per_1k)}); ` +
+          `the rest of the busy time (paint, compositing, the delivery of each read) ${fmt(rest(first))} → ${fmt(rest(last))} ms (${grows(rest(first), rest(last))}). ` +
+          `A paced answer spans about ${fmt((first.stream_ms / first.tokens) * 60, 0)} frames per 1k tokens, so what each frame costs the browser (laying out and painting an answer that grows) weighs more than the script. ` +
+          (fl ? `The floor (a page that only reads the same paced stream) already costs ${fmt(fl.busy_ms_per_1k)} ms per 1k tokens here, so the 75 ms target is out of reach on this machine whatever a widget does; ours adds ${fmt(first.busy_ms_per_1k - fl.busy_ms_per_1k)} ms per 1k above the floor at ${fmt(sizes[0])} tokens. ` : "") +
+          (peerFirst && peerLast && peerLast !== peerFirst
+            ? `deep-chat re-renders the whole answer's Markdown for every event: ${fmt(peerFirst.busy_ms_per_1k)} → ${fmt(peerLast.busy_ms_per_1k)} ms per 1k from ${fmt(peerFirst.tokens)} to ${fmt(peerLast.tokens)} tokens, ${fmt(peerLast.frames_dropped_pct)} % of frames dropped and ${fmt(peerLast.last_byte_to_last_paint_ms / 1000, 1)} s behind the stream at ${fmt(peerLast.tokens)}.`
+            : ""),
+      );
+    }
+  }
   p(
     "*Method.* For each answer, a new browser context loads the host page, opens the widget as a user does (ours: a click on the launcher, which also fetches the token; deep-chat: the token fetched by the page), " +
       "scripts the mock (`POST /__mock/script {token_count, token_delay_ms, first_token_delay_ms: 0}`; answers are the mock's deterministic paragraphs of words) and types the question and Enter. " +
       "*Main-thread busy* is the growth of CDP `Performance.getMetrics` `TaskDuration` (every task of the renderer's main thread: script, style, layout, paint, the network's delivery of each read) from just before the question is sent " +
-      "to 0.5 s after the last byte and the last change to the answer, less what the page costs idle with the probe (measured for 1 s before; a few tens of ms a second), divided by the thousands of tokens; " +
+      "to 0.5 s after the last byte and the last change to the answer, less what the page costs idle with the probe (measured for 0.7 s before; a few tens of ms a second), divided by the thousands of tokens; " +
       "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of it. " +
       "*Frames dropped* are gaps between consecutive requestAnimationFrame callbacks longer than 1.5 frames (25 ms), from the question to the last token painted; the percentage counts the frames missed within those gaps over the frames of that span. " +
       "*Last byte → last token painted*: from the read that brought `[DONE]` to the frame that painted the last change to the answer's text (see §4 for how a change is matched to its frame). " +
-      "A widget that finishes a shorter answer more than 5 s behind the stream, or is cut off (its limit: the mock's sending time plus 30 s), is not given the longer answers of that regime. " +
+      "A run has a limit (about the mock's sending time plus 30 s); a widget that finishes a shorter answer more than 5 s behind the stream, or past its limit, is not given the longer answers of that regime. " +
       "The bare reader row is the floor: the same stream fetched and read to the end by a page that does nothing else. " +
       "*Command:* `node bench/browser.mjs --only streaming …`.",
   );
