@@ -1,8 +1,9 @@
 //! Painting an answer as it streams: deltas are appended to a buffer as they
 //! arrive, and painted at most once per animation frame. Finished Markdown
-//! blocks are built into the DOM once; only the unfinished tail is re-parsed
-//! and rebuilt (an open code block just grows its text node), so the cost per
-//! token does not grow with the answer's length.
+//! blocks are built into the DOM once; only the unfinished tail is re-parsed,
+//! and when it just grew at its end (most frames) the new words are appended
+//! to its last text node, so the cost per token does not grow with the
+//! answer's length, and a frame touches the DOM once.
 //!
 //! Everything reaches the DOM through `createElement`, `setAttribute` with the
 //! allowlisted names of [`crate::markdown::tree`], and text nodes.
@@ -16,6 +17,9 @@ use web_sys::{Document, Element, Node as DomNode, Text};
 
 use crate::markdown::tree::{self, Node};
 use crate::markdown::{self, Block};
+
+/// What runs before a paint; see [`StreamView::attach`].
+pub type PaintHook = Rc<dyn Fn() -> Option<Element>>;
 
 /// The text of one answer and the DOM it is painted into.
 #[derive(Clone, Default)]
@@ -43,12 +47,12 @@ struct Inner {
     committed_end: usize,
     /// What the tail's nodes show now.
     tail_blocks: Vec<Block>,
+    tail_trees: Vec<Node>,
     tail_nodes: Vec<DomNode>,
-    /// The text node of an open code block at the end of the tail, which
-    /// grows by appending while it stays open.
-    open_code: Option<Text>,
-    /// Called after each paint (to keep the transcript scrolled).
-    after_paint: Option<Rc<dyn Fn()>>,
+    /// Called before each paint that adds text, while the layout is still
+    /// clean (the transcript checks whether the reader is at the bottom); it
+    /// may return an element to scroll to its end once the text is in.
+    before_paint: Option<PaintHook>,
     frame: Option<Closure<dyn FnMut()>>,
     scheduled: bool,
 }
@@ -101,21 +105,27 @@ impl StreamView {
     }
 
     /// Paints into `root` from now on (everything so far at once).
-    pub fn attach(&self, root: &Element, after_paint: Rc<dyn Fn()>) {
+    pub fn attach(&self, root: &Element, before_paint: PaintHook) {
         {
             let mut inner = self.inner.borrow_mut();
             inner.root = Some(root.clone());
-            inner.after_paint = Some(after_paint);
+            inner.before_paint = Some(before_paint);
         }
         self.paint();
     }
 
     /// Paints what arrived since the last paint.
     pub fn paint(&self) {
-        let after_paint = {
+        let before_paint = {
+            let mut inner = self.inner.borrow_mut();
+            inner.scheduled = false;
+            inner.before_paint.clone()
+        };
+        // Outside the borrow: the hook reads the layout, never this view.
+        let scroll_to_end = before_paint.and_then(|hook| hook());
+        {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
-            inner.scheduled = false;
             let Some(root) = inner.root.clone() else {
                 return;
             };
@@ -133,24 +143,23 @@ impl StreamView {
             }
             let tail = &parsed.blocks[parsed.finished..];
             if tail != inner.tail_blocks.as_slice() {
-                if !inner.grow_open_code(tail) {
+                let trees: Vec<Node> = tail.iter().map(tree::block).collect();
+                // Most frames only add words to the last text of the tail:
+                // append them, instead of building the block again.
+                if !inner.append_to_tail(&trees) {
                     inner.clear_tail();
-                    for block in tail {
-                        let node = build(&document, &tree::block(block));
+                    for tree in &trees {
+                        let node = build(&document, tree);
                         let _ = root.append_child(&node);
                         inner.tail_nodes.push(node);
                     }
-                    inner.open_code = match tail.last() {
-                        Some(Block::Code { .. }) => last_code_text(inner.tail_nodes.last()),
-                        _ => None,
-                    };
                 }
                 inner.tail_blocks = tail.to_vec();
+                inner.tail_trees = trees;
             }
-            inner.after_paint.clone()
-        };
-        if let Some(after_paint) = after_paint {
-            after_paint();
+        }
+        if let Some(element) = scroll_to_end {
+            element.set_scroll_top(i32::MAX);
         }
     }
 
@@ -173,45 +182,73 @@ impl Inner {
             }
         }
         self.tail_blocks.clear();
-        self.open_code = None;
+        self.tail_trees.clear();
     }
 
-    /// When only the open code block at the end grew, append the new text to
-    /// its text node instead of rebuilding it.
-    fn grow_open_code(&mut self, tail: &[Block]) -> bool {
-        let (
-            Some(node),
-            Some(Block::Code { lang, text }),
-            Some(Block::Code {
-                lang: old_lang,
-                text: old,
-            }),
-        ) = (&self.open_code, tail.last(), self.tail_blocks.last())
-        else {
+    /// When `trees` is the tail shown now with more text at its very end,
+    /// appends that text to the last text node and says so.
+    fn append_to_tail(&mut self, trees: &[Node]) -> bool {
+        let old = &self.tail_trees;
+        let same_shape = !trees.is_empty()
+            && trees.len() == old.len()
+            && trees[..trees.len() - 1] == old[..old.len() - 1];
+        if !same_shape {
+            return false;
+        }
+        let (Some(added), Some(node)) = (
+            appended(&old[old.len() - 1], &trees[trees.len() - 1]),
+            self.tail_nodes.last(),
+        ) else {
             return false;
         };
-        let same_prefix = tail.len() == self.tail_blocks.len()
-            && tail[..tail.len() - 1] == self.tail_blocks[..tail.len() - 1]
-            && lang == old_lang
-            && text.starts_with(old.as_str());
-        if same_prefix {
-            let _ = node.append_data(&text[old.len()..]);
+        match last_text(node) {
+            Some(text) => {
+                let _ = text.append_data(added);
+                true
+            }
+            None => false,
         }
-        same_prefix
     }
 }
 
-/// The text node inside the `<code>` of a code block's frame.
-fn last_code_text(frame: Option<&DomNode>) -> Option<Text> {
-    let frame: &Element = frame?.dyn_ref()?;
-    let code = frame.query_selector("pre > code").ok()??;
-    match code.first_child() {
-        Some(text) => text.dyn_into().ok(),
-        None => {
-            let text = code.owner_document()?.create_text_node("");
-            code.append_child(&text).ok()?;
-            Some(text)
+/// If `new` is `old` with more text at the end of its last text node (and
+/// nothing else changed), that text.
+pub fn appended<'a>(old: &Node, new: &'a Node) -> Option<&'a str> {
+    match (old, new) {
+        (Node::Text(old), Node::Text(new)) => new
+            .strip_prefix(old.as_str())
+            .filter(|added| !added.is_empty()),
+        (
+            Node::Element {
+                tag,
+                attrs,
+                children,
+            },
+            Node::Element {
+                tag: new_tag,
+                attrs: new_attrs,
+                children: new_children,
+            },
+        ) if tag == new_tag
+            && attrs == new_attrs
+            && !children.is_empty()
+            && children.len() == new_children.len()
+            && children[..children.len() - 1] == new_children[..children.len() - 1] =>
+        {
+            appended(children.last()?, new_children.last()?)
         }
+        _ => None,
+    }
+}
+
+/// The last text node of a node, down its last children.
+fn last_text(node: &DomNode) -> Option<Text> {
+    let mut node = node.clone();
+    loop {
+        if let Some(text) = node.dyn_ref::<Text>() {
+            return Some(text.clone());
+        }
+        node = node.last_child()?;
     }
 }
 
@@ -235,5 +272,43 @@ pub fn build(document: &Document, node: &Node) -> DomNode {
             }
             element.into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(text: &str) -> Node {
+        tree::block(&markdown::parse(text, false).blocks[0])
+    }
+
+    #[test]
+    fn more_words_at_the_end_are_an_append() {
+        assert_eq!(
+            appended(&tree("Hello wor"), &tree("Hello world, and")),
+            Some("ld, and")
+        );
+        assert_eq!(
+            appended(&tree("Some **bold te"), &tree("Some **bold text")),
+            Some("xt")
+        );
+        assert_eq!(
+            appended(&tree("```rust\nfn main"), &tree("```rust\nfn main() {}\n")),
+            Some("() {}\n")
+        );
+    }
+
+    #[test]
+    fn anything_else_is_built_again() {
+        // The emphasis closed: earlier text changed shape.
+        assert_eq!(appended(&tree("Some **bold"), &tree("Some **bold**")), None);
+        // A link appeared, a line broke, nothing changed.
+        assert_eq!(
+            appended(&tree("see [docs"), &tree("see [docs](https://a.b)")),
+            None
+        );
+        assert_eq!(appended(&tree("one"), &tree("one\ntwo")), None);
+        assert_eq!(appended(&tree("same"), &tree("same")), None);
     }
 }

@@ -8,14 +8,12 @@
 //! of components cost the widget about a third of its weight, and the
 //! transcript's updates are few and known (a message added, a status changed).
 
-use std::rc::Rc;
-
 use ringside_wire::chat::Role;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
 use crate::conversation::{Conversation, Message, Status};
-use crate::render::StreamView;
+use crate::render::{PaintHook, StreamView};
 use crate::strings::Strings;
 
 /// What a button in the transcript does; the value of its `data-action`.
@@ -122,7 +120,10 @@ pub struct Transcript {
     suggestions: Vec<String>,
     shown: Vec<Shown>,
     welcome_node: Option<Element>,
-    after_paint: Rc<dyn Fn()>,
+    /// The last child of the log: while it is in view, the browser's scroll
+    /// anchoring keeps it there as text grows above it (no script per frame).
+    anchor: Element,
+    before_paint: PaintHook,
 }
 
 impl std::fmt::Debug for Transcript {
@@ -134,15 +135,18 @@ impl std::fmt::Debug for Transcript {
 }
 
 impl Transcript {
-    /// A transcript painting into `log`; `after_paint` runs after new text.
+    /// A transcript painting into `log`; `before_paint` runs before an
+    /// answer paints new text.
     pub fn new(
         log: Element,
         strings: Strings,
         welcome: String,
         suggestions: Vec<String>,
-        after_paint: Rc<dyn Fn()>,
+        before_paint: PaintHook,
     ) -> Self {
         let document = log.owner_document().expect("the log is in a document");
+        let anchor = element(&document, "div", "rsc-anchor");
+        let _ = log.append_child(&anchor);
         Transcript {
             log,
             document,
@@ -151,7 +155,8 @@ impl Transcript {
             suggestions,
             shown: Vec::new(),
             welcome_node: None,
-            after_paint,
+            anchor,
+            before_paint,
         }
     }
 
@@ -181,6 +186,7 @@ impl Transcript {
             }
             keep
         });
+        let mut added = false;
         for message in messages {
             let state = Footer {
                 status: message.status.clone(),
@@ -198,11 +204,15 @@ impl Transcript {
                 None => {
                     let shown = self.add(message, state, stream_of(message.id));
                     self.shown.push(shown);
+                    added = true;
                 }
             }
         }
         self.show_welcome(messages.is_empty());
-        (self.after_paint)();
+        if added {
+            // A new question (or a restored conversation): show the latest.
+            self.log.set_scroll_top(i32::MAX);
+        }
     }
 
     fn add(&self, message: &Message, state: Footer, stream: Option<StreamView>) -> Shown {
@@ -228,9 +238,9 @@ impl Transcript {
         let _ = article.append_child(&body);
         let footer = self.footer(message, &state);
         let _ = article.append_child(&footer);
-        let _ = self.log.append_child(&article);
+        let _ = self.log.insert_before(&article, Some(&self.anchor));
         match stream {
-            Some(stream) => stream.attach(&body, self.after_paint.clone()),
+            Some(stream) => stream.attach(&body, self.before_paint.clone()),
             // The user's own words, shown exactly as typed.
             None => body.set_text_content(Some(&message.text)),
         }

@@ -4,7 +4,6 @@
 //! kept in step by [`crate::transcript`]. Components read [`Chat`]'s
 //! signals and call its methods, nothing more.
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::html;
@@ -13,10 +12,14 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::chat::{Blocked, Chat};
 use crate::conversation::Conversation;
+use crate::render::PaintHook;
 use crate::transcript::{Action, Transcript, target_element};
 
-/// The transcript's scrolling: new text scrolls the reader along only if
-/// they were at the bottom when it arrived; otherwise "Jump to latest" appears.
+/// The transcript's scrolling. While the reader is at the bottom, the
+/// browser's scroll anchoring keeps them there as text arrives (the log ends
+/// with an anchor element; see `transcript.rs`), with no script per frame.
+/// When they scrolled up, new text leaves them where they are and "Jump to
+/// latest" appears.
 #[derive(Debug, Clone, Copy)]
 struct Scroll {
     chat: Chat,
@@ -24,27 +27,32 @@ struct Scroll {
 }
 
 impl Scroll {
-    /// What to run after new text is painted. It judges by where the reader
-    /// was (the log's height after the previous paint), not by scroll
-    /// events, which arrive a frame late.
-    fn follower(self) -> Rc<dyn Fn()> {
-        let last_height = Rc::new(Cell::new(0));
+    fn below(log: &web_sys::HtmlDivElement) -> i32 {
+        log.scroll_height() - log.scroll_top() - log.client_height()
+    }
+
+    /// What to run before an answer paints new text: the layout is still
+    /// clean then, so reading it costs nothing. Scroll anchoring keeps a
+    /// reader at the bottom there, except at the very top (browsers do not
+    /// anchor a scroller that has not moved): then the log is scrolled once
+    /// after the text is in.
+    fn before_paint(self) -> PaintHook {
         Rc::new(move || {
-            if let Some(log) = self.log.get_untracked() {
-                if log.scroll_top() + log.client_height() >= last_height.get() - 24 {
-                    log.set_scroll_top(log.scroll_height());
-                } else if !self.chat.state.with_untracked(|s| s.unseen) {
+            let log = self.log.get_untracked()?;
+            if Self::below(&log) > 24 {
+                if !self.chat.state.with_untracked(|s| s.unseen) {
                     self.chat.show(|s| s.unseen = true);
                 }
-                last_height.set(log.scroll_height());
+                return None;
             }
+            (log.scroll_top() == 0).then(|| log.into())
         })
     }
 
     /// The reader scrolled: back at the bottom, nothing is unseen.
     fn scrolled(self) {
         if let Some(log) = self.log.get_untracked()
-            && log.scroll_height() - log.scroll_top() - log.client_height() < 24
+            && Self::below(&log) <= 24
             && self.chat.state.with_untracked(|s| s.unseen)
         {
             self.chat.show(|s| s.unseen = false);
@@ -191,7 +199,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                         strings.clone(),
                         welcome.clone(),
                         suggestions.clone(),
-                        scroll.follower(),
+                        scroll.before_paint(),
                     )
                 });
                 transcript.sync(conversation, &|id| chat.stream_of(id));
