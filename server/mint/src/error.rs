@@ -25,6 +25,8 @@ pub mod codes {
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     /// 500: the mint itself failed.
     pub const INTERNAL_ERROR: &str = "internal_error";
+    /// 405: the token route called with another method than POST or OPTIONS.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
 }
 
 /// Why a token was not minted.
@@ -128,6 +130,25 @@ impl MintError {
     }
 }
 
+/// Any method but `POST` and `OPTIONS` on the token route: 405 in the same
+/// JSON shape as every other refusal, with `Allow`. (Found by the
+/// `mint_request` fuzz target: axum's default 405 has an empty body.)
+pub fn method_not_allowed() -> Response {
+    let body = ErrorBody {
+        error: ApiError {
+            kind: kind::INVALID_REQUEST.into(),
+            code: codes::METHOD_NOT_ALLOWED.into(),
+            message: "the chat-token route takes POST (and its CORS preflight, OPTIONS)".into(),
+            param: None,
+        },
+    };
+    let mut response = (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 impl IntoResponse for MintError {
     fn into_response(self) -> Response {
         let (status, kind, code) = self.parts();
@@ -190,6 +211,18 @@ mod tests {
         }
         .into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[tokio::test]
+    async fn another_method_on_the_route_is_a_405_in_the_contract_shape() {
+        let response = method_not_allowed();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], "POST, OPTIONS");
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: ErrorBody = serde_json::from_slice(&body).expect("the contract's error body");
+        assert_eq!(body.error.code, codes::METHOD_NOT_ALLOWED);
     }
 
     #[test]

@@ -38,6 +38,7 @@
 //!   reusable tokens and single-flight; [`ringside`]: the upstream calls,
 //!   holding the FC key, with timeouts and safe retries.
 //! - [`error`]: every refusal, as Ringside's JSON error body.
+//! - [`conn`]: the accept loop, with a header timeout for slow clients.
 //! - [`observe`]: request ids and logs; [`metrics`]: `/metrics`;
 //!   [`clock`]: time, as an input tests can move.
 
@@ -45,6 +46,7 @@ pub mod cache;
 pub mod client_ip;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod identity;
 pub mod jwt;
@@ -448,7 +450,12 @@ impl Mint {
 /// address is what the token gets bound to.
 pub fn router<S>(mint: Mint) -> Router<S> {
     Router::new()
-        .route(ROUTE, post(chat_token).options(preflight))
+        .route(
+            ROUTE,
+            post(chat_token)
+                .options(preflight)
+                .fallback(|| async { error::method_not_allowed() }),
+        )
         .layer(middleware::from_fn(observe::observe))
         .with_state(mint)
 }
@@ -489,18 +496,14 @@ pub async fn run(
 }
 
 /// Serves `app` on `listener` (with the peer address each handler needs)
-/// until `shutdown`, then lets in-flight requests finish.
+/// until `shutdown`, then lets in-flight requests finish. Clients slower
+/// than [`conn::Timeouts::default`] to send a request head are cut off.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    conn::serve(listener, app, conn::Timeouts::default(), shutdown).await
 }
 
 async fn healthz() -> Response {

@@ -72,6 +72,7 @@ impl Config {
         Options {
             restricted_api_key: self.restricted_api_key.clone(),
             controls: self.controls,
+            timeouts: crate::serve::Timeouts::default(),
         }
     }
 

@@ -46,6 +46,8 @@ pub mod mock_code {
     pub const INTERNAL_ERROR: &str = "internal_error";
     /// A scripted stall that nobody ended: the mock gave up waiting.
     pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
+    /// The request body did not arrive in time.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
 }
 
 /// An error answer of the mock.
@@ -68,6 +70,9 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("the request body is over 1 MiB")]
     PayloadTooLarge,
+    /// 408 `request_timeout`: the body did not arrive in time.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// 401 `invalid_api_key`.
     #[error("a valid API key is required: `Authorization: Bearer sk_…`")]
     InvalidApiKey,
@@ -143,6 +148,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InvalidApiKey => StatusCode::UNAUTHORIZED,
             ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::ClientToken(C::Invalid(_) | C::Expired | C::Revoked) => {
@@ -172,6 +178,7 @@ impl ApiError {
             ApiError::NotFound(_) => code::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => mock_code::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => code::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => mock_code::REQUEST_TIMEOUT,
             ApiError::InvalidApiKey => code::INVALID_API_KEY,
             ApiError::InsufficientScope(_) => code::INSUFFICIENT_SCOPE,
             ApiError::ClientToken(e) => match e {

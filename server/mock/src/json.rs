@@ -40,13 +40,16 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
-/// Reads a whole body, refusing more than [`MAX_BODY`] bytes (413).
+/// Reads a whole body, refusing more than [`MAX_BODY`] bytes (413), or one
+/// that did not arrive in time (408, see [`crate::serve`]).
 pub async fn read_limited(body: axum::body::Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY).await.map_err(|error| {
         let too_large = std::error::Error::source(&error)
             .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
         if too_large {
             ApiError::PayloadTooLarge
+        } else if crate::serve::is_body_timeout(&error) {
+            ApiError::RequestTimeout
         } else {
             ApiError::InvalidRequest {
                 param: None,

@@ -16,6 +16,7 @@
 //! - [`cors`]: the contract's CORS; [`error`]: every refusal and its JSON;
 //!   [`json`]: the extractors that name the field at fault.
 //! - [`clock`]: real time plus an offset tests can move.
+//! - [`serve`]: the accept loop, with header and body timeouts.
 
 pub mod answer;
 pub mod auth;
@@ -33,14 +34,15 @@ pub mod json;
 pub mod jwt;
 pub mod log;
 pub mod moderations;
+pub mod serve;
 pub mod state;
 pub mod threads;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::{Json, Router, extract::State, http::Uri, middleware, routing::get, serve::ListenerExt};
+use axum::{Json, Router, extract::State, http::Uri, middleware, routing::get};
 use tokio::net::{TcpListener, TcpSocket};
 
 pub use config::Config;
@@ -79,8 +81,13 @@ pub fn app(state: AppState) -> Router {
             .layer(middleware::from_fn(cors::cors));
         root = root.nest("/__mock", controls);
     }
+    let body_timeout = state.options.timeouts.body;
     root.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            body_timeout,
+            serve::body_deadline,
+        ))
         .with_state(state)
 }
 
@@ -109,32 +116,13 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Serves the mock on `listener` until `shutdown` completes, then lets open
-/// connections finish for at most [`SHUTDOWN_GRACE`].
+/// connections finish for at most [`SHUTDOWN_GRACE`]. Slow clients are cut
+/// off by `state.options.timeouts` (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Each SSE frame is a small write that must leave at once.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    })
-    .into_future();
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return result,
-        () = shutdown => {}
-    }
-    let _ = stop.send(true);
-    tokio::time::timeout(SHUTDOWN_GRACE, server)
-        .await
-        .unwrap_or(Ok(()))
+    let timeouts = state.options.timeouts;
+    serve::serve(listener, app(state), timeouts, shutdown, SHUTDOWN_GRACE).await
 }

@@ -38,6 +38,8 @@ pub struct Options {
     pub restricted_api_key: Option<String>,
     /// Serve the test controls under `/__mock/…` (and keep the request log).
     pub controls: bool,
+    /// How long clients may take to send a request head and a body.
+    pub timeouts: crate::serve::Timeouts,
 }
 
 /// Everything a handler needs; cheap to clone.

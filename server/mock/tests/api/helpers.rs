@@ -43,6 +43,7 @@ pub(crate) async fn spawn_app() -> TestApp {
         Options {
             restricted_api_key: Some(RESTRICTED_KEY.into()),
             controls: true,
+            ..Options::default()
         },
     )
     .await

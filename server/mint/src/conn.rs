@@ -1,0 +1,94 @@
+//! The accept loop: each connection served by hyper's HTTP/1.1 with a
+//! header timeout, which `axum::serve` cannot set (it gives hyper no timer):
+//! a request head (or an idle keep-alive connection) that has not arrived
+//! within [`Timeouts::header`] closes the connection, so a slowloris client
+//! holds a socket for a bounded time while everyone else is served. Heads
+//! over hyper's limits (100 headers, about 400 KiB) are refused by hyper with
+//! 431. Bodies need no deadline: the mint never reads one, and hyper closes
+//! a connection whose request body was left unread rather than wait for it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::Service;
+
+/// How long a client may take to send a request head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the connection's start (or the end of its last answer) to the
+    /// end of the next request head.
+    pub header: Duration,
+}
+
+impl Default for Timeouts {
+    /// 15 s: far more than a browser needs, short enough that slow clients
+    /// cannot pile up.
+    fn default() -> Self {
+        Timeouts {
+            header: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Serves `app` (with the peer address each handler needs) on `listener`
+/// until `shutdown`, then asks every connection to finish its request in
+/// flight and waits for them all.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    timeouts: Timeouts,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let (stop, stopped) = watch::channel(false);
+    // Every connection holds a receiver; `closed()` resolves when all are gone.
+    let (open, open_rx) = watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = match make.call(peer).await {
+            Ok(service) => service,
+            Err(never) => match never {},
+        };
+        let mut stopped = stopped.clone();
+        let open_rx = open_rx.clone();
+        tokio::spawn(async move {
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeouts.header)
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = async { let _ = stopped.wait_for(|stop| *stop).await; } => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(open_rx);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(open_rx);
+    open.closed().await;
+    Ok(())
+}
