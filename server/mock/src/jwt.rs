@@ -26,16 +26,16 @@ pub const MAX_LEN: usize = 4096;
 /// Clock leeway for `exp` and `nbf`.
 pub const LEEWAY_SECS: i64 = 30;
 
-/// The JOSE header of a Client Token.
+/// The JOSE header of a Client Token. Absent fields are left out, never
+/// written as `null`: a `"crit": null` is a malformed header (RFC 7515
+/// §4.1.11) that strict verifiers refuse.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     alg: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     typ: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     kid: Option<String>,
-    #[serde(default)]
-    crit: Option<serde_json::Value>,
 }
 
 /// The claims of a Client Token.
@@ -109,7 +109,6 @@ impl TokenSigner {
             alg: ALG.into(),
             typ: Some(TYP.into()),
             kid: Some(self.kid.clone()),
-            crit: None,
         };
         let mut token = B64.encode(serde_json::to_vec(&header).expect("a header serialises"));
         token.push('.');
@@ -154,18 +153,25 @@ pub fn verify(
         return Err(Invalid("a JWT has three parts"));
     };
 
-    let header: Header = B64
+    let header = B64
         .decode(header_b64)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(Invalid("the header is not base64url JSON"))?;
+        .map_err(|_| Invalid("the header is not base64url JSON"))?;
+    // The struct refuses a duplicated `alg` or `typ`; the map sees every
+    // member, so a `crit` is refused even as `null`.
+    let (header, members): (Header, serde_json::Map<String, serde_json::Value>) = match (
+        serde_json::from_slice(&header),
+        serde_json::from_slice(&header),
+    ) {
+        (Ok(header), Ok(members)) => (header, members),
+        _ => return Err(Invalid("the header is not base64url JSON")),
+    };
     if header.alg != ALG {
         return Err(Invalid("the algorithm must be EdDSA"));
     }
     if header.typ.as_deref() != Some(TYP) {
         return Err(Invalid("the typ must be ringside-client+jwt"));
     }
-    if header.crit.is_some() {
+    if members.contains_key("crit") {
         return Err(Invalid("crit extensions are not supported"));
     }
 
@@ -302,6 +308,9 @@ mod tests {
             r#"{"alg":"EdDSA","typ":"JWT"}"#.to_string(),
             r#"{"alg":"EdDSA"}"#.to_string(),
             format!(r#"{{"alg":"EdDSA","typ":"{TYP}","crit":["exp"]}}"#),
+            format!(r#"{{"alg":"EdDSA","typ":"{TYP}","crit":null}}"#),
+            format!(r#"{{"alg":"EdDSA","alg":"none","typ":"{TYP}"}}"#),
+            format!(r#"{{"alg":"none","alg":"EdDSA","typ":"{TYP}"}}"#),
         ] {
             let token = forge(&header, &c, &signer.key);
             assert!(
@@ -321,6 +330,21 @@ mod tests {
             signer.verify(&unsigned, 1000),
             Err(ClientTokenError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn minted_headers_name_no_crit_and_no_nulls() {
+        // Found through the browser tests of issue #7: every token the mock
+        // minted carried `"crit": null`, which a strict verifier refuses.
+        let signer = TokenSigner::generate("ringside-mock");
+        let token = signer.sign(&claims(1000));
+        let header = B64.decode(token.split('.').next().unwrap()).unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
+        assert_eq!(
+            header,
+            serde_json::json!({"alg": ALG, "typ": TYP, "kid": signer.kid}),
+            "exactly alg, typ and kid"
+        );
     }
 
     #[test]
