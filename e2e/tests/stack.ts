@@ -65,6 +65,10 @@ export interface Stack {
   copyDir(from: string, name: string): string;
   /** A second origin serving the widget's files with CORS, like a CDN. */
   cdn(): Promise<string>;
+  /** Stops the mock: Ringside is down (the mint's upstream calls are refused). */
+  stopMock(): Promise<void>;
+  /** Starts a fresh mock on the stopped one's port (new state, new signing key). */
+  restartMock(): Promise<void>;
 }
 
 const MIME: Record<string, string> = {
@@ -136,7 +140,7 @@ export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
   mockFlags: [["--first-token-delay-ms", "100", "--token-delay-ms", "15", "--answer-tokens", "40"], { option: true }],
   stack: async ({ mockFlags }, use) => {
-    const mock = await start("ringside-mock", ["--listen", "127.0.0.1:0", "--controls", ...mockFlags], { RINGSIDE_MOCK_API_KEY: API_KEY });
+    let mock = await start("ringside-mock", ["--listen", "127.0.0.1:0", "--controls", ...mockFlags], { RINGSIDE_MOCK_API_KEY: API_KEY });
     const port = await freePort();
     const mintUrl = `http://127.0.0.1:${port}`;
     // The site this test's pages come from: the built widget and demo page,
@@ -188,6 +192,19 @@ export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
       cdn: async () => {
         if (!cdn) cdn = await staticServer(DIST);
         return cdn.url;
+      },
+      stopMock: async () => {
+        const child = mock.child;
+        child.removeAllListeners("exit");
+        if (child.exitCode === null) {
+          const exited = new Promise((resolve) => child.once("exit", resolve));
+          child.kill();
+          await exited;
+        }
+      },
+      restartMock: async () => {
+        const listen = new URL(mock.url).host;
+        mock = await start("ringside-mock", ["--listen", listen, "--controls", ...mockFlags], { RINGSIDE_MOCK_API_KEY: API_KEY });
       },
     };
     let cdn: { url: string; server: Server } | null = null;
