@@ -32,6 +32,7 @@ const { values: opts } = parseArgs({
     "grace-s": { type: "string", default: "30" },
     only: { type: "string", default: "startup,streaming,latency,parser" },
     widgets: { type: "string", default: "ringside,deep-chat,floor" },
+    regimes: { type: "string", default: "paced,flooded" },
   },
 });
 for (const required of ["bin-dir", "dist", "out"]) {
@@ -166,6 +167,7 @@ chat.responseInterceptor = (chunk) => ({ text: chunk.choices?.[0]?.delta?.conten
  */
 const floor = {
   name: "bare reader (floor)",
+  paints: false,
   probe: { host: "#none", input: "#none", answer: "#none" },
   page() {
     return stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Floor</title></head>
@@ -357,29 +359,52 @@ async function streamRun(widget, tokens, delay, withText) {
     await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
     const busy0 = await busyNow(cdp);
     const sentAt = await page.evaluate(() => performance.now());
+    const sentWall = Date.now();
     await widget.send(page, "How do I embed the widget?");
     // The mock's pacing runs a little slower than scripted (timer ticks).
     const limit = (tokens * (delay ? delay + 2 : 0.05) * 1.3 + Number(opts["grace-s"]) * 1000) | 0;
-    let overLimit = false;
-    try {
-      await page.waitForFunction(
+    // Playwright's own timeout needs the page to answer; this one does not.
+    const done = page
+      .waitForFunction(
         () => __bench.lastByteAt > 0 && performance.now() - Math.max(__bench.lastByteAt, __bench.lastMutAt) > 500,
         null,
-        { polling: 100, timeout: limit },
+        { polling: 100, timeout: 0 },
+      )
+      .then(
+        () => true,
+        () => false,
       );
-    } catch {
-      overLimit = true;
+    const overLimit = !(await Promise.race([done, new Promise((resolve) => setTimeout(() => resolve(false), limit))]));
+    // Past its limit, a page whose main thread is taken answers nothing until
+    // it is free, which may be minutes: give it five seconds, then close it
+    // and report what is known, a lower bound.
+    const collected = (async () => {
+      const busy1 = await busyNow(cdp);
+      const data = await page.evaluate(() => __bench.collect());
+      return { busy1, data };
+    })();
+    collected.catch(() => {});
+    const got = overLimit ? await Promise.race([collected, new Promise((resolve) => setTimeout(() => resolve(null), 5000))]) : await collected;
+    if (!got) {
+      const elapsed = Date.now() - sentWall;
+      return {
+        tokens,
+        token_delay_ms: delay,
+        finished: false,
+        unresponsive: true,
+        limit_s: round(limit / 1000),
+        busy_ms_per_1k_at_least: round(elapsed / (tokens / 1000)),
+      };
     }
-    const busy1 = await busyNow(cdp);
-    const data = await page.evaluate(() => __bench.collect());
+    const { busy1, data } = got;
     const endAt = data.frames.length ? data.frames[data.frames.length - 1] : sentAt;
-    return analyse({ data, tokens, delay, overLimit, limit, busy: minus(busy1, busy0), idlePerMs, sentAt, endAt });
+    return analyse({ data, tokens, delay, overLimit, limit, busy: minus(busy1, busy0), idlePerMs, sentAt, endAt, paints: widget.paints !== false });
   } finally {
     await context.close();
   }
 }
 
-function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentAt, endAt }) {
+function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentAt, endAt, paints }) {
   // The arrival time of each read that carried bytes (not the final `done`).
   data.readTimes = [];
   for (let i = 0; i < data.reads.length; i += 2) if (data.reads[i + 1] >= 0) data.readTimes.push(data.reads[i]);
@@ -393,7 +418,7 @@ function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentA
   const paintedFraction = data.painted / Math.max(1, nonSpace(received));
   // Past its limit, a page whose main thread is taken answers only when it is
   // free again: by then it may have painted everything after all.
-  const finished = data.lastByteAt > 0 && paintedFraction >= 0.999;
+  const finished = data.lastByteAt > 0 && (!paints || paintedFraction >= 0.999);
   // Per 1k tokens painted: all of them, unless the run was cut off.
   const k = (finished ? tokens : tokens * Math.min(1, paintedFraction)) / 1000;
   // The last change to the answer's text, and the frame that painted it.
@@ -427,7 +452,7 @@ function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentA
     reads: data.readTimes.length,
     sse_frames: frames,
     frames_per_content_read: round(tokens / Math.max(1, contentReads), 2),
-    painted_fraction: round(paintedFraction, 4),
+    painted_fraction: paints ? round(paintedFraction, 4) : undefined,
     stream_ms: round(streamMs),
     busy_ms: round(netBusy),
     busy_ms_gross: round(busy.task),
@@ -480,7 +505,7 @@ async function streaming() {
     for (const [regime, delay] of [
       ["paced", PACED_DELAY],
       ["flooded", 0],
-    ]) {
+    ].filter(([regime]) => opts.regimes.split(",").includes(regime))) {
       let behind = null;
       for (const tokens of sizes) {
         // A widget that fell far behind a shorter answer (or was cut off) is
@@ -493,7 +518,8 @@ async function streaming() {
         const t0 = Date.now();
         const run = await streamRun(widget, tokens, delay, false);
         out[id][regime].push(run);
-        if (!run.finished) behind = `cut off after ${run.limit_s} s at ${tokens} tokens`;
+        if (run.unresponsive) behind = `unresponsive past its ${run.limit_s} s limit at ${tokens} tokens`;
+        else if (!run.finished) behind = `cut off after ${run.limit_s} s at ${tokens} tokens`;
         else if (run.over_limit) behind = `over its ${run.limit_s} s limit at ${tokens} tokens`;
         else if (run.last_byte_to_last_paint_ms > BEHIND_MS) {
           behind = `${(run.last_byte_to_last_paint_ms / 1000).toFixed(1)} s behind the stream at ${tokens} tokens`;
