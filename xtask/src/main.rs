@@ -3,16 +3,20 @@
 //! - `demo`: set up, build, run the mock and the mint (serving the demo page)
 //!   at http://127.0.0.1:8080/ until Ctrl-C.
 //! - `test`: set up (browser and test tools too), then run every check and
-//!   test: fmt, clippy, unit and HTTP tests, the browser tests.
+//!   test: fmt, clippy, unit and HTTP tests, a short fuzzing run, the browser
+//!   tests.
 //! - `build`: set up and build the widget (`dist/`) and the servers.
 //! - `package`: the npm package, packed by `npm pack`.
 //! - `setup`: install what is missing, idempotently; `--browser` adds the test tools.
 //! - `bench`: run the benchmarks (never a test) and write `BENCHMARKS.md`/`.json`.
+//! - `fuzz`: run the cargo-fuzz targets in `fuzz/` (`--seconds N` each, `TARGET…`).
 //!
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
-//! [`bench`] the benchmarks, [`process`] starts and stops child processes.
+//! [`bench`] the benchmarks, [`fuzz`] the fuzz targets, [`process`] starts and
+//! stops child processes.
 
 mod bench;
+mod fuzz;
 mod process;
 mod setup;
 mod tasks;
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
         Some("tidy") => tasks::tidy(),
         Some("package") => tasks::package(),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run_command(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -39,7 +44,8 @@ fn main() -> ExitCode {
                  package build the npm package (target/npm/ringside-chat-0.1.0.tgz)\n  \
                  setup   install missing tools (--browser: also the browser-test tools)\n  \
                  tidy    check the project's conventions\n  \
-                 bench   run the benchmarks, write BENCHMARKS.md and .json (--quick: shorter)"
+                 bench   run the benchmarks, write BENCHMARKS.md and .json (--quick: shorter)\n  \
+                 fuzz    run the fuzz targets (--seconds N each, default 35; TARGET… to choose)"
             );
             return ExitCode::from(2);
         }

@@ -32,7 +32,7 @@ pub(crate) fn root() -> PathBuf {
         .to_path_buf()
 }
 
-fn tools_dir() -> PathBuf {
+pub(crate) fn tools_dir() -> PathBuf {
     if let Some(dir) = env::var_os("RINGSIDE_TOOLS") {
         return PathBuf::from(dir);
     }

@@ -273,6 +273,7 @@ pub(crate) fn test(extra: &[String]) -> Result {
         "warnings",
     ]))?;
     run(cargo().args(["test", "--workspace"]))?;
+    crate::fuzz::short_run()?;
     build_examples(&tools)?;
     let built = build_with(tools)?;
     run(built
