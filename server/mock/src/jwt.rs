@@ -200,10 +200,12 @@ pub fn verify(
     if claims.sub.is_empty() || claims.jti.is_empty() {
         return Err(Invalid("sub and jti are required"));
     }
-    if now < claims.nbf - LEEWAY_SECS {
+    // Saturating: a signed token with `nbf` or `exp` at the ends of i64 must
+    // be refused, not overflow (a panic in debug builds).
+    if now < claims.nbf.saturating_sub(LEEWAY_SECS) {
         return Err(Invalid("the token is not valid yet"));
     }
-    if now >= claims.exp + LEEWAY_SECS {
+    if now >= claims.exp.saturating_add(LEEWAY_SECS) {
         return Err(ClientTokenError::Expired);
     }
     Ok(claims)
@@ -344,6 +346,30 @@ mod tests {
             header,
             serde_json::json!({"alg": ALG, "typ": TYP, "kid": signer.kid}),
             "exactly alg, typ and kid"
+        );
+    }
+
+    #[test]
+    fn times_at_the_ends_of_i64_are_judged_without_overflow() {
+        let signer = TokenSigner::generate("ringside-mock");
+        let mut far = claims(1000);
+        far.nbf = i64::MIN;
+        far.exp = i64::MAX;
+        assert!(
+            signer.verify(&signer.sign(&far), 1000).is_ok(),
+            "valid from the dawn of time to its end"
+        );
+        let mut never = claims(1000);
+        never.nbf = i64::MAX;
+        assert!(matches!(
+            signer.verify(&signer.sign(&never), 1000),
+            Err(ClientTokenError::Invalid(_))
+        ));
+        let mut long_gone = claims(1000);
+        long_gone.exp = i64::MIN;
+        assert_eq!(
+            signer.verify(&signer.sign(&long_gone), 1000),
+            Err(ClientTokenError::Expired)
         );
     }
 
