@@ -203,7 +203,7 @@ if (st) {
     ),
   );
   p(
-    `*Method.* ${st.ringside?.launcher_visible_ms?.n ?? "–"} cold loads per row (each in a new browser context, with \`Network.setCacheDisabled\`), of a host page served by the mint server with the widget's files on a second loopback origin, a static "CDN" ` +
+    `*Method.* ${st.ringside?.click_to_input_ready_at_once_ms?.n ?? "–"} cold loads per row (the launcher row pools the loads of both click rows; each load in a new browser context, with \`Network.setCacheDisabled\`), of a host page served by the mint server with the widget's files on a second loopback origin, a static "CDN" ` +
       "that serves them brotli-compressed (quality 11) with CORS, as a real embed loads them. Times are `performance.now()` in the page, from navigation start. " +
       "\"Visible\" is the animation frame in which the launcher (or input) is first laid out with a size, found by a requestAnimationFrame poll from the first frame; it is painted at the end of that frame. " +
       "\"Input ready\" is the moment the message box is focused and enabled (a `focusin` listener on every shadow root, and the same poll); for the inline rows, enabled and laid out. " +
@@ -301,7 +301,7 @@ if (S) {
       "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of it. " +
       "*Frames dropped* are gaps between consecutive requestAnimationFrame callbacks longer than 1.5 frames (25 ms), from the question to the last token painted; the percentage counts the frames missed within those gaps over the frames of that span. " +
       "*Last byte → last token painted*: from the read that brought `[DONE]` to the frame that painted the last change to the answer's text (see §4 for how a change is matched to its frame). " +
-      "A run has a limit (about the mock's sending time plus 30 s); a page still too busy to answer 2 s past it is closed, and its busy time per 1k tokens given as a lower bound (the time since the question, over the tokens). " +
+      "A run has a limit (about the mock's sending time plus 30 s); a page still too busy to answer 5 s past it is closed, and its busy time per 1k tokens given as a lower bound (the time since the question, over the tokens). " +
       "A widget that finishes a shorter answer more than 5 s behind the stream, or past its limit, is not given the longer answers of that regime. " +
       "The bare reader row is the floor: the same stream fetched and read to the end by a page that does nothing else. " +
       "*Command:* `node bench/browser.mjs --only streaming …`.",
