@@ -118,7 +118,7 @@ p(
     "It is an inline chat, not a floating one: it has no launcher. " +
     "Ratios are deep-chat's figure divided by ours: above 1×, ours is lighter, faster or cheaper by that factor.",
 );
-p("To run it again: `cargo xtask bench` (about a quarter of an hour; `--quick` for a short try).");
+p("To run it again: `cargo xtask bench` (10 to 15 minutes on this machine; `--quick` for a short try, about 3 minutes).");
 
 // ------------------------------------------------------------------ summary
 
