@@ -24,7 +24,10 @@
 //! second) and 1 200 tokens minted, 0 wrong, 0 errors; first token p50 51 ms,
 //! p99 55 ms (the mock's pacing is 50 ms); resident memory from the end of the
 //! first minute to the end: mock 11.9 → 12.3 MiB (it keeps every minted
-//! token's record, as Ringside lists them), mint 12.3 → 12.6 MiB.
+//! token's record, as Ringside lists them), mint 12.3 → 12.6 MiB. With the
+//! widget's default 900 s tokens (`--ttl-seconds 900`, 4 minutes): 63 163
+//! answers, 0 wrong, 0 errors; mint 11.8 MiB throughout, mock 11.7 → 11.9
+//! MiB and flat from the second minute on.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
