@@ -45,6 +45,8 @@ struct Inner {
     root: Option<Element>,
     /// The text before this offset is built into the DOM for good.
     committed_end: usize,
+    /// The group finished blocks go into, and how many it holds.
+    chunk: Option<(Element, usize)>,
     /// What the tail's nodes show now.
     tail_blocks: Vec<Block>,
     tail_trees: Vec<Node>,
@@ -137,7 +139,10 @@ impl StreamView {
             if parsed.finished > 0 {
                 inner.clear_tail();
                 for block in &parsed.blocks[..parsed.finished] {
-                    let _ = root.append_child(&build(&document, &tree::block(block)));
+                    let node = build(&document, &tree::block(block));
+                    let _ = inner
+                        .chunk_for_next_block(&root, &document)
+                        .append_child(&node);
                 }
                 inner.committed_end += parsed.finished_end;
             }
@@ -174,7 +179,29 @@ impl StreamView {
     }
 }
 
+/// Finished blocks go in groups of this many: when the tail grows, the
+/// browser lays out the answer's groups and the last group's blocks, not
+/// every block of a long answer, so a frame costs the same at any length.
+const CHUNK_BLOCKS: usize = 16;
+
 impl Inner {
+    /// The group the next finished block goes into (a new one when full).
+    fn chunk_for_next_block(&mut self, root: &Element, document: &Document) -> Element {
+        match &mut self.chunk {
+            Some((chunk, count)) if *count < CHUNK_BLOCKS => {
+                *count += 1;
+                chunk.clone()
+            }
+            _ => {
+                let chunk = document.create_element("div").expect("div is a tag");
+                chunk.set_class_name("rsc-chunk");
+                let _ = root.append_child(&chunk);
+                self.chunk = Some((chunk.clone(), 1));
+                chunk
+            }
+        }
+    }
+
     fn clear_tail(&mut self) {
         for node in self.tail_nodes.drain(..) {
             if let Some(parent) = node.parent_node() {
