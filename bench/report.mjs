@@ -366,7 +366,7 @@ if (mint) {
     .map((k) => [k, fmt(mint[k].rps), fmt(mint[k].p50_ms, 2), fmt(mint[k].p99_ms, 2), fmt(mint[k].upstream_calls_per_request, 2), fmt(mint[k].errors)]);
   p(table(["mint scenario", "tokens/s", "p50 ms", "p99 ms", "upstream calls per request", "errors"], rows));
   p(
-    "*warm*: one visitor whose token is reused (`--reuse-fraction 0.5`); *known_no_reuse*: the default (reuse off), a returning visitor per connection, one upstream call; *cold*: a new visitor every request; " +
+    "*warm*: one visitor whose token is reused (`--reuse-fraction 0.5`); *known_no_reuse*: a returning visitor per connection with reuse turned off (`--reuse-fraction 0`; the default is 0.5), one upstream call; *cold*: a new visitor every request; " +
       "*naive_warm*/*naive_cold*: the seed's naive path (an upsert and a mint upstream on every request). " +
       `Against the in-process mock on loopback, ${mint.concurrency} requests in flight, ${mint.seconds_per_scenario} s per scenario after a warm-up, ${mint.threads} runtime threads. ` +
       "*Command:* `cargo run --release -p ringside-mint --example bench_mint -- --seconds 3`.",

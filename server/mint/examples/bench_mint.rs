@@ -2,8 +2,9 @@
 //! p50/p99 latency of the mint against the in-process mock Ringside on
 //! loopback, with a warm cache (one visitor, its token reused) and a cold one
 //! (a new visitor every request), side by side with the seed's naive path
-//! (an upsert and a mint upstream on every request). `known_no_reuse` is
-//! the mint's default (reuse off) for a returning visitor: one upstream call.
+//! (an upsert and a mint upstream on every request). `known_no_reuse` is a
+//! returning visitor with reuse turned off (`--reuse-fraction 0`): one
+//! upstream call.
 //!
 //! ```sh
 //! cargo run --release -p ringside-mint --example bench_mint -- --seconds 3 --concurrency 64
