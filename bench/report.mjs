@@ -179,7 +179,7 @@ if (weight) {
     ),
   );
   p(
-    "*Method.* The files of `dist/` after `cargo xtask build` (trunk `--release`, profile `wasm-release`, `wasm-opt -Oz`, esbuild-minified loader and glue), " +
+    "*Method.* The files of `dist/` after `cargo xtask build` (trunk `--release`, profile `wasm-release`; then the exports no page calls are dropped, `wasm-opt -Oz --converge --low-memory-unused`, and the loader and glue are minified by esbuild: `xtask/src/slim.rs`), " +
       "compressed here with Node's zlib: gzip level 9 and brotli quality 11 (KB = 1,024 bytes). The widget's CSS is compiled into the wasm; `dist/demo.css` belongs to the demo page and is not shipped. " +
       "deep-chat's figure is its one-file bundle for a script tag, `dist/deepChat.bundle.js`; it also asks Google Fonts for a stylesheet and the Inter font at start-up, not counted here (offline, that request fails at once). " +
       "*Command:* `cargo xtask build && node bench/weight.mjs --dist dist --out target/bench/weight.json`.",

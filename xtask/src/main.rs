@@ -13,12 +13,14 @@
 //!
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
 //! [`bench`] the benchmarks, [`fuzz`] the fuzz targets, [`process`] starts and
-//! stops child processes.
+//! stops child processes, [`slim`] the widget's last build steps (unused
+//! exports out, wasm-opt, the glue bundled).
 
 mod bench;
 mod fuzz;
 mod process;
 mod setup;
+mod slim;
 mod tasks;
 
 use std::process::ExitCode;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::Result;
 use crate::process::{Server, run};
 use crate::setup::{self, CHROMIUM, Tools, root};
+use crate::slim;
 
 /// The API key the demo's mock and mint share. It is a test key of the mock:
 /// the demo needs no Ringside key at all.
@@ -63,6 +64,7 @@ fn widget_inputs() -> Vec<PathBuf> {
         "Cargo.toml",
         "Cargo.lock",
         "wire/Cargo.toml",
+        "xtask/src/slim.rs",
     ]
     .iter()
     .map(|f| root.join(f))
@@ -117,15 +119,7 @@ fn build_widget(tools: &Tools) -> Result {
         "--allow-overwrite",
         "--outfile=dist/ringside-chat.js",
     ]))?;
-    run(tools.command("esbuild").args([
-        "dist/ringside-chat-widget.js",
-        "--minify",
-        "--format=esm",
-        "--target=es2020",
-        "--log-level=warning",
-        "--allow-overwrite",
-        "--outfile=dist/ringside-chat-widget.js",
-    ]))?;
+    slim::slim(tools, &dist, &target_dir().join("slim"))?;
     fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
     fs::write(&stamp_file, stamp).map_err(|e| e.to_string())
 }
