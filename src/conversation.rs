@@ -205,7 +205,10 @@ impl Conversation {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn texts(history: &[ChatMessage]) -> Vec<&str> {
         history.iter().map(|m| m.content.as_str()).collect()

@@ -152,7 +152,10 @@ impl ChatError {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn error_bodies_are_read_and_mapped_to_plain_words() {

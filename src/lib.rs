@@ -36,6 +36,10 @@ use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot};
 use crate::chat::Chat;
 use crate::options::Options;
 
+// The unit tests run natively and, built for wasm32, in headless Chromium.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// The widget's stylesheet, adopted into its shadow root.
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 

@@ -307,7 +307,10 @@ pub fn write_value(value: &Value<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn missing_options_take_their_defaults() {

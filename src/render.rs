@@ -304,7 +304,10 @@ pub fn build(document: &Document, node: &Node) -> DomNode {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn tree(text: &str) -> Node {
         tree::block(&markdown::parse(text, false).blocks[0])

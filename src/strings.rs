@@ -105,8 +105,11 @@ impl Strings {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
     use ringside_wire::json::parse;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn overrides_replace_defaults_and_templates_fill() {

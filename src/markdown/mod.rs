@@ -329,7 +329,10 @@ pub fn parse(text: &str, done: bool) -> Parsed {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn para(text: &str) -> Block {
         Block::Paragraph(text.into())

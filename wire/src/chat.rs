@@ -341,6 +341,9 @@ impl ChatRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn frames_decode_chunks_errors_and_done() {

@@ -418,6 +418,9 @@ pub fn write_u64(out: &mut String, mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn parses_every_kind_of_value() {
@@ -505,6 +508,8 @@ mod tests {
         );
     }
 
+    // proptest needs a native target (its RNG and its failure files).
+    #[cfg(not(target_arch = "wasm32"))]
     mod agrees_with_serde_json {
         use super::super::*;
         use proptest::prelude::*;

@@ -26,3 +26,7 @@ pub mod moderations;
 pub mod sse;
 pub mod threads;
 pub mod token;
+
+// The unit tests run natively and, built for wasm32, in headless Chromium.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

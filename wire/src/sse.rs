@@ -205,6 +205,9 @@ pub fn write_data_event(out: &mut String, data: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn data(events: &[Event]) -> Vec<&str> {
         events.iter().map(|e| e.data.as_str()).collect()
@@ -382,6 +385,8 @@ mod tests {
         }
     }
 
+    // proptest needs a native target (its RNG and its failure files).
+    #[cfg(not(target_arch = "wasm32"))]
     mod properties {
         use super::super::*;
         use proptest::prelude::*;

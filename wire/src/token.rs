@@ -38,6 +38,9 @@ impl TokenResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn a_token_response_reads_back_from_its_serde_form() {

@@ -3,8 +3,8 @@
 //! - `demo`: set up, build, run the mock and the mint (serving the demo page)
 //!   at http://127.0.0.1:8080/ until Ctrl-C.
 //! - `test`: set up (browser and test tools too), then run every check and
-//!   test: fmt, clippy, unit and HTTP tests, a short fuzzing run, the browser
-//!   tests.
+//!   test: fmt, clippy, unit and HTTP tests, the browser-side unit tests
+//!   (wasm-bindgen-test), a short fuzzing run, the browser tests.
 //! - `build`: set up and build the widget (`dist/`) and the servers.
 //! - `package`: the npm package, packed by `npm pack`.
 //! - `setup`: install what is missing, idempotently; `--browser` adds the test tools.
@@ -14,7 +14,7 @@
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
 //! [`bench`] the benchmarks, [`fuzz`] the fuzz targets, [`process`] starts and
 //! stops child processes, [`slim`] the widget's last build steps (unused
-//! exports out, wasm-opt, the glue bundled).
+//! exports out, wasm-opt, the glue minified).
 
 mod bench;
 mod fuzz;

@@ -23,6 +23,8 @@ pub(crate) const BINARYEN_VERSION: &str = "132";
 pub(crate) const ESBUILD_VERSION: &str = "0.28.2";
 /// Where Debian installs Chromium.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's ChromeDriver, for wasm-bindgen-test.
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// The project's root (the workspace directory).
 pub(crate) fn root() -> PathBuf {
@@ -172,7 +174,7 @@ fn wasm_bindgen_version() -> Result<String> {
 }
 
 fn ensure_chromium() -> Result {
-    let driver = Path::new("/usr/bin/chromedriver");
+    let driver = Path::new(CHROMEDRIVER);
     if Path::new(CHROMIUM).exists() && driver.exists() {
         return Ok(());
     }

@@ -109,7 +109,7 @@ fn build_widget(tools: &Tools) -> Result {
     }
     run(tools.command("trunk").args(["build", "--release"]))?;
     // What visitors download is minified: the loader (it must paint the
-    // launcher in under 4 KB brotli) and the wasm-bindgen glue.
+    // launcher in under 4 KB brotli), then the wasm and its glue.
     run(tools.command("esbuild").args([
         "js/ringside-chat.js",
         "--minify",
@@ -267,6 +267,7 @@ pub(crate) fn test(extra: &[String]) -> Result {
         "warnings",
     ]))?;
     run(cargo().args(["test", "--workspace"]))?;
+    browser_unit_tests(&tools)?;
     crate::fuzz::short_run()?;
     build_examples(&tools)?;
     let built = build_with(tools)?;
@@ -281,6 +282,33 @@ pub(crate) fn test(extra: &[String]) -> Result {
         .env("CHROMIUM", CHROMIUM))?;
     eprintln!("all checks and tests passed");
     Ok(())
+}
+
+/// The unit tests of the code the browser runs, again, compiled to wasm and
+/// run in headless Chromium by wasm-bindgen-test: the shared wire crate (the
+/// SSE parser, the JSON reader, the frame decoder) and the widget's logic
+/// (Markdown and its allowlisted tree, the conversation, the token rules).
+fn browser_unit_tests(tools: &Tools) -> Result {
+    let mut command = tools.command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    run(command
+        .args([
+            "test",
+            "-p",
+            "ringside-wire",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+        // The browser's flags: Debian's Chromium, headless, nothing fetched.
+        .env(
+            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+            root().join("wire/webdriver.json"),
+        ))
 }
 
 /// `cargo xtask tidy`: the project's conventions, checked.
