@@ -291,14 +291,8 @@ pub(crate) fn test(extra: &[String]) -> Result {
 fn browser_unit_tests(tools: &Tools) -> Result {
     let mut command = tools.command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     run(command
-        .args([
-            "test",
-            "-p",
-            "ringside-wire",
-            "--lib",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
+        .args(["test", "-p", "ringside-wire", "-p", "ringside-chat-widget"])
+        .args(["--lib", "--target", "wasm32-unknown-unknown"])
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
             "wasm-bindgen-test-runner",
