@@ -8,6 +8,9 @@ use std::rc::Rc;
 
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::Element;
 
 use crate::browser;
 use crate::chat::{Blocked, Chat};
@@ -172,11 +175,168 @@ impl Parts {
     }
 }
 
-/// The chat panel, shown while [`Chat::open`] is true.
+/// What the panel shows besides its structure and the transcript: the one
+/// effect below writes it into the DOM, and only what changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Shown {
+    open: bool,
+    banner: Option<String>,
+    unseen: bool,
+    notice: Option<String>,
+    streaming: bool,
+    blocked: bool,
+    cooling: bool,
+}
+
+impl Shown {
+    fn of(chat: Chat) -> Self {
+        let streaming = chat.conversation.with(Conversation::is_streaming);
+        chat.state.with(|s| Shown {
+            open: s.open,
+            banner: s.blocked.clone().map(|blocked| match blocked {
+                Blocked::OutOfCredit(message) => message,
+                Blocked::Unavailable => chat.text("unavailable"),
+            }),
+            unseen: s.unseen,
+            notice: match s.cooldown {
+                0 => s.notice.clone(),
+                wait => Some(chat.text("cooldown").replace("{n}", &wait.to_string())),
+            },
+            streaming,
+            blocked: s.blocked.is_some(),
+            cooling: s.cooldown != 0,
+        })
+    }
+}
+
+/// The panel's elements that change, found once it is mounted.
+struct Live {
+    panel: Element,
+    banner: Element,
+    jump: Element,
+    notice: Element,
+    input: web_sys::HtmlTextAreaElement,
+    send: Element,
+}
+
+impl Live {
+    fn find(panel: Element, input: web_sys::HtmlTextAreaElement) -> Option<Self> {
+        let part = |selector: &str| panel.query_selector(selector).ok().flatten();
+        Some(Live {
+            banner: part(".rsc-banner")?,
+            jump: part(".rsc-jump")?,
+            notice: part(".rsc-composer__notice")?,
+            send: part(".rsc-composer__send")?,
+            input,
+            panel,
+        })
+    }
+
+    /// Writes into the DOM what differs from `before` (everything the first time).
+    fn show(&self, shown: &Shown, before: Option<&Shown>, chat: Chat) {
+        let changed = |f: fn(&Shown) -> bool| before.is_none_or(|b| f(b) != f(shown));
+        let toggle = |element: &Element, name: &str, on: bool| {
+            let _ = element.toggle_attribute_with_force(name, on);
+        };
+        if changed(|s| s.open) {
+            toggle(&self.panel, "hidden", !shown.open);
+            if shown.open {
+                let _ = self.input.focus();
+            }
+        }
+        if before.is_none_or(|b| b.banner != shown.banner) {
+            toggle(&self.banner, "hidden", shown.banner.is_none());
+            self.banner.set_text_content(shown.banner.as_deref());
+        }
+        if changed(|s| s.unseen) {
+            toggle(&self.jump, "hidden", !shown.unseen);
+        }
+        if before.is_none_or(|b| b.notice != shown.notice) {
+            self.notice.set_text_content(shown.notice.as_deref());
+        }
+        if changed(|s| s.blocked) {
+            self.input.set_disabled(shown.blocked);
+        }
+        // While an answer streams, Send becomes Stop.
+        if changed(|s| s.streaming) {
+            let (kind, label) = match shown.streaming {
+                true => ("button", chat.text("stop")),
+                false => ("submit", chat.text("send")),
+            };
+            let _ = self.send.set_attribute("type", kind);
+            self.send.set_text_content(Some(&label));
+            match shown.streaming {
+                true => self.send.set_attribute("data-action", "stop").ok(),
+                false => self.send.remove_attribute("data-action").ok(),
+            };
+        }
+        let disabled = |s: &Shown| !s.streaming && (s.blocked || s.cooling);
+        if changed(disabled) {
+            toggle(&self.send, "disabled", disabled(shown));
+        }
+    }
+}
+
+/// The panel's event listeners: one closure for every event it handles,
+/// removed when the panel is.
+struct Listeners {
+    targets: [(Element, &'static [&'static str]); 2],
+    handler: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Listeners {
+    const ON_PANEL: &'static [&'static str] = &["click", "keydown", "input", "submit"];
+    const ON_LOG: &'static [&'static str] = &["scroll"];
+
+    fn attach(panel: Element, log: Element, parts: Parts) -> Self {
+        let handler = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            match event.type_().as_str() {
+                "click" => parts.click(event.unchecked_into()),
+                "keydown" => parts.keydown(event.unchecked_into()),
+                "input" => parts.input(),
+                "submit" => {
+                    event.prevent_default();
+                    parts.submit();
+                }
+                _ => parts.scroll.scrolled(),
+            }
+        });
+        let listeners = Listeners {
+            targets: [(panel, Self::ON_PANEL), (log, Self::ON_LOG)],
+            handler,
+        };
+        listeners.each(|target, name, f| {
+            let _ = target.add_event_listener_with_callback(name, f);
+        });
+        listeners
+    }
+
+    fn each(&self, mut f: impl FnMut(&Element, &str, &js_sys::Function)) {
+        for (target, names) in &self.targets {
+            for name in *names {
+                f(target, name, self.handler.as_ref().unchecked_ref());
+            }
+        }
+    }
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        self.each(|target, name, f| {
+            let _ = target.remove_event_listener_with_callback(name, f);
+        });
+    }
+}
+
+/// The chat panel, shown while [`Chat::open`] is true. Its structure is a
+/// static view; what changes is written by one effect, and its events reach
+/// one listener (each reactive attribute or `on:` handler would add its own
+/// copy of Leptos' generic code to the wasm).
 #[component]
 pub fn Panel(chat: Chat) -> impl IntoView {
     let options = chat.options();
     let inline = chat.is_inline();
+    let panel = NodeRef::<html::Section>::new();
     let input = NodeRef::<html::Textarea>::new();
     let log = NodeRef::<html::Div>::new();
     let scroll = Scroll { chat, log };
@@ -206,30 +366,28 @@ pub fn Panel(chat: Chat) -> impl IntoView {
             });
         });
     });
-    Effect::new(move |_| {
-        if chat.state.with(|s| s.open)
-            && let Some(input) = input.get()
-        {
-            let _ = input.focus();
-        }
+
+    // The rest of the panel follows the state; the listeners live as long as it.
+    let live = StoredValue::new_local(None::<(Live, Listeners)>);
+    Effect::new(move |before: Option<Option<Shown>>| {
+        let shown = Shown::of(chat);
+        let (Some(panel), Some(input), Some(log)) = (panel.get(), input.get(), log.get()) else {
+            return None;
+        };
+        live.update_value(|live| {
+            if live.is_none() {
+                let panel: Element = panel.into();
+                *live = Live::find(panel.clone(), input)
+                    .map(|found| (found, Listeners::attach(panel, log.into(), parts)));
+            }
+            if let Some((live, _)) = live {
+                live.show(&shown, before.flatten().as_ref(), chat);
+            }
+        });
+        Some(shown)
     });
 
-    let banner = move || {
-        chat.state
-            .with(|s| s.blocked.clone())
-            .map(|blocked| match blocked {
-                Blocked::OutOfCredit(message) => message,
-                Blocked::Unavailable => chat.text("unavailable"),
-            })
-    };
-    let streaming = move || chat.conversation.with(Conversation::is_streaming);
-    let blocked = move || chat.state.with(|s| s.blocked.is_some());
-    let notice = move || match chat.state.with(|s| (s.cooldown, s.notice.clone())) {
-        (0, notice) => notice,
-        (wait, _) => Some(chat.text("cooldown").replace("{n}", &wait.to_string())),
-    };
     let (new_label, close_label) = (chat.text("newConversation"), chat.text("close"));
-    let (send, stop) = (chat.text("send"), chat.text("stop"));
     let close = (!inline).then(|| {
         view! {
             <button type="button" class="rsc-icon-button" data-action="close" aria-label=close_label.clone() title=close_label>
@@ -243,10 +401,8 @@ pub fn Panel(chat: Chat) -> impl IntoView {
             part="panel"
             role="dialog"
             aria-labelledby="rsc-title"
-            hidden=move || !chat.state.with(|s| s.open)
-            on:click=move |event| parts.click(event)
-            on:keydown=move |event| parts.keydown(event)
-            on:input=move |_| parts.input()
+            hidden
+            node_ref=panel
         >
             <div class="rsc-panel__header" part="header">
                 <h2 id="rsc-title" class="rsc-panel__title">{options.title}</h2>
@@ -261,9 +417,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 </button>
                 {close}
             </div>
-            <p class="rsc-banner" role="alert" hidden=move || chat.state.with(|s| s.blocked.is_none())>
-                {banner}
-            </p>
+            <p class="rsc-banner" role="alert" hidden></p>
             <div
                 class="rsc-log"
                 part="log"
@@ -272,20 +426,12 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 aria-busy="false"
                 tabindex="0"
                 node_ref=log
-                on:scroll=move |_| scroll.scrolled()
             ></div>
-            <button type="button" class="rsc-jump" data-action="jump" hidden=move || !chat.state.with(|s| s.unseen)>
+            <button type="button" class="rsc-jump" data-action="jump" hidden>
                 {chat.text("jumpToLatest")}
             </button>
-            <form
-                class="rsc-composer"
-                part="composer"
-                on:submit=move |event| {
-                    event.prevent_default();
-                    parts.submit();
-                }
-            >
-                <p class="rsc-composer__notice" role="status">{notice}</p>
+            <form class="rsc-composer" part="composer">
+                <p class="rsc-composer__notice" role="status"></p>
                 <textarea
                     class="rsc-composer__input"
                     part="input"
@@ -293,17 +439,9 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                     rows="1"
                     placeholder=options.placeholder
                     node_ref=input
-                    disabled=blocked
                 ></textarea>
-                // While an answer streams, Send becomes Stop.
-                <button
-                    type=move || if streaming() { "button" } else { "submit" }
-                    class="rsc-composer__send"
-                    part="send"
-                    data-action=move || streaming().then_some("stop")
-                    disabled=move || !streaming() && (blocked() || chat.state.with(|s| s.cooldown != 0))
-                >
-                    {move || if streaming() { stop.clone() } else { send.clone() }}
+                <button type="submit" class="rsc-composer__send" part="send">
+                    {chat.text("send")}
                 </button>
             </form>
         </section>
