@@ -1,8 +1,13 @@
 //! The panel: a non-modal dialog with a header, the transcript's log and the
-//! composer. Leptos owns its structure and the reactive bits (open, banner,
-//! notice, disabled states, Send/Stop); the transcript inside the log is
-//! kept in step by [`crate::transcript`]. Components read [`Chat`]'s
-//! signals and call its methods, nothing more.
+//! composer. Its structure is a static Leptos view; once it is mounted, one
+//! effect keeps the rest in step with [`Chat`]'s signals: the transcript
+//! inside the log (by [`crate::transcript`]) and what the panel shows
+//! (open, banner, notice, Send/Stop), writing only what changed. One listener
+//! takes every event of the panel and calls [`Chat`]'s methods, nothing more.
+//!
+//! Why so few Leptos views: each reactive attribute, `on:` handler or effect
+//! adds its own copy of Leptos' generic code to the wasm, and the widget must
+//! be light (see `BENCHMARKS.md`).
 
 use std::rc::Rc;
 
@@ -23,14 +28,15 @@ use crate::transcript::{Action, Transcript, target_element};
 /// with an anchor element; see `transcript.rs`), with no script per frame.
 /// When they scrolled up, new text leaves them where they are and "Jump to
 /// latest" appears.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Scroll {
     chat: Chat,
-    log: NodeRef<html::Div>,
+    log: Element,
 }
 
 impl Scroll {
-    fn below(log: &web_sys::HtmlDivElement) -> i32 {
+    fn below(&self) -> i32 {
+        let log = &self.log;
         log.scroll_height() - log.scroll_top() - log.client_height()
     }
 
@@ -39,69 +45,59 @@ impl Scroll {
     /// reader at the bottom there, except at the very top (browsers do not
     /// anchor a scroller that has not moved): then the log is scrolled once
     /// after the text is in.
-    fn before_paint(self) -> PaintHook {
+    fn before_paint(&self) -> PaintHook {
+        let scroll = self.clone();
         Rc::new(move || {
-            let log = self.log.get_untracked()?;
-            if Self::below(&log) > 24 {
-                if !self.chat.state.with_untracked(|s| s.unseen) {
-                    self.chat.show(|s| s.unseen = true);
+            if scroll.below() > 24 {
+                if !scroll.chat.state.with_untracked(|s| s.unseen) {
+                    scroll.chat.show(|s| s.unseen = true);
                 }
                 return None;
             }
-            (log.scroll_top() == 0).then(|| log.into())
+            (scroll.log.scroll_top() == 0).then(|| scroll.log.clone())
         })
     }
 
     /// The reader scrolled: back at the bottom, nothing is unseen.
-    fn scrolled(self) {
-        if let Some(log) = self.log.get_untracked()
-            && Self::below(&log) <= 24
-            && self.chat.state.with_untracked(|s| s.unseen)
-        {
+    fn scrolled(&self) {
+        if self.below() <= 24 && self.chat.state.with_untracked(|s| s.unseen) {
             self.chat.show(|s| s.unseen = false);
         }
     }
 
-    fn jump(self) {
-        if let Some(log) = self.log.get_untracked() {
-            log.set_scroll_top(log.scroll_height());
-        }
+    fn jump(&self) {
+        self.log.set_scroll_top(self.log.scroll_height());
         self.chat.show(|s| s.unseen = false);
     }
 }
 
 /// The panel's parts that its event handlers reach.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Parts {
     chat: Chat,
-    input: NodeRef<html::Textarea>,
+    input: web_sys::HtmlTextAreaElement,
     scroll: Scroll,
 }
 
 impl Parts {
     /// Sends what is typed; the box is emptied only if it was sent.
-    fn submit(self) {
-        let Some(input) = self.input.get_untracked() else {
-            return;
-        };
-        if self.chat.send(&input.value()) {
-            input.set_value("");
+    fn submit(&self) {
+        if self.chat.send(&self.input.value()) {
+            self.input.set_value("");
         }
         self.grow();
     }
 
     /// The box grows with its text (up to the CSS max-height).
-    fn grow(self) {
-        if let Some(input) = self.input.get_untracked() {
-            let style = web_sys::HtmlElement::style(&input);
-            let _ = style.set_property("height", "auto");
-            let _ = style.set_property("height", &format!("{}px", input.scroll_height()));
-        }
+    fn grow(&self) {
+        let style = web_sys::HtmlElement::style(&self.input);
+        let _ = style.set_property("height", "auto");
+        let _ = style.set_property("height", &format!("{}px", self.input.scroll_height()));
     }
 
     /// Every click in the panel: its buttons say what they do in
     /// `data-action` (one listener instead of one per button).
-    fn click(self, event: web_sys::MouseEvent) {
+    fn click(&self, event: web_sys::MouseEvent) {
         let chat = self.chat;
         let Some((action, id, button)) = target_element(&event).and_then(|t| Action::of(&t)) else {
             return;
@@ -133,9 +129,7 @@ impl Parts {
             }
             (Action::NewConversation, _) => {
                 chat.reset();
-                if let Some(input) = self.input.get_untracked() {
-                    let _ = input.focus();
-                }
+                let _ = self.input.focus();
             }
             (Action::Close, _) => chat.set_open(false),
             (Action::Jump, _) => self.scroll.jump(),
@@ -150,7 +144,7 @@ impl Parts {
     /// Every key in the panel: Escape closes a floating panel; in the box,
     /// Enter sends and Shift+Enter is a new line, and an Enter that confirms
     /// an IME composition (Chinese, Japanese, Korean input) is not a send.
-    fn keydown(self, event: web_sys::KeyboardEvent) {
+    fn keydown(&self, event: web_sys::KeyboardEvent) {
         let key = event.key();
         if key == "Escape" && !self.chat.is_inline() {
             event.stop_propagation();
@@ -167,7 +161,7 @@ impl Parts {
     }
 
     /// Typing: the box grows, and an old notice goes.
-    fn input(self) {
+    fn input(&self) {
         self.grow();
         if self.chat.state.with_untracked(|s| s.notice.is_some()) {
             self.chat.show(|s| s.notice = None);
@@ -220,18 +214,6 @@ struct Live {
 }
 
 impl Live {
-    fn find(panel: Element, input: web_sys::HtmlTextAreaElement) -> Option<Self> {
-        let part = |selector: &str| panel.query_selector(selector).ok().flatten();
-        Some(Live {
-            banner: part(".rsc-banner")?,
-            jump: part(".rsc-jump")?,
-            notice: part(".rsc-composer__notice")?,
-            send: part(".rsc-composer__send")?,
-            input,
-            panel,
-        })
-    }
-
     /// Writes into the DOM what differs from `before` (everything the first time).
     fn show(&self, shown: &Shown, before: Option<&Shown>, chat: Chat) {
         let changed = |f: fn(&Shown) -> bool| before.is_none_or(|b| f(b) != f(shown));
@@ -274,6 +256,51 @@ impl Live {
         if changed(disabled) {
             toggle(&self.send, "disabled", disabled(shown));
         }
+    }
+}
+
+/// The panel once mounted: its changing parts, the transcript in its log, and
+/// its listeners (removed when this is dropped, with the panel).
+struct Mounted {
+    live: Live,
+    transcript: Transcript,
+    _listeners: Listeners,
+}
+
+impl Mounted {
+    fn new(panel: Element, chat: Chat) -> Option<Self> {
+        let part = |selector: &str| panel.query_selector(selector).ok().flatten();
+        let log = part(".rsc-log")?;
+        let input: web_sys::HtmlTextAreaElement = part(".rsc-composer__input")?.dyn_into().ok()?;
+        let scroll = Scroll {
+            chat,
+            log: log.clone(),
+        };
+        let options = chat.options();
+        let transcript = Transcript::new(
+            log.clone(),
+            options.strings,
+            options.welcome,
+            options.suggestions,
+            scroll.before_paint(),
+        );
+        let parts = Parts {
+            chat,
+            input: input.clone(),
+            scroll,
+        };
+        Some(Mounted {
+            live: Live {
+                banner: part(".rsc-banner")?,
+                jump: part(".rsc-jump")?,
+                notice: part(".rsc-composer__notice")?,
+                send: part(".rsc-composer__send")?,
+                input,
+                panel: panel.clone(),
+            },
+            transcript,
+            _listeners: Listeners::attach(panel, log, parts),
+        })
     }
 }
 
@@ -337,51 +364,24 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     let options = chat.options();
     let inline = chat.is_inline();
     let panel = NodeRef::<html::Section>::new();
-    let input = NodeRef::<html::Textarea>::new();
-    let log = NodeRef::<html::Div>::new();
-    let scroll = Scroll { chat, log };
-    let parts = Parts {
-        chat,
-        input,
-        scroll,
-    };
 
-    // The transcript follows the conversation.
-    let transcript = StoredValue::new_local(None::<Transcript>);
-    let (welcome, suggestions, strings) = (options.welcome, options.suggestions, options.strings);
-    Effect::new(move |_| {
-        let Some(log) = log.get() else { return };
-        chat.conversation.with(|conversation| {
-            transcript.update_value(|transcript| {
-                let transcript = transcript.get_or_insert_with(|| {
-                    Transcript::new(
-                        log.into(),
-                        strings.clone(),
-                        welcome.clone(),
-                        suggestions.clone(),
-                        scroll.before_paint(),
-                    )
-                });
-                transcript.sync(conversation, &|id| chat.stream_of(id));
-            });
-        });
-    });
-
-    // The rest of the panel follows the state; the listeners live as long as it.
-    let live = StoredValue::new_local(None::<(Live, Listeners)>);
+    // Once mounted, the transcript follows the conversation and the rest of
+    // the panel the state.
+    let mounted = StoredValue::new_local(None::<Mounted>);
     Effect::new(move |before: Option<Option<Shown>>| {
         let shown = Shown::of(chat);
-        let (Some(panel), Some(input), Some(log)) = (panel.get(), input.get(), log.get()) else {
-            return None;
-        };
-        live.update_value(|live| {
-            if live.is_none() {
-                let panel: Element = panel.into();
-                *live = Live::find(panel.clone(), input)
-                    .map(|found| (found, Listeners::attach(panel, log.into(), parts)));
+        let panel: Element = panel.get()?.into();
+        mounted.update_value(|mounted| {
+            if mounted.is_none() {
+                *mounted = Mounted::new(panel, chat);
             }
-            if let Some((live, _)) = live {
-                live.show(&shown, before.flatten().as_ref(), chat);
+            if let Some(mounted) = mounted {
+                chat.conversation.with(|conversation| {
+                    mounted
+                        .transcript
+                        .sync(conversation, &|id| chat.stream_of(id));
+                });
+                mounted.live.show(&shown, before.flatten().as_ref(), chat);
             }
         });
         Some(shown)
@@ -425,7 +425,6 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 aria-live="polite"
                 aria-busy="false"
                 tabindex="0"
-                node_ref=log
             ></div>
             <button type="button" class="rsc-jump" data-action="jump" hidden>
                 {chat.text("jumpToLatest")}
@@ -438,7 +437,6 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                     aria-label=chat.text("message")
                     rows="1"
                     placeholder=options.placeholder
-                    node_ref=input
                 ></textarea>
                 <button type="submit" class="rsc-composer__send" part="send">
                     {chat.text("send")}
