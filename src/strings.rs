@@ -97,19 +97,47 @@ impl Strings {
 
     /// The text for `key` with `{n}` (and `{max}`) filled in.
     pub fn fill(&self, key: &str, n: usize, max: usize) -> String {
-        self.get(key)
-            .replace("{n}", &n.to_string())
-            .replace("{max}", &max.to_string())
+        let text = fill_in(self.get(key), "{n}", &n.to_string());
+        fill_in(&text, "{max}", &max.to_string())
     }
+}
+
+/// `template` with every `placeholder` in it replaced by `value`. Written
+/// out rather than `str::replace`, whose substring search is the largest
+/// piece of text code the widget would otherwise carry.
+pub fn fill_in(template: &str, placeholder: &str, value: &str) -> String {
+    let mut out = String::with_capacity(template.len() + value.len());
+    let mut rest = template;
+    while let Some(c) = rest.chars().next() {
+        if !placeholder.is_empty()
+            && let Some(after) = rest.strip_prefix(placeholder)
+        {
+            out.push_str(value);
+            rest = after;
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
     use ringside_wire::json::parse;
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn placeholders_are_filled_everywhere_and_nothing_else_changes() {
+        assert_eq!(fill_in("{n}s, {n}!", "{n}", "3"), "3s, 3!");
+        assert_eq!(fill_in("é{n}{n", "{n}", "42"), "é42{n");
+        assert_eq!(fill_in("no placeholder", "{n}", "1"), "no placeholder");
+        assert_eq!(fill_in("{n}", "", "x"), "{n}");
+        assert_eq!(fill_in("", "{n}", "x"), "");
+    }
 
     #[test]
     fn overrides_replace_defaults_and_templates_fill() {

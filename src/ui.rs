@@ -21,6 +21,7 @@ use crate::browser;
 use crate::chat::{Blocked, Chat};
 use crate::conversation::Conversation;
 use crate::render::PaintHook;
+use crate::strings;
 use crate::transcript::{Action, Transcript, target_element};
 
 /// The transcript's scrolling. While the reader is at the bottom, the
@@ -194,7 +195,11 @@ impl Shown {
             unseen: s.unseen,
             notice: match s.cooldown {
                 0 => s.notice.clone(),
-                wait => Some(chat.text("cooldown").replace("{n}", &wait.to_string())),
+                wait => Some(strings::fill_in(
+                    &chat.text("cooldown"),
+                    "{n}",
+                    &wait.to_string(),
+                )),
             },
             streaming,
             blocked: s.blocked.is_some(),

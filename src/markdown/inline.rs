@@ -321,9 +321,9 @@ impl Parser<'_> {
 
 #[cfg(test)]
 mod tests {
-    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::Inline::*;
     use super::*;
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
