@@ -379,6 +379,11 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         mounted.update_value(|mounted| {
             if mounted.is_none() {
                 *mounted = Mounted::new(panel, chat);
+                if mounted.is_none() {
+                    browser::console_error(
+                        "[ringside-chat] the panel is missing a part; this is a bug",
+                    );
+                }
             }
             if let Some(mounted) = mounted {
                 chat.conversation.with(|conversation| {
