@@ -250,6 +250,10 @@ pub struct Config {
     #[arg(long, env = "RINGSIDE_MINT_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: usize,
 
+    /// Connections open at once; more wait, unaccepted, until one closes.
+    #[arg(long, env = "RINGSIDE_MINT_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
     /// Also serve the host's static pages from this directory (for demos and
     /// small sites; a real host usually nests the route in its own app).
     #[arg(long, env = "RINGSIDE_MINT_STATIC_DIR")]
@@ -338,6 +342,14 @@ impl Config {
             }
         }
         Ok(Config::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
+    }
+
+    /// What the accept loop allows a client, as these flags say.
+    pub fn conn_settings(&self) -> crate::conn::Settings {
+        crate::conn::Settings {
+            max_connections: self.max_connections as usize,
+            ..crate::conn::Settings::default()
+        }
     }
 
     /// The mint these flags describe.

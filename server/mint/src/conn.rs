@@ -1,14 +1,19 @@
 //! The accept loop: each connection served by hyper's HTTP/1.1 with a
 //! header timeout, which `axum::serve` cannot set (it gives hyper no timer):
 //! a request head (or an idle keep-alive connection) that has not arrived
-//! within [`Timeouts::header`] closes the connection, so a slowloris client
-//! holds a socket for a bounded time while everyone else is served. Heads
+//! within [`Settings::header_timeout`] closes the connection, so a slowloris
+//! client holds a socket for a bounded time while everyone else is served.
+//! At most [`Settings::max_connections`] are open at once: past that, new
+//! ones wait in the kernel's backlog until one closes, so a flood of
+//! connections costs bounded memory and never runs the process out of file
+//! descriptors it needs for Ringside. Heads
 //! over hyper's limits (100 headers, about 400 KiB) are refused by hyper with
 //! 431. Bodies need no deadline: the mint never reads one, and hyper closes
 //! a connection whose request body was left unread rather than wait for it.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -16,23 +21,27 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tower::Service;
 
-/// How long a client may take to send a request head.
+/// What the accept loop allows a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
+pub struct Settings {
     /// From the connection's start (or the end of its last answer) to the
     /// end of the next request head.
-    pub header: Duration,
+    pub header_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
 }
 
-impl Default for Timeouts {
-    /// 15 s: far more than a browser needs, short enough that slow clients
-    /// cannot pile up.
+impl Default for Settings {
+    /// 15 s for a head: far more than a browser needs, short enough that
+    /// slow clients cannot pile up. 10,000 connections: a few MiB of memory,
+    /// well under a usual file-descriptor limit once raised for a server.
     fn default() -> Self {
-        Timeouts {
-            header: Duration::from_secs(15),
+        Settings {
+            header_timeout: Duration::from_secs(15),
+            max_connections: 10_000,
         }
     }
 }
@@ -43,15 +52,21 @@ impl Default for Timeouts {
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    timeouts: Timeouts,
+    settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
     let (stop, stopped) = watch::channel(false);
     // Every connection holds a receiver; `closed()` resolves when all are gone.
     let (open, open_rx) = watch::channel(());
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: at the limit, new connections wait unaccepted.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -73,7 +88,7 @@ pub async fn serve(
         tokio::spawn(async move {
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(timeouts.header)
+                .header_read_timeout(settings.header_timeout)
                 .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
             tokio::pin!(connection);
             tokio::select! {
@@ -84,6 +99,7 @@ pub async fn serve(
                 }
             }
             drop(open_rx);
+            drop(slot);
         });
     }
     drop(listener);

@@ -38,7 +38,8 @@
 //!   reusable tokens and single-flight; [`ringside`]: the upstream calls,
 //!   holding the FC key, with timeouts and safe retries.
 //! - [`error`]: every refusal, as Ringside's JSON error body.
-//! - [`conn`]: the accept loop, with a header timeout for slow clients.
+//! - [`conn`]: the accept loop, with a header timeout for slow clients and
+//!   a cap on open connections.
 //! - [`observe`]: request ids and logs; [`metrics`]: `/metrics`;
 //!   [`clock`]: time, as an input tests can move.
 
@@ -496,14 +497,15 @@ pub async fn run(
 }
 
 /// Serves `app` on `listener` (with the peer address each handler needs)
-/// until `shutdown`, then lets in-flight requests finish. Clients slower
-/// than [`conn::Timeouts::default`] to send a request head are cut off.
+/// until `shutdown`, then lets in-flight requests finish, with the default
+/// [`conn::Settings`]: clients slower than 15 s to send a request head are
+/// cut off, and at most 10,000 connections are open at once.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    conn::serve(listener, app, conn::Timeouts::default(), shutdown).await
+    conn::serve(listener, app, conn::Settings::default(), shutdown).await
 }
 
 async fn healthz() -> Response {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
 use ringside_mint::clock::SystemClock;
-use ringside_mint::conn::Timeouts;
+use ringside_mint::conn::Settings;
 use ringside_mint::jwt::{Rules, SessionKey, Verifier};
 use ringside_mint::session::Sessions;
 use ringside_mint::{Limits, Mint, MintOptions};
@@ -31,8 +31,16 @@ struct Stack {
 }
 
 /// A mock Ringside and a mint in front of it (anonymous visitors, or signed-in
-/// users with `sessions`), no rate limits.
+/// users with `sessions`), no rate limits, a short header timeout.
 async fn spawn_stack(sessions: bool) -> Stack {
+    let settings = Settings {
+        header_timeout: HEADER_TIMEOUT,
+        ..Settings::default()
+    };
+    spawn_stack_with(sessions, settings).await
+}
+
+async fn spawn_stack_with(sessions: bool, settings: Settings) -> Stack {
     let listener = ringside_mock::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let mock_url = format!("http://{}", listener.local_addr().unwrap());
     let state = ringside_mock::AppState::new(
@@ -59,16 +67,9 @@ async fn spawn_stack(sessions: bool) -> Stack {
     let addr = listener.local_addr().unwrap().to_string();
     let app = ringside_mint::app(Mint::new(options), None, true);
     let (mint_stop, mint_stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(ringside_mint::conn::serve(
-        listener,
-        app,
-        Timeouts {
-            header: HEADER_TIMEOUT,
-        },
-        async {
-            let _ = mint_stopped.await;
-        },
-    ));
+    tokio::spawn(ringside_mint::conn::serve(listener, app, settings, async {
+        let _ = mint_stopped.await;
+    }));
     Stack {
         addr,
         _stops: vec![mock_stop, mint_stop],
@@ -248,6 +249,42 @@ async fn slowloris_heads_are_dropped_within_the_header_timeout_while_tokens_are_
     }
     assert!(started.elapsed() < HEADER_TIMEOUT + Duration::from_secs(3));
     assert_serves_others(&stack).await;
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_a_new_connection_waits_until_one_closes() {
+    // A long header timeout: only a closed connection can free a slot here.
+    let stack = spawn_stack_with(
+        false,
+        Settings {
+            header_timeout: Duration::from_secs(30),
+            max_connections: 2,
+        },
+    )
+    .await;
+    let first = TcpStream::connect(&stack.addr).await.unwrap();
+    let _second = TcpStream::connect(&stack.addr).await.unwrap();
+    // The kernel completes the third handshake; the mint does not take it.
+    let mut third = TcpStream::connect(&stack.addr).await.unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 64];
+    let early = tokio::time::timeout(Duration::from_millis(500), third.read(&mut buffer)).await;
+    assert!(
+        early.is_err(),
+        "two connections are open: the third waits, unanswered"
+    );
+
+    drop(first);
+    let answer = read_all(&mut third, Instant::now(), Duration::from_secs(5)).await;
+    assert_eq!(
+        answer.status,
+        Some(200),
+        "a slot freed: the waiting connection is served: {}",
+        answer.text
+    );
 }
 
 #[tokio::test]

@@ -64,7 +64,12 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         config.static_dir.clone(),
         config.admin_listen.is_none(),
     );
-    servers.spawn(ringside_mint::serve(listener, app, stopped()));
+    servers.spawn(ringside_mint::conn::serve(
+        listener,
+        app,
+        config.conn_settings(),
+        stopped(),
+    ));
 
     tokio::select! {
         () = shutdown_signal() => {}
