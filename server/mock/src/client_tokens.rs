@@ -182,17 +182,7 @@ pub async fn mint(
         ip: record.bind_ip.clone(),
     };
     let token = state.signer.sign(&claims);
-    {
-        let mut store = state.store();
-        let seq = store.next_seq();
-        store.client_tokens.insert(
-            record.id.clone(),
-            TokenRecord {
-                seq,
-                token: record.clone(),
-            },
-        );
-    }
+    state.store().remember_token(record.clone(), now);
     Ok((
         StatusCode::CREATED,
         Json(ClientToken {

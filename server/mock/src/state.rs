@@ -182,7 +182,18 @@ pub struct Store {
     pub customer_delay: Duration,
     /// A counter for ordering records.
     pub seq: u64,
+    /// Client-token records past which the next mint forgets long-expired ones.
+    forget_at: usize,
 }
+
+/// A client token's record is kept this long after it expired (for the list
+/// and revoke routes), then forgotten, so minting for days costs bounded
+/// memory. A forgotten token is still refused as expired: the expiry is
+/// judged from the token itself, before its record is looked up.
+pub const FORGET_EXPIRED_AFTER_SECS: i64 = 3600;
+
+/// The fewest records at which forgetting is worth a pass over them.
+const FORGET_AT_LEAST: usize = 1024;
 
 impl Store {
     /// An empty store with the flags' pacing.
@@ -198,6 +209,23 @@ impl Store {
             pacing: Pacing::from_settings(settings),
             customer_delay: Duration::ZERO,
             seq: 0,
+            forget_at: FORGET_AT_LEAST,
+        }
+    }
+
+    /// Keeps a minted client token's record, and now and then forgets the
+    /// ones expired for over [`FORGET_EXPIRED_AFTER_SECS`] at `now`. A pass
+    /// runs when the records have doubled since the last, so its cost per
+    /// mint stays constant.
+    pub fn remember_token(&mut self, token: ClientToken, now: i64) {
+        let seq = self.next_seq();
+        self.client_tokens
+            .insert(token.id.clone(), TokenRecord { seq, token });
+        if self.client_tokens.len() >= self.forget_at {
+            let horizon = now.saturating_sub(FORGET_EXPIRED_AFTER_SECS);
+            self.client_tokens
+                .retain(|_, record| record.token.expires_at > horizon);
+            self.forget_at = FORGET_AT_LEAST.max(2 * self.client_tokens.len());
         }
     }
 
@@ -234,4 +262,62 @@ pub fn new_id(prefix: &str) -> String {
         .map(char::from)
         .collect();
     format!("{prefix}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(id: usize, expires_at: i64) -> ClientToken {
+        ClientToken {
+            id: format!("ct_{id}"),
+            object: "client_token".into(),
+            token: None,
+            expires_at,
+            expires_in: 0,
+            customer_id: "cus_1".into(),
+            scope: Vec::new(),
+            origin_allowlist: Vec::new(),
+            bind_ip: None,
+            revoked: false,
+        }
+    }
+
+    #[test]
+    fn long_expired_token_records_are_forgotten_and_live_ones_kept() {
+        let mut store = Store::new(&Settings {
+            api_key: "sk_test".into(),
+            answer_tokens: 1,
+            first_token_delay: Duration::ZERO,
+            token_delay: Duration::ZERO,
+        });
+        let now = 1_000_000;
+        for i in 0..10_000 {
+            // Every other one expired two hours ago; the rest live on.
+            let expires_at = if i % 2 == 0 { now - 7200 } else { now + 900 };
+            store.remember_token(token(i, expires_at), now);
+        }
+        let live = store
+            .client_tokens
+            .values()
+            .filter(|r| r.token.expires_at > now)
+            .count();
+        assert_eq!(live, 5_000, "no live token is ever forgotten");
+        assert!(
+            store.client_tokens.len() < 7_000,
+            "most long-expired ones are: {} kept",
+            store.client_tokens.len()
+        );
+        // Expired within the hour: kept, for the list and revoke routes.
+        store.remember_token(token(99_999, now - 60), now);
+        store.forget_at = 0;
+        store.remember_token(token(100_000, now + 900), now);
+        assert!(store.client_tokens.contains_key("ct_99999"));
+        assert!(
+            store
+                .client_tokens
+                .values()
+                .all(|r| r.token.expires_at > now - 3600)
+        );
+    }
 }
