@@ -23,20 +23,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Result;
 use crate::process;
-use crate::setup::{self, CHROMIUM, Tools, root};
+use crate::setup::{self, CHROMIUM, Tools, cargo, root, target_dir};
 use crate::tasks;
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
-
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(root());
-    command
-}
 
 /// `cargo xtask bench [--quick]`.
 pub(crate) fn run(args: &[String]) -> Result {

@@ -154,10 +154,7 @@ fn fuzz(targets: &[&str], seconds: u64, asan: bool) -> Result {
 /// `target/fuzz` (under `CARGO_TARGET_DIR` when set): fuzz builds use other
 /// compiler flags than the workspace's, so they get their own folder.
 fn fuzz_target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("fuzz")
+    setup::target_dir().join("fuzz")
 }
 
 /// cargo-fuzz in its own versioned tools folder, installed when missing.

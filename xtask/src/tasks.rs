@@ -2,12 +2,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use crate::Result;
 use crate::process::{Server, run};
-use crate::setup::{self, CHROMIUM, Tools, root};
+use crate::setup::{self, CHROMIUM, Tools, cargo, root, target_dir};
 use crate::slim;
 
 /// The API key the demo's mock and mint share. It is a test key of the mock:
@@ -17,18 +16,6 @@ const DEMO_KEY: &str = "sk_test_ringside_demo";
 const DEMO_ADDR: &str = "127.0.0.1:8080";
 /// Where the demo's mock gateway listens.
 const MOCK_ADDR: &str = "127.0.0.1:8787";
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
-
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(root());
-    command
-}
 
 /// The built servers and the widget's `dist/`.
 pub(crate) struct Built {
@@ -289,8 +276,8 @@ pub(crate) fn test(extra: &[String]) -> Result {
 /// SSE parser, the JSON reader, the frame decoder) and the widget's logic
 /// (Markdown and its allowlisted tree, the conversation, the token rules).
 fn browser_unit_tests(tools: &Tools) -> Result {
-    let mut command = tools.command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    run(command
+    run(cargo()
+        .env("PATH", &tools.path)
         .args(["test", "-p", "ringside-wire", "-p", "ringside-chat-widget"])
         .args(["--lib", "--target", "wasm32-unknown-unknown"])
         .env(
