@@ -259,6 +259,7 @@ async fn past_the_connection_cap_a_new_connection_waits_until_one_closes() {
         Settings {
             header_timeout: Duration::from_secs(30),
             max_connections: 2,
+            ..Settings::default()
         },
     )
     .await;

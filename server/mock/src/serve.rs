@@ -1,6 +1,5 @@
-//! The accept loop: each connection served by hyper's HTTP/1.1 with the
-//! limits a server facing hostile clients needs, which `axum::serve` does not
-//! set (it gives hyper no timer, so no header timeout can run):
+//! Serving the mock to hostile clients: the accept loop both servers share
+//! (`ringside-serve`), and what only the mock needs on top:
 //! - a request head (or an idle keep-alive connection) that has not arrived
 //!   within [`Timeouts::header`] closes the connection: a slowloris client
 //!   holds a socket for a bounded time, and everyone else is served meanwhile;
@@ -10,7 +9,6 @@
 //!   hyper itself with 431 and the connection closed.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -22,12 +20,7 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tower::Service;
 
 /// How long a client may take to send what it must.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +108,9 @@ pub async fn body_deadline(
     next.run(request).await
 }
 
-/// Serves `app` on `listener` until `shutdown`, then asks every connection to
-/// finish its request in flight and waits for them, at most `grace`.
+/// Serves `app` on `listener` until `shutdown` with the accept loop both
+/// servers share (`ringside-serve`: this header timeout, a connection cap),
+/// then waits at most `grace` for the connections to finish.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -124,51 +118,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
-    let (stop, stopped) = watch::channel(false);
-    // Every connection holds a receiver; `closed()` resolves when all are gone.
-    let (open, open_rx) = watch::channel(());
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors, say: wait rather than spin.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        // Each SSE frame is a small write that must leave at once.
-        let _ = stream.set_nodelay(true);
-        let service = match make.call(peer).await {
-            Ok(service) => service,
-            Err(never) => match never {},
-        };
-        let mut stopped = stopped.clone();
-        let open_rx = open_rx.clone();
-        tokio::spawn(async move {
-            let connection = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(timeouts.header)
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = async { let _ = stopped.wait_for(|stop| *stop).await; } => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
-            drop(open_rx);
-        });
-    }
-    drop(listener);
-    let _ = stop.send(true);
-    drop(open_rx);
-    let _ = tokio::time::timeout(grace, open.closed()).await;
-    Ok(())
+    let settings = ringside_serve::Settings {
+        header_timeout: timeouts.header,
+        shutdown_grace: Some(grace),
+        ..ringside_serve::Settings::default()
+    };
+    ringside_serve::serve(listener, app, settings, shutdown).await
 }

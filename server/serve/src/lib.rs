@@ -1,0 +1,122 @@
+//! The accept loop the mint and the mock share: each connection served by
+//! hyper's HTTP/1.1 with the limits a server facing hostile clients needs,
+//! which `axum::serve` cannot set (it gives hyper no timer):
+//! - a request head (or an idle keep-alive connection) that has not arrived
+//!   within [`Settings::header_timeout`] closes the connection, so a
+//!   slowloris client holds a socket for a bounded time while everyone else
+//!   is served;
+//! - at most [`Settings::max_connections`] are open at once: past that, new
+//!   ones wait in the kernel's backlog until one closes, so a flood of
+//!   connections costs bounded memory and file descriptors;
+//! - heads over hyper's limits (100 headers, about 400 KiB) are refused by
+//!   hyper itself with 431 and the connection closed.
+//!
+//! At shutdown, every connection is asked to finish its request in flight.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tower::Service;
+
+/// What the accept loop allows a client, and how long shutdown waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// From the connection's start (or the end of its last answer) to the
+    /// end of the next request head.
+    pub header_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// How long shutdown waits for requests in flight; `None`: until done.
+    pub shutdown_grace: Option<Duration>,
+}
+
+impl Default for Settings {
+    /// 15 s for a head: far more than a browser needs, short enough that
+    /// slow clients cannot pile up. 10,000 connections: a few MiB of memory,
+    /// well under a usual file-descriptor limit once raised for a server.
+    fn default() -> Self {
+        Settings {
+            header_timeout: Duration::from_secs(15),
+            max_connections: 10_000,
+            shutdown_grace: None,
+        }
+    }
+}
+
+/// Serves `app` (with the peer address each handler needs) on `listener`
+/// until `shutdown`, then asks every connection to finish its request in
+/// flight and waits for them (at most [`Settings::shutdown_grace`]).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let (stop, stopped) = watch::channel(false);
+    // Every connection holds a receiver; `closed()` resolves when all are gone.
+    let (open, open_rx) = watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        // A free slot first: at the limit, new connections wait unaccepted.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Answers (and each SSE frame) are small writes that must leave at once.
+        let _ = stream.set_nodelay(true);
+        let service = match make.call(peer).await {
+            Ok(service) => service,
+            Err(never) => match never {},
+        };
+        let mut stopped = stopped.clone();
+        let open_rx = open_rx.clone();
+        tokio::spawn(async move {
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(settings.header_timeout)
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = async { let _ = stopped.wait_for(|stop| *stop).await; } => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(open_rx);
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(open_rx);
+    match settings.shutdown_grace {
+        Some(grace) => {
+            let _ = tokio::time::timeout(grace, open.closed()).await;
+        }
+        None => open.closed().await,
+    }
+    Ok(())
+}
