@@ -20,16 +20,10 @@ use crate::Result;
 use crate::process::run;
 use crate::setup::Tools;
 
-/// The wasm-bindgen classes no page uses, as their exports are prefixed
+/// The wasm-bindgen classes no page uses, as the glue names them; their wasm
+/// exports are prefixed with the name in lower case
 /// (`intounderlyingsource_pull`, `__wbg_intounderlyingsource_free`).
 const UNUSED_CLASSES: [&str; 3] = [
-    "intounderlyingbytesource",
-    "intounderlyingsink",
-    "intounderlyingsource",
-];
-
-/// The same classes, as the glue names them.
-const UNUSED_JS_CLASSES: [&str; 3] = [
     "IntoUnderlyingByteSource",
     "IntoUnderlyingSink",
     "IntoUnderlyingSource",
@@ -127,7 +121,7 @@ fn without_classes(glue: &str) -> String {
     statements
         .into_iter()
         .filter(|statement| {
-            !UNUSED_JS_CLASSES.iter().any(|class| {
+            !UNUSED_CLASSES.iter().any(|class| {
                 statement.starts_with(&format!("export class {class} "))
                     || statement.starts_with(&format!("if (Symbol.dispose) {class}.prototype"))
                     || statement.starts_with(&format!("const {class}Finalization "))
@@ -139,7 +133,7 @@ fn without_classes(glue: &str) -> String {
 fn is_unused(export: &str) -> bool {
     let name = export.strip_prefix("__wbg_").unwrap_or(export);
     UNUSED_CLASSES.iter().any(|class| {
-        name.strip_prefix(class)
+        name.strip_prefix(&class.to_lowercase())
             .is_some_and(|rest| rest.starts_with('_'))
     })
 }
