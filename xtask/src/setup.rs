@@ -41,10 +41,15 @@ pub(crate) fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-/// The cargo that runs xtask, in the project's root.
+/// The cargo that runs xtask, in the project's root. On CI (`CI` set) it
+/// builds without incremental state: a clean clone never reuses it, and it
+/// would take a gigabyte of disk.
 pub(crate) fn cargo() -> Command {
     let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(root());
+    if env::var_os("CI").is_some_and(|ci| !ci.is_empty() && ci != "false") {
+        command.env("CARGO_INCREMENTAL", "0");
+    }
     command
 }
 

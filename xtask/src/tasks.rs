@@ -276,7 +276,13 @@ pub(crate) fn test(extra: &[String]) -> Result {
 /// SSE parser, the JSON reader, the frame decoder) and the widget's logic
 /// (Markdown and its allowlisted tree, the conversation, the token rules).
 fn browser_unit_tests(tools: &Tools) -> Result {
+    // The runner writes each test module's glue and wasm to a temporary
+    // folder; keep it beside the build rather than in a /tmp that may be small.
+    let scratch = target_dir().join("tmp");
+    fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
     run(cargo()
+        .env("TMPDIR", &scratch)
         .env("PATH", &tools.path)
         .args(["test", "-p", "ringside-wire", "-p", "ringside-chat-widget"])
         .args(["--lib", "--target", "wasm32-unknown-unknown"])
