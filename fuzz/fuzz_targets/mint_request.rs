@@ -18,7 +18,7 @@ use axum::extract::ConnectInfo;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
-use ringside_fuzz::{assert_contract_error, build, script};
+use ringside_fuzz::{assert_contract_error, build, fill, script};
 use ringside_mint::jwt::{Rules, SessionKey, Verifier};
 use ringside_mint::ringside::UpstreamOptions;
 use ringside_mint::session::Sessions;
@@ -140,10 +140,18 @@ fuzz_target!(|input: &[u8]| {
                 }
             }
             // A request may carry a secret itself (the fuzzer finds them in
-            // this binary), and a refusal may quote the request's Origin.
+            // this binary), and a refusal may quote the request's Origin. The
+            // request is what was sent, placeholders filled in: a secret's
+            // prefix followed by `$SESSION` spells the whole secret.
+            let sent = |part: &[u8]| fill(part, &values);
             let echoed = |secret: &[u8]| {
-                [raw.path, raw.body].iter().any(|part| holds(part, secret))
-                    || raw.headers.iter().any(|(_, value)| holds(value, secret))
+                [raw.path, raw.body]
+                    .iter()
+                    .any(|part| holds(&sent(part), secret))
+                    || raw
+                        .headers
+                        .iter()
+                        .any(|(_, value)| holds(&sent(value), secret))
             };
             for secret in [FC_KEY.as_bytes(), COOKIE_SECRET, SESSION_SECRET] {
                 if echoed(secret) {
