@@ -19,6 +19,8 @@ use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use ringside_raw_http::{read_all, send};
+
 const KEY: &str = "sk_test_hostile_mint_key";
 const ORIGIN: &str = "http://127.0.0.1:9999";
 const SESSION_SECRET: &[u8] = b"a-session-secret-of-at-least-32-bytes!";
@@ -90,79 +92,6 @@ fn session_token() -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(SESSION_SECRET).unwrap();
     mac.update(signed.as_bytes());
     format!("{signed}.{}", B64.encode(mac.finalize().into_bytes()))
-}
-
-/// What came back on a raw connection.
-#[derive(Debug)]
-struct Answer {
-    status: Option<u16>,
-    text: String,
-    took: Duration,
-    closed: bool,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        let body = self
-            .text
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, body)| body);
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("not a JSON body ({e}): {self:?}"))
-    }
-
-    fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        let head = self
-            .text
-            .split_once("\r\n\r\n")
-            .map_or("", |(head, _)| head);
-        head.lines().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name)
-                .then(|| value.trim().to_string())
-        })
-    }
-}
-
-async fn read_all(stream: &mut TcpStream, started: Instant, patience: Duration) -> Answer {
-    let mut bytes = Vec::new();
-    let mut buffer = [0u8; 8192];
-    let mut closed = false;
-    let deadline = tokio::time::Instant::now() + patience;
-    loop {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => {
-                closed = true;
-                break;
-            }
-            Ok(Ok(n)) => bytes.extend_from_slice(&buffer[..n]),
-            Err(_) => break,
-        }
-    }
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let status = text
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse().ok());
-    Answer {
-        status,
-        text,
-        took: started.elapsed(),
-        closed,
-    }
-}
-
-async fn send_raw(stack: &Stack, request: &[u8]) -> Answer {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(&stack.addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    read_all(&mut stream, started, Duration::from_secs(5)).await
 }
 
 /// A token request, `Connection: close`, with these extra header lines.
@@ -325,8 +254,8 @@ async fn a_slow_or_huge_body_is_never_waited_for() {
 async fn an_oversized_head_is_refused_and_the_mint_serves_on() {
     let stack = spawn_stack(false).await;
     let huge = "a".repeat(1 << 20);
-    let answer = send_raw(
-        &stack,
+    let answer = send(
+        &stack.addr,
         &token_request(format!("origin: {ORIGIN}\r\ncookie: x={huge}\r\n")),
     )
     .await;
@@ -336,8 +265,8 @@ async fn an_oversized_head_is_refused_and_the_mint_serves_on() {
         answer.status
     );
     let many: String = (0..200).map(|i| format!("cookie: c{i}=v\r\n")).collect();
-    let answer = send_raw(
-        &stack,
+    let answer = send(
+        &stack.addr,
         &token_request(format!("origin: {ORIGIN}\r\n{many}")),
     )
     .await;
@@ -352,8 +281,8 @@ async fn an_oversized_head_is_refused_and_the_mint_serves_on() {
 #[tokio::test]
 async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
     let stack = spawn_stack(false).await;
-    let answer = send_raw(
-        &stack,
+    let answer = send(
+        &stack.addr,
         &token_request(b"origin: http://127.0.0.1:9999\xff\r\n"),
     )
     .await;
@@ -362,7 +291,7 @@ async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
 
     // A visitor keeps its identity beside another cookie of the site that is
     // not ASCII (the bug the `mint_identity` fuzz target found).
-    let first = send_raw(&stack, &token_request(format!("origin: {ORIGIN}\r\n"))).await;
+    let first = send(&stack.addr, &token_request(format!("origin: {ORIGIN}\r\n"))).await;
     assert_eq!(first.status, Some(200), "{first:?}");
     let cookie = first
         .header("set-cookie")
@@ -371,7 +300,7 @@ async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
     let mut request = format!("POST /api/chat-token HTTP/1.1\r\nhost: x\r\nconnection: close\r\norigin: {ORIGIN}\r\ncookie: prefs=caf").into_bytes();
     request.extend_from_slice(b"\xc3\xa9; ");
     request.extend_from_slice(format!("{pair}\r\ncontent-length: 0\r\n\r\n").as_bytes());
-    let again = send_raw(&stack, &request).await;
+    let again = send(&stack.addr, &request).await;
     assert_eq!(again.status, Some(200), "{again:?}");
     assert_eq!(
         again.header("set-cookie"),
@@ -380,8 +309,8 @@ async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
     );
 
     let sessions = spawn_stack(true).await;
-    let answer = send_raw(
-        &sessions,
+    let answer = send(
+        &sessions.addr,
         &token_request(b"origin: http://127.0.0.1:9999\r\nauthorization: Bearer \xff\xfe\r\n"),
     )
     .await;
@@ -398,7 +327,7 @@ async fn two_origins_or_two_authorizations_are_refused_never_guessed() {
         format!("origin: https://evil.example\r\norigin: {ORIGIN}\r\n"),
         format!("origin: {ORIGIN}\r\norigin: {ORIGIN}\r\n"),
     ] {
-        let answer = send_raw(&stack, &token_request(origins.as_bytes())).await;
+        let answer = send(&stack.addr, &token_request(origins.as_bytes())).await;
         assert_eq!(answer.status, Some(403), "{origins:?}: {answer:?}");
         assert_eq!(answer.code(), "origin_not_allowed");
         assert_eq!(
@@ -410,8 +339,8 @@ async fn two_origins_or_two_authorizations_are_refused_never_guessed() {
 
     let sessions = spawn_stack(true).await;
     let token = session_token();
-    let answer = send_raw(
-        &sessions,
+    let answer = send(
+        &sessions.addr,
         &token_request(format!(
             "origin: {ORIGIN}\r\nauthorization: Bearer {token}\r\n"
         )),
@@ -422,8 +351,8 @@ async fn two_origins_or_two_authorizations_are_refused_never_guessed() {
         Some(200),
         "one valid session token works: {answer:?}"
     );
-    let answer = send_raw(
-        &sessions,
+    let answer = send(
+        &sessions.addr,
         &token_request(format!(
             "origin: {ORIGIN}\r\nauthorization: Bearer {token}\r\nauthorization: Bearer {token}\r\n"
         )),
@@ -469,7 +398,7 @@ async fn conflicting_lengths_chunked_tricks_and_folded_headers_smuggle_nothing()
             ),
         ),
     ] {
-        let answer = send_raw(&stack, request.as_bytes()).await;
+        let answer = send(&stack.addr, request.as_bytes()).await;
         assert!(
             answer.text.matches("HTTP/1.1 ").count() <= 1,
             "{what}: one answer at most: {answer:?}"
@@ -496,8 +425,8 @@ async fn conflicting_lengths_chunked_tricks_and_folded_headers_smuggle_nothing()
 async fn another_method_on_the_route_is_a_405_in_the_contract_shape() {
     let stack = spawn_stack(false).await;
     for method in ["GET", "PUT", "DELETE", "PATCH"] {
-        let answer = send_raw(
-            &stack,
+        let answer = send(
+            &stack.addr,
             format!("{method} /api/chat-token HTTP/1.1\r\nhost: x\r\nconnection: close\r\norigin: {ORIGIN}\r\n\r\n").as_bytes(),
         )
         .await;

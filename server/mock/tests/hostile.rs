@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use ringside_raw_http::{Answer, read_all, send};
+
 const KEY: &str = "sk_test_hostile";
 const ORIGIN: &str = "http://127.0.0.1:9999";
 /// The timeouts of these tests: short, so that they run quickly.
@@ -45,79 +47,6 @@ async fn spawn_mock() -> Mock {
         let _ = stopped.await;
     }));
     Mock { addr, _stop: stop }
-}
-
-/// What came back on a raw connection.
-#[derive(Debug)]
-struct Answer {
-    /// The status, if a response arrived.
-    status: Option<u16>,
-    /// Everything read, as text.
-    text: String,
-    /// How long until the server answered and closed, or the read gave up.
-    took: Duration,
-    /// Whether the server closed the connection.
-    closed: bool,
-}
-
-impl Answer {
-    /// The JSON body of the first response (the contract's error, say).
-    fn json(&self) -> Value {
-        let body = self
-            .text
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, body)| body);
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("not a JSON body ({e}): {self:?}"))
-    }
-
-    fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-
-    /// How many responses the server sent on the connection.
-    fn responses(&self) -> usize {
-        self.text.matches("HTTP/1.1 ").count()
-    }
-}
-
-/// Reads until the server closes the connection, or `patience` passes.
-async fn read_all(stream: &mut TcpStream, started: Instant, patience: Duration) -> Answer {
-    let mut bytes = Vec::new();
-    let mut buffer = [0u8; 8192];
-    let mut closed = false;
-    let deadline = tokio::time::Instant::now() + patience;
-    loop {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => {
-                closed = true;
-                break;
-            }
-            Ok(Ok(n)) => bytes.extend_from_slice(&buffer[..n]),
-            Err(_) => break,
-        }
-    }
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let status = text
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse().ok());
-    Answer {
-        status,
-        text,
-        took: started.elapsed(),
-        closed,
-    }
-}
-
-/// Sends `request` whole on a new connection and reads what comes back.
-async fn send_raw(mock: &Mock, request: &[u8]) -> Answer {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(&mock.addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    read_all(&mut stream, started, Duration::from_secs(5)).await
 }
 
 /// A well-behaved request by someone else succeeds, and fast.
@@ -278,8 +207,8 @@ async fn a_slow_body_is_a_408_in_the_contract_shape_while_others_are_served() {
 async fn an_oversized_head_is_refused_and_the_mock_serves_on() {
     let mock = spawn_mock().await;
     let huge = "a".repeat(1 << 20);
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         format!("GET /v1/customers/x HTTP/1.1\r\nhost: x\r\nx-huge: {huge}\r\n\r\n").as_bytes(),
     )
     .await;
@@ -289,8 +218,8 @@ async fn an_oversized_head_is_refused_and_the_mock_serves_on() {
         answer.status
     );
     let many: String = (0..200).map(|i| format!("x-h{i}: v\r\n")).collect();
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         format!("GET /v1/customers/x HTTP/1.1\r\nhost: x\r\n{many}\r\n").as_bytes(),
     )
     .await;
@@ -333,7 +262,7 @@ async fn an_oversized_body_is_a_413_in_the_contract_shape_before_it_is_sent() {
     for _ in 0..20 {
         request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
     }
-    let answer = send_raw(&mock, request.as_bytes()).await;
+    let answer = send(&mock.addr, request.as_bytes()).await;
     assert_eq!(
         answer.status,
         Some(413),
@@ -348,12 +277,12 @@ async fn an_oversized_body_is_a_413_in_the_contract_shape_before_it_is_sent() {
 async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
     let mock = spawn_mock().await;
     let mut request = b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Client \xff\xfe.\xc0\xaf.x\r\norigin: http://127.0.0.1:9999\r\ncontent-length: 2\r\n\r\n{}".to_vec();
-    let answer = send_raw(&mock, &request).await;
+    let answer = send(&mock.addr, &request).await;
     assert_eq!(answer.status, Some(401), "{answer:?}");
     assert_eq!(answer.code(), "invalid_client_token");
 
     request = b"POST /v1/customers HTTP/1.1\r\nhost: x\r\nauthorization: Bearer \xff\r\ncontent-length: 2\r\n\r\n{}".to_vec();
-    let answer = send_raw(&mock, &request).await;
+    let answer = send(&mock.addr, &request).await;
     assert_eq!(answer.status, Some(401), "{answer:?}");
     assert_eq!(answer.code(), "invalid_api_key");
 
@@ -364,12 +293,12 @@ async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
     )
     .into_bytes();
     request.extend_from_slice(body);
-    let answer = send_raw(&mock, &request).await;
+    let answer = send(&mock.addr, &request).await;
     assert_eq!(answer.status, Some(400), "{answer:?}");
     assert_eq!(answer.code(), "invalid_request");
 
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         format!(
             "GET /v1/customers/%FF%FE HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\n\r\n"
         )
@@ -383,7 +312,11 @@ async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
     );
     assert_eq!(answer.code(), "invalid_request");
 
-    let answer = send_raw(&mock, b"GET /v1/customers/\xff HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let answer = send(
+        &mock.addr,
+        b"GET /v1/customers/\xff HTTP/1.1\r\nhost: x\r\n\r\n",
+    )
+    .await;
     assert!(
         matches!(answer.status, Some(400) | None),
         "raw bytes in the request target are a 400 from hyper: {answer:?}"
@@ -395,8 +328,8 @@ async fn bytes_that_are_not_utf8_are_refused_with_the_contract_error() {
 async fn two_authorizations_or_two_origins_are_refused_never_guessed() {
     let mock = spawn_mock().await;
     // A server key and a Client Token at once: which one is meant is unclear.
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         &post(
             "/v1/chat/completions",
             &format!("authorization: Bearer {KEY}\r\nauthorization: Client a.b.c\r\n"),
@@ -406,8 +339,8 @@ async fn two_authorizations_or_two_origins_are_refused_never_guessed() {
     .await;
     assert_eq!(answer.status, Some(401), "{answer:?}");
     assert_eq!(answer.code(), "invalid_api_key");
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         &post(
             "/v1/chat/completions",
             &format!("authorization: Bearer {KEY}\r\nauthorization: Bearer {KEY}\r\n"),
@@ -423,8 +356,8 @@ async fn two_authorizations_or_two_origins_are_refused_never_guessed() {
 
     // A real Client Token, with its own origin and another one.
     let token = client_token(&mock).await;
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         &post(
             "/v1/chat/completions",
             &format!("authorization: Client {token}\r\norigin: {ORIGIN}\r\norigin: https://evil.example\r\n"),
@@ -434,8 +367,8 @@ async fn two_authorizations_or_two_origins_are_refused_never_guessed() {
     .await;
     assert_eq!(answer.status, Some(403), "{answer:?}");
     assert_eq!(answer.code(), "client_token_origin_mismatch");
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         &post(
             "/v1/chat/completions",
             &format!("authorization: Client {token}\r\norigin: {ORIGIN}\r\norigin: {ORIGIN}\r\n"),
@@ -448,8 +381,8 @@ async fn two_authorizations_or_two_origins_are_refused_never_guessed() {
         Some(403),
         "even the right origin twice: {answer:?}"
     );
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         &post(
             "/v1/chat/completions",
             &format!("authorization: Client {token}\r\norigin: {ORIGIN}\r\n"),
@@ -494,8 +427,8 @@ async fn conflicting_content_lengths_are_refused_and_nothing_is_smuggled() {
     let mock = spawn_mock().await;
     let smuggled = "GET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n";
     let body = format!("{CHAT}{smuggled}");
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         format!(
             "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\ncontent-length: {}\r\ncontent-length: {}\r\n\r\n{body}",
             CHAT.len(),
@@ -526,8 +459,8 @@ async fn content_length_with_chunked_is_read_as_chunked_and_smuggles_nothing() {
     // a second request hidden after the chunked body's end.
     let chunked = format!("{:x}\r\n{CHAT}\r\n0\r\n\r\n", CHAT.len());
     let smuggled = "GET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n";
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         format!(
             "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\ncontent-length: {}\r\ntransfer-encoding: chunked\r\n\r\n{chunked}{smuggled}",
             chunked.len() + smuggled.len()
@@ -580,8 +513,8 @@ async fn a_bad_chunk_or_an_unknown_transfer_encoding_is_refused() {
             "2\r\n{}\r\n0\r\n\r\n".to_string(),
         ),
     ] {
-        let answer = send_raw(
-            &mock,
+        let answer = send(
+            &mock.addr,
             format!(
                 "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\ntransfer-encoding: {encoding}\r\n\r\n{body}"
             )
@@ -612,8 +545,8 @@ async fn a_bad_chunk_or_an_unknown_transfer_encoding_is_refused() {
 #[tokio::test]
 async fn an_obs_folded_header_is_refused() {
     let mock = spawn_mock().await;
-    let answer = send_raw(
-        &mock,
+    let answer = send(
+        &mock.addr,
         format!(
             "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer\r\n {KEY}\r\ncontent-length: {}\r\n\r\n{CHAT}",
             CHAT.len()
@@ -639,7 +572,7 @@ async fn garbage_instead_of_http_is_refused_and_the_mock_serves_on() {
         b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: -1\r\n\r\n",
         b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 99999999999999999999999\r\n\r\n",
     ] {
-        let answer = send_raw(&mock, garbage).await;
+        let answer = send(&mock.addr, garbage).await;
         assert!(
             !matches!(answer.status, Some(200..=299) | Some(500)),
             "{:?} is refused: {answer:?}",
