@@ -12,6 +12,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+
+import { chromiumFlags } from "../e2e/chromium.mjs";
 import { startStack, MODEL } from "./lib/stack.mjs";
 
 const here = import.meta.dirname;
@@ -65,15 +67,7 @@ const stack = await startStack({ binDir: opts["bin-dir"], cdnFiles });
 const browser = await chromium.launch({
   executablePath: opts.chromium,
   headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-  ],
+  args: chromiumFlags(),
 });
 const results = {
   chromium: browser.version(),

@@ -2,6 +2,8 @@
 // against the real mock and mint binaries that each test starts on loopback.
 import { defineConfig } from "@playwright/test";
 
+import { chromiumFlags } from "./chromium.mjs";
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 60_000,
@@ -18,15 +20,7 @@ export default defineConfig({
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-quic",
-      ],
+      args: chromiumFlags(),
     },
   },
 });

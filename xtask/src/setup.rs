@@ -26,6 +26,31 @@ pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's ChromeDriver, for wasm-bindgen-test.
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// The flags every headless Chromium of the project starts with, from
+/// `e2e/chromium.flags` (one per line, `#` comments), the list the browser
+/// tests and the benchmarks read too.
+pub(crate) fn chromium_flags() -> Result<Vec<String>> {
+    let path = root().join("e2e/chromium.flags");
+    let text =
+        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut flags = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // Plain flags only, so they can be written into JSON as they are.
+        let plain = line.starts_with("--")
+            && line
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\');
+        if !plain {
+            return Err(format!("{}: `{line}` is not a plain flag", path.display()));
+        }
+        flags.push(line.to_string());
+    }
+    Ok(flags)
+}
+
 /// The project's root (the workspace directory).
 pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

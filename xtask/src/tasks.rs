@@ -281,6 +281,14 @@ fn browser_unit_tests(tools: &Tools) -> Result {
     let scratch = target_dir().join("tmp");
     fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    // The browser: Debian's Chromium with the project's flags (headless is
+    // the runner's own default).
+    let capabilities = scratch.join("webdriver.json");
+    fs::write(
+        &capabilities,
+        webdriver_capabilities(&setup::chromium_flags()?),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", capabilities.display()))?;
     run(cargo()
         .env("TMPDIR", &scratch)
         .env("PATH", &tools.path)
@@ -291,11 +299,18 @@ fn browser_unit_tests(tools: &Tools) -> Result {
             "wasm-bindgen-test-runner",
         )
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
-        // The browser's flags: Debian's Chromium, headless, nothing fetched.
-        .env(
-            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-            root().join("wire/webdriver.json"),
-        ))
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &capabilities))
+}
+
+/// wasm-bindgen-test's WebDriver capabilities: Debian's Chromium with
+/// `flags` (plain flags: nothing in them needs escaping in JSON).
+fn webdriver_capabilities(flags: &[String]) -> String {
+    let args = flags
+        .iter()
+        .map(|flag| format!("\"{flag}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{{\"goog:chromeOptions\": {{\"binary\": \"{CHROMIUM}\", \"args\": [{args}]}}}}\n")
 }
 
 /// `cargo xtask tidy`: the project's conventions, checked.
@@ -348,5 +363,21 @@ pub(crate) fn tidy() -> Result {
             problems.len(),
             problems.join("\n  ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wasm_tests_start_chromium_with_the_projects_flags() {
+        let flags = setup::chromium_flags().unwrap();
+        assert!(flags.iter().any(|f| f == "--disable-background-networking"));
+        assert!(flags.iter().all(|f| f.starts_with("--")), "{flags:?}");
+        assert_eq!(
+            webdriver_capabilities(&["--a".into(), "--b=c".into()]),
+            "{\"goog:chromeOptions\": {\"binary\": \"/usr/bin/chromium\", \"args\": [\"--a\", \"--b=c\"]}}\n"
+        );
     }
 }

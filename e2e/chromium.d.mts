@@ -1,0 +1,2 @@
+// Types for chromium.mjs.
+export function chromiumFlags(): string[];
