@@ -148,6 +148,19 @@ impl Chat {
         self.with(|i| i.options.strings.get(key).to_string())
     }
 
+    /// What the user reads while sending is blocked.
+    pub fn blocked_text(&self, blocked: Blocked) -> String {
+        match blocked {
+            Blocked::OutOfCredit(message) => message,
+            Blocked::Unavailable => self.text("unavailable"),
+        }
+    }
+
+    /// What the user reads while a 429's `Retry-After` counts down.
+    pub fn cooldown_text(&self, wait: usize) -> String {
+        self.with(|i| i.options.strings.fill("cooldown", wait, 0))
+    }
+
     /// Whether the panel lives inline in the page (always open).
     pub fn is_inline(&self) -> bool {
         self.with(|i| i.options.mode == Mode::Inline)
@@ -212,13 +225,10 @@ impl Chat {
             .state
             .with_untracked(|s| (s.blocked.clone(), s.cooldown as usize));
         if let Some(blocked) = blocked {
-            return Some(match blocked {
-                Blocked::OutOfCredit(message) => message,
-                Blocked::Unavailable => self.text("unavailable"),
-            });
+            return Some(self.blocked_text(blocked));
         }
         if wait > 0 {
-            return Some(self.with(|i| i.options.strings.fill("cooldown", wait, 0)));
+            return Some(self.cooldown_text(wait));
         }
         if self.conversation.with_untracked(Conversation::is_streaming) {
             return Some(self.text("busy"));

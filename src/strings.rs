@@ -105,7 +105,7 @@ impl Strings {
 /// `template` with every `placeholder` in it replaced by `value`. Written
 /// out rather than `str::replace`, whose substring search is the largest
 /// piece of text code the widget would otherwise carry.
-pub fn fill_in(template: &str, placeholder: &str, value: &str) -> String {
+fn fill_in(template: &str, placeholder: &str, value: &str) -> String {
     let mut out = String::with_capacity(template.len() + value.len());
     let mut rest = template;
     while let Some(c) = rest.chars().next() {

@@ -18,10 +18,9 @@ use wasm_bindgen::closure::Closure;
 use web_sys::Element;
 
 use crate::browser;
-use crate::chat::{Blocked, Chat};
+use crate::chat::Chat;
 use crate::conversation::Conversation;
 use crate::render::PaintHook;
-use crate::strings;
 use crate::transcript::{Action, Transcript, target_element};
 
 /// The transcript's scrolling. While the reader is at the bottom, the
@@ -175,11 +174,11 @@ impl Parts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Shown {
     open: bool,
+    /// Why sending is blocked, if it is.
     banner: Option<String>,
     unseen: bool,
     notice: Option<String>,
     streaming: bool,
-    blocked: bool,
     cooling: bool,
 }
 
@@ -188,21 +187,13 @@ impl Shown {
         let streaming = chat.conversation.with(Conversation::is_streaming);
         chat.state.with(|s| Shown {
             open: s.open,
-            banner: s.blocked.clone().map(|blocked| match blocked {
-                Blocked::OutOfCredit(message) => message,
-                Blocked::Unavailable => chat.text("unavailable"),
-            }),
+            banner: s.blocked.clone().map(|blocked| chat.blocked_text(blocked)),
             unseen: s.unseen,
             notice: match s.cooldown {
                 0 => s.notice.clone(),
-                wait => Some(strings::fill_in(
-                    &chat.text("cooldown"),
-                    "{n}",
-                    &wait.to_string(),
-                )),
+                wait => Some(chat.cooldown_text(wait as usize)),
             },
             streaming,
-            blocked: s.blocked.is_some(),
             cooling: s.cooldown != 0,
         })
     }
@@ -241,8 +232,8 @@ impl Live {
         if before.is_none_or(|b| b.notice != shown.notice) {
             self.notice.set_text_content(shown.notice.as_deref());
         }
-        if changed(|s| s.blocked) {
-            self.input.set_disabled(shown.blocked);
+        if changed(|s| s.banner.is_some()) {
+            self.input.set_disabled(shown.banner.is_some());
         }
         // While an answer streams, Send becomes Stop.
         if changed(|s| s.streaming) {
@@ -257,7 +248,7 @@ impl Live {
                 false => self.send.remove_attribute("data-action").ok(),
             };
         }
-        let disabled = |s: &Shown| !s.streaming && (s.blocked || s.cooling);
+        let disabled = |s: &Shown| !s.streaming && (s.banner.is_some() || s.cooling);
         if changed(disabled) {
             toggle(&self.send, "disabled", disabled(shown));
         }
