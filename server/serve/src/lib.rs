@@ -61,10 +61,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
-    let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    // Every open connection holds a slot: at shutdown, all slots free again
+    // means every connection is gone.
+    let max = settings.max_connections.clamp(1, u32::MAX as usize);
+    let slots = Arc::new(Semaphore::new(max));
     let (stop, stopped) = watch::channel(false);
-    // Every connection holds a receiver; `closed()` resolves when all are gone.
-    let (open, open_rx) = watch::channel(());
     tokio::pin!(shutdown);
     loop {
         // A free slot first: at the limit, new connections wait unaccepted.
@@ -91,7 +92,6 @@ pub async fn serve(
             Err(never) => match never {},
         };
         let mut stopped = stopped.clone();
-        let open_rx = open_rx.clone();
         tokio::spawn(async move {
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -105,18 +105,101 @@ pub async fn serve(
                     let _ = connection.await;
                 }
             }
-            drop(open_rx);
             drop(slot);
         });
     }
     drop(listener);
     let _ = stop.send(true);
-    drop(open_rx);
+    let all_closed = slots.acquire_many(max as u32);
     match settings.shutdown_grace {
         Some(grace) => {
-            let _ = tokio::time::timeout(grace, open.closed()).await;
+            let _ = tokio::time::timeout(grace, all_closed).await;
         }
-        None => open.closed().await,
+        None => {
+            let _ = all_closed.await;
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    /// A server whose one route answers after `delay`; returns its address,
+    /// the shutdown trigger and the running loop.
+    async fn slow_server(
+        delay: Duration,
+        settings: Settings,
+    ) -> (
+        SocketAddr,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route(
+            "/",
+            get(move || async move {
+                tokio::time::sleep(delay).await;
+                "done"
+            }),
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, settings, async {
+            let _ = stopped.await;
+        }));
+        (addr, stop, server)
+    }
+
+    async fn start_request(addr: SocketAddr) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        stream
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_the_request_in_flight_finish_then_returns() {
+        let (addr, stop, server) =
+            slow_server(Duration::from_millis(300), Settings::default()).await;
+        let mut stream = start_request(addr).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stop.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!server.is_finished(), "the loop waits for the request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("done"), "{answer}");
+        tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .expect("the loop returns once the connection is gone")
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_no_longer_than_the_grace() {
+        let settings = Settings {
+            shutdown_grace: Some(Duration::from_millis(100)),
+            ..Settings::default()
+        };
+        let (addr, stop, server) = slow_server(Duration::from_secs(30), settings).await;
+        let _stream = start_request(addr).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 }
