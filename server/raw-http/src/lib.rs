@@ -36,14 +36,18 @@ impl Answer {
             .map_or("", |(head, _)| head)
     }
 
+    /// Everything after the first head.
+    pub fn body(&self) -> &str {
+        self.text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, body)| body)
+    }
+
     /// The JSON body of the first response (the contract's error, say);
     /// panics, showing the whole answer, when it is not JSON.
     pub fn json(&self) -> Value {
-        let body = self
-            .text
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, body)| body);
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("not a JSON body ({e}): {self:?}"))
+        serde_json::from_str(self.body())
+            .unwrap_or_else(|e| panic!("not a JSON body ({e}): {self:?}"))
     }
 
     /// The contract error's `error.code`, or `""`.
