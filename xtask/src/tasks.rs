@@ -86,7 +86,7 @@ fn build_widget(tools: &Tools) -> Result {
     }
     let stamp = format!("{:016x}", setup::fnv1a(&hash_input));
     let dist = root().join("dist");
-    let stamp_file = root().join("target/.widget-build-stamp");
+    let stamp_file = target_dir().join(".widget-build-stamp");
     let up_to_date = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
         && dist.join("ringside-chat-widget_bg.wasm").exists()
         && dist.join("ringside-chat.js").exists();
@@ -107,7 +107,7 @@ fn build_widget(tools: &Tools) -> Result {
         "--outfile=dist/ringside-chat.js",
     ]))?;
     slim::slim(tools, &dist, &target_dir().join("slim"))?;
-    fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
+    fs::create_dir_all(target_dir()).map_err(|e| e.to_string())?;
     fs::write(&stamp_file, stamp).map_err(|e| e.to_string())
 }
 
