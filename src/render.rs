@@ -1,9 +1,10 @@
 //! Painting an answer as it streams: deltas are appended to a buffer as they
-//! arrive, and painted at most once per animation frame. Finished Markdown
-//! blocks are built into the DOM once; only the unfinished tail is re-parsed,
-//! and when it just grew at its end (most frames) the new words are appended
-//! to its last text node, so the cost per token does not grow with the
-//! answer's length, and a frame touches the DOM once.
+//! arrive, and painted at most once per animation frame. The Markdown
+//! [`Stream`] says which blocks became final (built into the DOM once), which
+//! final blocks a late link definition changed, and what the unfinished tail
+//! shows; when the tail just grew at its end (most frames) the new words are
+//! appended to its last text node, so the cost per token does not grow with
+//! the answer's length, and a frame touches the DOM once.
 //!
 //! Everything reaches the DOM through `createElement`, `setAttribute` with the
 //! allowlisted names of [`crate::markdown::tree`], and text nodes.
@@ -15,8 +16,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Document, Element, Node as DomNode, Text};
 
-use crate::markdown::tree::{self, Node};
-use crate::markdown::{self, Block};
+use crate::markdown::stream::Stream;
+use crate::markdown::tree::Node;
 
 /// What runs before a paint; see [`StreamView::attach`].
 pub type PaintHook = Rc<dyn Fn() -> Option<Element>>;
@@ -31,24 +32,20 @@ impl std::fmt::Debug for StreamView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = self.inner.borrow();
         f.debug_struct("StreamView")
-            .field("len", &inner.text.len())
-            .field("painted_to", &inner.committed_end)
+            .field("len", &inner.stream.text().len())
             .finish()
     }
 }
 
 #[derive(Default)]
 struct Inner {
-    text: String,
-    /// The stream ended: every block is finished.
-    done: bool,
+    stream: Stream,
     root: Option<Element>,
-    /// The text before this offset is built into the DOM for good.
-    committed_end: usize,
     /// The group finished blocks go into, and how many it holds.
     chunk: Option<(Element, usize)>,
+    /// Final blocks a later link definition may rebuild, by index.
+    may_change: Vec<(usize, DomNode)>,
     /// What the tail's nodes show now.
-    tail_blocks: Vec<Block>,
     tail_trees: Vec<Node>,
     tail_nodes: Vec<DomNode>,
     /// Called before each paint that adds text, while the layout is still
@@ -63,23 +60,19 @@ impl StreamView {
     /// A view of an answer that is already complete (a restored transcript).
     pub fn finished(text: String) -> Self {
         let view = StreamView::default();
-        {
-            let mut inner = view.inner.borrow_mut();
-            inner.text = text;
-            inner.done = true;
-        }
+        view.inner.borrow_mut().stream = Stream::finished(text);
         view
     }
 
     /// Appends a delta; it is painted on the next animation frame.
     pub fn push(&self, delta: &str) {
-        self.inner.borrow_mut().text.push_str(delta);
+        self.inner.borrow_mut().stream.push(delta);
         self.schedule();
     }
 
     /// The stream ended: paint everything, now.
     pub fn finish(&self) {
-        self.inner.borrow_mut().done = true;
+        self.inner.borrow_mut().stream.finish();
         self.paint();
     }
 
@@ -134,21 +127,31 @@ impl StreamView {
             let Some(document) = root.owner_document() else {
                 return;
             };
-            let parsed = markdown::parse(&inner.text[inner.committed_end..], inner.done);
+            let update = inner.stream.update();
 
-            if parsed.finished > 0 {
+            if !update.finished.is_empty() {
                 inner.clear_tail();
-                for block in &parsed.blocks[..parsed.finished] {
-                    let node = build(&document, &tree::block(block));
+                for block in update.finished {
+                    let node = build(&document, &block.node);
                     let _ = inner
                         .chunk_for_next_block(&root, &document)
                         .append_child(&node);
+                    if block.may_change {
+                        inner.may_change.push((block.index, node));
+                    }
                 }
-                inner.committed_end += parsed.finished_end;
             }
-            let tail = &parsed.blocks[parsed.finished..];
-            if tail != inner.tail_blocks.as_slice() {
-                let trees: Vec<Node> = tail.iter().map(tree::block).collect();
+            for (index, tree) in update.rebuilt {
+                if let Some((_, node)) = inner.may_change.iter_mut().find(|(i, _)| *i == index) {
+                    let new = build(&document, &tree);
+                    if let Some(parent) = node.parent_node() {
+                        let _ = parent.replace_child(&new, node);
+                    }
+                    *node = new;
+                }
+            }
+            let trees = update.tail;
+            if trees != inner.tail_trees {
                 // Most frames only add words to the last text of the tail:
                 // append them, instead of building the block again.
                 if !inner.append_to_tail(&trees) {
@@ -159,7 +162,6 @@ impl StreamView {
                         inner.tail_nodes.push(node);
                     }
                 }
-                inner.tail_blocks = tail.to_vec();
                 inner.tail_trees = trees;
             }
         }
@@ -170,12 +172,12 @@ impl StreamView {
 
     /// The whole text so far.
     pub fn text(&self) -> String {
-        self.inner.borrow().text.clone()
+        self.inner.borrow().stream.text().to_string()
     }
 
     /// Whether any text has arrived.
     pub fn is_empty(&self) -> bool {
-        self.inner.borrow().text.is_empty()
+        self.inner.borrow().stream.text().is_empty()
     }
 }
 
@@ -208,7 +210,6 @@ impl Inner {
                 let _ = parent.remove_child(&node);
             }
         }
-        self.tail_blocks.clear();
         self.tail_trees.clear();
     }
 
@@ -306,11 +307,13 @@ pub fn build(document: &Document, node: &Node) -> DomNode {
 mod tests {
     // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    use crate::markdown::{self, tree};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn tree(text: &str) -> Node {
-        tree::block(&markdown::parse(text, false).blocks[0])
+        let parsed = markdown::parse(text, false);
+        tree::Builder::new(&parsed.refs).block(&parsed.blocks[0], true)
     }
 
     #[test]
@@ -331,8 +334,8 @@ mod tests {
 
     #[test]
     fn anything_else_is_built_again() {
-        // The emphasis closed: earlier text changed shape.
-        assert_eq!(appended(&tree("Some **bold"), &tree("Some **bold**")), None);
+        // New formatting after the text: the shape changed.
+        assert_eq!(appended(&tree("*a*"), &tree("*a* b **c")), None);
         // A link appeared, a line broke, nothing changed.
         assert_eq!(
             appended(&tree("see [docs"), &tree("see [docs](https://a.b)")),

@@ -120,7 +120,9 @@ impl Parts {
                     .parent_element()
                     .and_then(|bar| bar.next_element_sibling());
                 if let Some(code) = pre.and_then(|pre| pre.text_content()) {
-                    browser::copy_text(&code);
+                    // Without the last line break: a pasted command should
+                    // not run before the reader has looked at it.
+                    browser::copy_text(code.strip_suffix('\n').unwrap_or(&code));
                     button.set_text_content(Some(&chat.text("copied")));
                 }
             }
