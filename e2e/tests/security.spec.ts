@@ -30,11 +30,16 @@ test("hostile answers, split across deltas, never become markup or run", async (
     const check = () => {
       for (const el of root.querySelectorAll(".rsc-msg__body *")) {
         const tag = el.tagName.toLowerCase();
-        const allowed = ["p", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "a", "br", "hr", "div", "span", "button"];
+        const allowed = ["p", "h3", "h4", "h5", "h6", "strong", "em", "del", "code", "pre", "ul", "ol", "li", "blockquote", "a", "br", "hr",
+          "div", "span", "button", "table", "thead", "tbody", "tr", "th", "td", "label", "input"];
         if (!allowed.includes(tag)) w.__violations.push(`element ${tag}`);
         for (const attr of el.getAttributeNames()) {
           if (attr.startsWith("on")) w.__violations.push(`attribute ${attr} on ${tag}`);
-          if (!["class", "href", "rel", "target", "start", "type", "aria-label", "data-action"].includes(attr)) w.__violations.push(`attribute ${attr}`);
+          const attrs = ["class", "href", "title", "rel", "target", "start", "type", "aria-label", "data-action", "tabindex", "checked", "disabled"];
+          if (!attrs.includes(attr)) w.__violations.push(`attribute ${attr}`);
+        }
+        if (tag === "input" && (el.getAttribute("type") !== "checkbox" || !el.hasAttribute("disabled"))) {
+          w.__violations.push("an input that is not a disabled checkbox");
         }
         if (tag === "a" && !/^(https?:\/\/|mailto:)/i.test(el.getAttribute("href") ?? "")) {
           w.__violations.push(`link ${el.getAttribute("href")}`);

@@ -10,6 +10,7 @@
 //! - `setup`: install what is missing, idempotently; `--browser` adds the test tools.
 //! - `bench`: run the benchmarks (never a test) and write `BENCHMARKS.md`/`.json`.
 //! - `fuzz`: run the cargo-fuzz targets in `fuzz/` (`--seconds N` each, `TARGET…`).
+//! - `conformance`: the Markdown conformance table (CommonMark spec examples), into the README.
 //!
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
 //! [`bench`] the benchmarks, [`fuzz`] the fuzz targets, [`process`] starts and
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Some("package") => tasks::package(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run_command(&args[1..]),
+        Some("conformance") => tasks::conformance(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -47,7 +49,8 @@ fn main() -> ExitCode {
                  setup   install missing tools (--browser: also the browser-test tools)\n  \
                  tidy    check the project's conventions\n  \
                  bench   run the benchmarks, write BENCHMARKS.md and .json (--quick: shorter)\n  \
-                 fuzz    run the fuzz targets (--seconds N each, default 35; TARGET… to choose)"
+                 fuzz    run the fuzz targets (--seconds N each, default 35; TARGET… to choose)\n  \
+                 conformance  the Markdown conformance table (CommonMark spec examples), into the README"
             );
             return ExitCode::from(2);
         }

@@ -21,6 +21,8 @@ pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 pub(crate) const BINARYEN_VERSION: &str = "132";
 /// The JS minifier for the loader and the wasm-bindgen glue.
 pub(crate) const ESBUILD_VERSION: &str = "0.28.2";
+/// The CommonMark spec whose examples the Markdown tests run (npm `commonmark-spec`).
+pub(crate) const COMMONMARK_SPEC_VERSION: &str = "0.31.2";
 /// Where Debian installs Chromium.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's ChromeDriver, for wasm-bindgen-test.
@@ -140,6 +142,7 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
 
     let esbuild_dir = tools.join(format!("esbuild-{ESBUILD_VERSION}"));
     ensure_npm_tool(&esbuild_dir, "esbuild", ESBUILD_VERSION, ESBUILD_VERSION)?;
+    ensure_commonmark_spec()?;
 
     let mut paths = vec![
         trunk_dir.join("bin"),
@@ -176,6 +179,31 @@ fn ensure_npm_tool(dir: &Path, binary: &str, package: &str, expected: &str) -> R
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(dir)
         .arg(package))
+}
+
+/// The CommonMark spec's text, with its examples (`tests/commonmark.rs`
+/// reads it from the `COMMONMARK_SPEC` the test command sets).
+pub(crate) fn commonmark_spec() -> PathBuf {
+    tools_dir()
+        .join(format!("commonmark-spec-{COMMONMARK_SPEC_VERSION}"))
+        .join("node_modules/commonmark-spec/spec.txt")
+}
+
+fn ensure_commonmark_spec() -> Result {
+    let spec = commonmark_spec();
+    let manifest = spec.with_file_name("package.json");
+    let installed = fs::read_to_string(&manifest).is_ok_and(|m| {
+        m.contains(&format!("\"version\": \"{COMMONMARK_SPEC_VERSION}\""))
+    });
+    if installed && spec.exists() {
+        return Ok(());
+    }
+    let dir = tools_dir().join(format!("commonmark-spec-{COMMONMARK_SPEC_VERSION}"));
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg(format!("commonmark-spec@{COMMONMARK_SPEC_VERSION}")))
 }
 
 fn ensure_wasm_target() -> Result {

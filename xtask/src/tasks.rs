@@ -253,7 +253,9 @@ pub(crate) fn test(extra: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
-    run(cargo().args(["test", "--workspace"]))?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("COMMONMARK_SPEC", setup::commonmark_spec()))?;
     browser_unit_tests(&tools)?;
     crate::fuzz::short_run()?;
     build_examples(&tools)?;
@@ -268,6 +270,30 @@ pub(crate) fn test(extra: &[String]) -> Result {
         .env("RINGSIDE_DIST", &built.dist)
         .env("CHROMIUM", CHROMIUM))?;
     eprintln!("all checks and tests passed");
+    Ok(())
+}
+
+/// `cargo xtask conformance`: runs the Markdown conformance tests against
+/// the CommonMark spec's examples and writes their per-section table into
+/// the README, between its `conformance` markers.
+pub(crate) fn conformance() -> Result {
+    setup::setup(false)?;
+    let table = target_dir().join("conformance.md");
+    run(cargo()
+        .args(["test", "-p", "ringside-chat-widget", "--test", "commonmark"])
+        .env("COMMONMARK_SPEC", setup::commonmark_spec())
+        .env("CONFORMANCE_TABLE", &table))?;
+    let table = fs::read_to_string(&table).map_err(|e| format!("{}: {e}", table.display()))?;
+    let readme_path = root().join("README.md");
+    let readme = fs::read_to_string(&readme_path).map_err(|e| e.to_string())?;
+    let (start, end) = ("<!-- conformance:start -->\n", "<!-- conformance:end -->");
+    let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) else {
+        return Err("README.md has no <!-- conformance:start/end --> markers".into());
+    };
+    let updated = format!("{}{start}{table}{}", &readme[..a], &readme[b..]);
+    fs::write(&readme_path, updated).map_err(|e| e.to_string())?;
+    eprint!("{table}");
+    eprintln!("wrote the table into README.md");
     Ok(())
 }
 
