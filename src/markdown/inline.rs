@@ -418,8 +418,7 @@ impl Parser<'_> {
         }
         if link.is_none()
             && self.open_end
-            && b.get(after) == Some(&b'(')
-            && !s[after..].contains(')')
+            && (after == b.len() || b.get(after) == Some(&b'(') && !s[after..].contains(')'))
         {
             // A link still arriving: its words, nothing of its target yet.
             link = Some((b.len(), String::new(), None));
@@ -887,6 +886,7 @@ mod tests {
         assert_eq!(streaming("run `npm i"), [t("run "), Code("npm i".into())]);
         assert_eq!(streaming("see [the docs"), [t("see the docs")]);
         assert_eq!(streaming("see [docs](https://exa"), [t("see docs")]);
+        assert_eq!(streaming("see [docs]"), [t("see docs")]);
         assert_eq!(
             streaming("*a **b"),
             [Emphasis(vec![t("a "), Strong(vec![t("b")])])]

@@ -1,0 +1,149 @@
+// Issue #12: the answers models write most, streamed in small pieces that cut
+// every construct mid-way, end as the structure the Markdown means, and
+// while they stream no syntax flashes on screen and then vanishes.
+import path from "node:path";
+import { test, expect, Widget } from "./stack";
+import type { Page, TestInfo } from "@playwright/test";
+
+/** Keeps a screenshot as a test artifact: `e2e/test-results/screenshots/<name>.png`. */
+async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
+  const file = path.join(info.project.outputDir, "screenshots", `${name}.png`);
+  await info.attach(name, { body: await page.screenshot({ path: file }), contentType: "image/png" });
+}
+
+/** Cuts `text` into pieces of 1 to 4 characters, as a tokenizer might. */
+function pieces(text: string): string[] {
+  const out: string[] = [];
+  let seed = 7;
+  for (let i = 0; i < text.length; ) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const n = 1 + (seed % 4);
+    out.push(text.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
+/** Records the answer's text after every frame while it streams. */
+async function watchFrames(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as any;
+    w.__frames = [];
+    const root = document.querySelector("[data-ringside-chat]")!.shadowRoot!;
+    const watch = () => {
+      const bodies = root.querySelectorAll("article.rsc-msg--assistant .rsc-msg__body");
+      const last = bodies[bodies.length - 1] as HTMLElement | undefined;
+      if (last) w.__frames.push(last.innerText);
+      w.__watching = requestAnimationFrame(watch);
+    };
+    watch();
+  });
+}
+
+async function frames(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    cancelAnimationFrame((window as any).__watching);
+    return (window as any).__frames;
+  });
+}
+
+const STEPS =
+  "Here is how to set it up:\n\n1. Install the package:\n\n   ```bash\n   npm install acme-widget\n   ```\n\n" +
+  "2. Add your key to `.env`:\n\n   ```ini\n   ACME_KEY=sk_live_123\n   ```\n\n3. Start it:\n   - **dev**: `npm run dev`\n     - watches *every* file\n       - even the ~~old~~ config\n   - prod: see [the guide](https://acme.test/guide)\n";
+const TABLE =
+  "Our plans compared:\n\n| Plan | Seats | Price |\n| :--- | :---: | ---: |\n| Free | 1 | $0 |\n| **Pro** | 10 | $10 |\n| Team \\| Org | ∞ | $99 |\n\n" +
+  "- [x] SSO on Team\n- [ ] Audit log (soon)\n\n&copy; 2026 Acme &mdash; www.acme.test\n";
+
+test("numbered steps with code in each, and lists nested three deep, stream into one structure", async ({ page, stack }, info) => {
+  await stack.script({ tokens: pieces(STEPS), token_delay_ms: 4, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await watchFrames(page);
+  await widget.ask("How do I install it?");
+  const answer = widget.answers().last();
+  const body = answer.locator(".rsc-msg__body");
+
+  await expect(body.locator(":scope > * > ol, :scope > ol")).toHaveCount(1);
+  const steps = body.locator("ol > li");
+  await expect(steps).toHaveCount(3);
+  await expect(steps.nth(0).locator("pre code")).toHaveText("npm install acme-widget");
+  await expect(steps.nth(0).locator(".rsc-code__lang")).toHaveText("bash");
+  await expect(steps.nth(1).locator("pre code")).toHaveText("ACME_KEY=sk_live_123");
+  await expect(steps.nth(1).locator("p code")).toHaveText(".env");
+  await expect(steps.nth(2).locator(":scope > ul > li > ul > li > ul > li")).toHaveText("even the old config");
+  await expect(steps.nth(2).locator("del")).toHaveText("old");
+  await expect(steps.nth(2).locator("strong")).toHaveText("dev");
+  await expect(steps.nth(2).getByRole("link", { name: "the guide" })).toHaveAttribute("href", "https://acme.test/guide");
+  await shot(page, info, "answer-steps");
+
+  const shown = await frames(page);
+  expect(shown.length, "the answer was watched while it streamed").toBeGreaterThan(10);
+  for (const text of shown) {
+    expect(text, "no fence flashes").not.toContain("```");
+    expect(text, "no unclosed emphasis flashes").not.toMatch(/\*\*|~~/);
+    expect(text, "no bare list marker flashes").not.toMatch(/^\s*(\d+\.|-)\s*$/m);
+    expect(text, "no half-typed link flashes").not.toMatch(/\]\(|\[the/);
+  }
+});
+
+test("a comparison table, a task list and entities stream without a pipe ever on screen", async ({ page, stack }, info) => {
+  await stack.script({ tokens: pieces(TABLE), token_delay_ms: 4, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await watchFrames(page);
+  await widget.ask("Compare your plans");
+  const body = widget.answers().last().locator(".rsc-msg__body");
+
+  const table = body.getByRole("table");
+  await expect(table.getByRole("columnheader")).toHaveText(["Plan", "Seats", "Price"]);
+  await expect(table.locator("tbody tr")).toHaveCount(3);
+  await expect(table.locator("tbody tr").nth(1).locator("td").first().locator("strong")).toHaveText("Pro");
+  await expect(table.locator("tbody tr").nth(2).locator("td").first()).toHaveText("Team | Org");
+  const align = await table.locator("tbody tr").first().locator("td").evaluateAll((cells) =>
+    cells.map((c) => getComputedStyle(c).textAlign),
+  );
+  expect(align).toEqual(["left", "center", "right"]);
+
+  const boxes = body.getByRole("checkbox");
+  await expect(boxes).toHaveCount(2);
+  await expect(body.getByRole("checkbox", { name: "SSO on Team" })).toBeChecked();
+  await expect(body.getByRole("checkbox", { name: "Audit log (soon)" })).not.toBeChecked();
+  await expect(boxes.first()).toBeDisabled();
+  await expect(body).toContainText("© 2026 Acme — www.acme.test");
+  await expect(body.getByRole("link", { name: "www.acme.test" })).toHaveAttribute("href", "http://www.acme.test");
+  await shot(page, info, "answer-table");
+
+  for (const text of await frames(page)) {
+    // The one pipe the answer means is the escaped one in "Team | Org".
+    expect(text.replace("Team |", ""), "no table syntax flashes").not.toMatch(/\||:--|---/);
+    expect(text, "no task marker flashes").not.toMatch(/\[[ x]?\]?/);
+    expect(text, "no half-typed entity stays").not.toMatch(/&[a-z]+;/);
+  }
+});
+
+test("on a 360 px phone a wide table scrolls inside its own box, never the panel", async ({ page, stack }, info) => {
+  const wide =
+    "| Feature | Free | Starter | Pro | Team | Enterprise |\n|---|---|---|---|---|---|\n" +
+    "| Conversations per month | 100 | 1,000 | 10,000 | 50,000 | unlimited |\n" +
+    "| Single sign-on with your identity provider | no | no | no | yes | yes |\n";
+  await stack.script({ tokens: pieces(wide), token_delay_ms: 2, first_token_delay_ms: 0 });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Compare every plan");
+  const frame = widget.answers().last().locator(".rsc-table");
+  await expect(frame.getByRole("row")).toHaveCount(3);
+  const sizes = await frame.evaluate((el) => {
+    const log = el.closest(".rsc-log") as HTMLElement;
+    return { frame: [el.scrollWidth, el.clientWidth], log: [log.scrollWidth, log.clientWidth] };
+  });
+  expect(sizes.frame[0], "the table is wider than its box").toBeGreaterThan(sizes.frame[1]);
+  expect(sizes.log[0], "the panel itself never scrolls sideways").toBeLessThanOrEqual(sizes.log[1]);
+  await frame.focus();
+  await page.keyboard.press("ArrowRight");
+  await expect.poll(() => frame.evaluate((el) => el.scrollLeft), { message: "the keyboard scrolls it" }).toBeGreaterThan(0);
+  await shot(page, info, "table-360px");
+});
