@@ -9,7 +9,7 @@
 //! tokens); such tokens are joined with the next ones until the text is whole
 //! again, as a gateway does before it sends a delta.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Once};
 
 use tiktoken_rs::CoreBPE;
 
@@ -23,10 +23,13 @@ static TOKENIZER: LazyLock<Option<CoreBPE>> = LazyLock::new(|| match tiktoken_rs
     }
 });
 
-/// Builds the tokenizer on a thread of its own, so that the first demo
-/// answer does not wait for it.
+/// Builds the tokenizer on a thread of its own (once), so that the first
+/// demo answer does not wait for it.
 pub fn warm_up() {
-    std::thread::spawn(|| LazyLock::force(&TOKENIZER));
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
+        std::thread::spawn(|| LazyLock::force(&TOKENIZER));
+    });
 }
 
 /// `text` as tokens whose concatenation is `text`.
