@@ -53,6 +53,8 @@ async function mountChat() {
   chat = await window.RingsideChat.mount({
     mode: "inline",
     container: "#chat",
+    // Named, so that mounting it again finds the same stored conversation.
+    name: "states",
     title: "Ask Acme",
     welcome: "Pick a state on the left, then ask me anything.",
     suggestions: ["Tell me everything", "Compare your plans in a table"],
@@ -95,7 +97,13 @@ button("remount", async () => {
 });
 button("rate", async () => {
   const seconds = Math.max(1, Math.min(120, Number(document.getElementById("rate-seconds").value) || 10));
-  await next({ kind: "status", status: 429, code: "rate_limit_exceeded", retry_after: seconds });
+  await next({
+    kind: "status",
+    status: 429,
+    code: "rate_limit_exceeded",
+    message: "The customer is over its rate limit of requests per minute.",
+    retry_after: seconds,
+  });
   return `page: the next question will hit the rate limit (429, retry after ${seconds} s). Ask anything.`;
 });
 button("drop", async () => {
