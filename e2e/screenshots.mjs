@@ -55,6 +55,7 @@ try {
     const target = (await answer.locator(shot.at).count()) ? answer.locator(shot.at).first() : answer;
     await target.evaluate((el) => el.scrollIntoView({ block: "start" }));
     await log.evaluate((el) => (el.scrollTop -= 56));
+    await input.blur();
     await page.mouse.move(0, 0);
     const file = path.join(out, `${shot.name}.png`);
     await page.screenshot({ path: file, animations: "disabled", caret: "hide" });
