@@ -1,7 +1,8 @@
 //! The project's commands, in the cargo-xtask style: `cargo xtask <command>`.
 //!
-//! - `demo`: set up, build, run the mock and the mint (serving the demo page)
-//!   at http://127.0.0.1:8080/ until Ctrl-C.
+//! - `demo`: set up, build, run the mock and the mint (serving the demo's
+//!   pages) at http://127.0.0.1:8080/ until Ctrl-C.
+//! - `screenshots`: the README's screenshots of the demo, in `docs/`.
 //! - `test`: set up (browser and test tools too), then run every check and
 //!   test: fmt, clippy, unit and HTTP tests, the browser-side unit tests
 //!   (wasm-bindgen-test), a short fuzzing run, the browser tests.
@@ -13,11 +14,13 @@
 //! - `conformance`: the Markdown conformance table (CommonMark spec examples), into the README.
 //!
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
+//! [`demo`] the demo and its screenshots,
 //! [`bench`] the benchmarks, [`fuzz`] the fuzz targets, [`process`] starts and
 //! stops child processes, [`slim`] the widget's last build steps (unused
 //! exports out, wasm-opt, the glue minified).
 
 mod bench;
+mod demo;
 mod fuzz;
 mod process;
 mod setup;
@@ -29,7 +32,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("demo") => tasks::demo(),
+        Some("demo") => demo::demo(),
+        Some("screenshots") => demo::screenshots(),
         Some("test") => tasks::test(&args[1..]),
         Some("build") => tasks::build().map(drop),
         Some("setup") => setup::setup(args.iter().any(|a| a == "--browser")).map(drop),
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  demo    set up, build and run the demo at http://127.0.0.1:8080/\n  \
+                 screenshots  take the README's screenshots of the demo (docs/*.png)\n  \
                  test    set up and run every check and test (what CI runs)\n  \
                  build   set up and build the widget (dist/) and the servers\n  \
                  package build the npm package (target/npm/ringside-chat-0.1.0.tgz)\n  \

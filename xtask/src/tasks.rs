@@ -2,20 +2,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::Result;
-use crate::process::{Server, run};
+use crate::process::run;
 use crate::setup::{self, CHROMIUM, Tools, cargo, root, target_dir};
 use crate::slim;
-
-/// The API key the demo's mock and mint share. It is a test key of the mock:
-/// the demo needs no Ringside key at all.
-const DEMO_KEY: &str = "sk_test_ringside_demo";
-/// Where the demo page is served.
-const DEMO_ADDR: &str = "127.0.0.1:8080";
-/// Where the demo's mock gateway listens.
-const MOCK_ADDR: &str = "127.0.0.1:8787";
 
 /// The built servers and the widget's `dist/`.
 pub(crate) struct Built {
@@ -32,7 +23,8 @@ pub(crate) fn build() -> Result<Built> {
     build_with(setup::setup(false)?)
 }
 
-fn build_with(tools: Tools) -> Result<Built> {
+/// Builds everything the demo and the browser tests run, with `tools`.
+pub(crate) fn build_with(tools: Tools) -> Result<Built> {
     build_widget(&tools)?;
     run(cargo().args(["build", "-p", "ringside-mock", "-p", "ringside-mint"]))?;
     Ok(Built {
@@ -180,56 +172,6 @@ fn build_examples(tools: &Tools) -> Result {
         .args(["vite", "build", "--logLevel", "warn"]))
 }
 
-/// `cargo xtask demo`.
-pub(crate) fn demo() -> Result {
-    let built = build()?;
-    let mock = Server::start(
-        "ringside-mock",
-        &built.bin_dir.join("ringside-mock"),
-        &["--listen", MOCK_ADDR],
-        &[("RINGSIDE_MOCK_API_KEY", DEMO_KEY)],
-    )?;
-    let dist = built.dist.to_string_lossy().into_owned();
-    let mint = Server::start(
-        "ringside-mint",
-        &built.bin_dir.join("ringside-mint"),
-        &[
-            "--listen",
-            DEMO_ADDR,
-            "--ringside-url",
-            &mock.url,
-            "--allowed-origin",
-            &format!("http://{DEMO_ADDR}"),
-            "--allowed-origin",
-            "http://localhost:8080",
-            "--static-dir",
-            &dist,
-        ],
-        &[
-            ("FC_API_KEY", DEMO_KEY),
-            (
-                "RINGSIDE_MINT_COOKIE_SECRET",
-                "demo-only-cookie-secret-not-for-production",
-            ),
-        ],
-    )?;
-    println!(
-        "\n  Ringside Chat demo: http://{DEMO_ADDR}/\n  \
-         the mock gateway:   {}\n  \
-         Ctrl-C stops everything.\n",
-        mock.url
-    );
-    let mut servers = [mock, mint];
-    loop {
-        std::thread::sleep(Duration::from_millis(300));
-        for server in &mut servers {
-            if !server.is_running() {
-                return Err(format!("{} stopped; stopping the demo", server.name()));
-            }
-        }
-    }
-}
-
 /// `cargo xtask test`: what CI runs.
 pub(crate) fn test(extra: &[String]) -> Result {
     let tools = setup::setup(true)?;
@@ -344,7 +286,7 @@ pub(crate) fn tidy() -> Result {
     let root = root();
     let mut problems = Vec::new();
     let mut files = Vec::new();
-    for dir in ["src", "wire", "server", "xtask", "js", "e2e/tests"] {
+    for dir in ["src", "wire", "server", "xtask", "js", "e2e/tests", "demo"] {
         collect_files(&root.join(dir), &mut files);
     }
     for file in files

@@ -1,8 +1,24 @@
 //! Deterministic answers: the same request always gets the same text, so a
 //! test can know the answer in advance (ask the non-streaming endpoint, or call
 //! [`generate`]) and tell a lost, doubled or reordered token from a right one.
+//! [`AnswerMode`] chooses between these generated answers and the demo's
+//! ([`crate::demo`]), which are just as deterministic.
 
 use ringside_wire::chat::ChatRequest;
+use serde::{Deserialize, Serialize};
+
+/// Which answers the mock writes when no script gives the text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerMode {
+    /// Sentences of words from a small vocabulary, seeded by the request,
+    /// `answer_tokens` long ([`generate`]): what tests know in advance.
+    #[default]
+    Generated,
+    /// The demo's answers about its fictional company, chosen by what the
+    /// question is about, cut into a real tokenizer's tokens ([`crate::demo`]).
+    Demo,
+}
 
 const WORDS: &[&str] = &[
     "the",

@@ -1,7 +1,7 @@
-//! `POST /v1/chat/completions`: deterministic answers, streamed as OpenAI
-//! chunks over SSE (paced by the configured delays) or returned whole; a
-//! scripted completion (`POST /__mock/script`) replaces the default answer or
-//! injects a fault.
+//! `POST /v1/chat/completions`: deterministic answers (generated, or the
+//! demo's), streamed as OpenAI chunks over SSE (paced by the configured
+//! delays, with their jitter) or returned whole; a scripted completion
+//! (`POST /__mock/script`) replaces the default answer or injects a fault.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -22,7 +22,7 @@ use ringside_wire::chat::{
 use ringside_wire::customer::Scope;
 use ringside_wire::error::{ErrorBody, kind};
 
-use crate::answer::{self, Generator};
+use crate::answer::{self, AnswerMode, Generator, Rng};
 use crate::auth::authorize;
 use crate::billing;
 use crate::controls::{Fault, Script};
@@ -68,22 +68,35 @@ pub async fn completions(
     let customer = caller.customer(&state, request.user.as_deref())?;
     let prompt_tokens = prompt_tokens(&request);
 
-    let (plan, rate) = {
+    let (script, pacing, rate) = {
         let mut store = state.store();
         let rate = match &customer {
             Some(id) => billing::admit(&mut store, id, state.clock.now_ms())?,
             None => None,
         };
-        let script = store.scripts.pop_front();
-        let plan = Plan::new(&request, script, store.pacing);
-        if !matches!(plan.fault, Some(Fault::Status { .. }))
-            && let Some(id) = &customer
-        {
-            let usd = billing::cost(&request.model, prompt_tokens, plan.count as u32);
-            billing::charge(&mut store, id, usd);
-        }
-        (plan, rate)
+        (store.scripts.pop_front(), store.pacing, rate)
     };
+    // The answer is written with the store unlocked: a demo answer runs the
+    // tokenizer, which needs about a second to load the first time (in a
+    // debug build), so it runs where blocking is allowed.
+    let plan = if Plan::writes_demo(script.as_ref(), pacing) {
+        let request = request.clone();
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        tokio::task::spawn_blocking(move || Plan::new(&request, script, pacing, origin.as_deref()))
+            .await
+            .map_err(|e| ApiError::Internal(format!("writing the demo answer failed: {e}")))?
+    } else {
+        Plan::new(&request, script, pacing, None)
+    };
+    if !matches!(plan.fault, Some(Fault::Status { .. }))
+        && let Some(id) = &customer
+    {
+        let usd = billing::cost(&request.model, prompt_tokens, plan.count as u32);
+        billing::charge(&mut state.store(), id, usd);
+    }
     if let Some(Fault::Status {
         status,
         code,
@@ -217,8 +230,8 @@ enum Tokens {
     /// The deterministic answer, made as it is sent (cut by `max_tokens`
     /// without changing its first tokens).
     Generated(std::iter::Take<Generator>),
-    /// A script's tokens.
-    Scripted(std::vec::IntoIter<String>),
+    /// Tokens known in advance: a script's, or a demo answer's.
+    Listed(std::vec::IntoIter<String>),
 }
 
 impl Iterator for Tokens {
@@ -227,7 +240,7 @@ impl Iterator for Tokens {
     fn next(&mut self) -> Option<String> {
         match self {
             Tokens::Generated(generator) => generator.next(),
-            Tokens::Scripted(tokens) => tokens.next(),
+            Tokens::Listed(tokens) => tokens.next(),
         }
     }
 }
@@ -240,21 +253,43 @@ struct Plan {
     finish: FinishReason,
     first_delay: Duration,
     delay: Duration,
+    jitter: Duration,
+    /// Draws the jitter, seeded by the request: the same request is paced
+    /// the same way.
+    rng: Rng,
     fault: Option<Fault>,
 }
 
 impl Plan {
-    /// The answer for `request`: the script's, if one was queued, else the
-    /// default generated one; `max_tokens` cuts either (`finish_reason: length`).
-    fn new(request: &ChatRequest, script: Option<Script>, pacing: Pacing) -> Self {
+    /// Whether the answer will be the demo's: no script text or tokens, and
+    /// the demo mode asked for by the script or the settings.
+    fn writes_demo(script: Option<&Script>, pacing: Pacing) -> bool {
+        let listed = script.is_some_and(|s| s.tokens.is_some() || s.text.is_some());
+        let mode = script.and_then(|s| s.answer_mode);
+        !listed && mode.unwrap_or(pacing.answer_mode) == AnswerMode::Demo
+    }
+
+    /// The answer for `request`, asked from a page of `origin`: the script's,
+    /// if one was queued, else the default one of the mode in force (demo or
+    /// generated); `max_tokens` cuts any (`finish_reason: length`).
+    fn new(
+        request: &ChatRequest,
+        script: Option<Script>,
+        pacing: Pacing,
+        origin: Option<&str>,
+    ) -> Self {
         let script = script.unwrap_or_default();
         let max = request.max_tokens.map_or(usize::MAX, |m| m as usize);
-        let scripted = match (script.tokens, script.text) {
+        let mode = script.answer_mode.unwrap_or(pacing.answer_mode);
+        let listed = match (script.tokens, script.text) {
             (Some(tokens), _) => Some(tokens),
             (None, Some(text)) => Some(answer::split_words(&text)),
+            (None, None) if mode == AnswerMode::Demo => Some(crate::demo::tokens::split(
+                &crate::demo::answer(request, origin),
+            )),
             (None, None) => None,
         };
-        let (tokens, count, finish) = match scripted {
+        let (tokens, count, finish) = match listed {
             Some(mut tokens) => {
                 let finish = if tokens.len() > max {
                     tokens.truncate(max);
@@ -263,7 +298,7 @@ impl Plan {
                     FinishReason::Stop
                 };
                 let count = tokens.len();
-                (Tokens::Scripted(tokens.into_iter()), count, finish)
+                (Tokens::Listed(tokens.into_iter()), count, finish)
             }
             None => {
                 let wanted = script
@@ -288,10 +323,30 @@ impl Plan {
             delay: script
                 .token_delay_ms
                 .map_or(pacing.token_delay, Duration::from_millis),
+            jitter: script
+                .token_jitter_ms
+                .map_or(pacing.token_jitter, Duration::from_millis),
+            rng: Rng(answer::seed(request) ^ JITTER_SEED),
             fault: script.fault,
         }
     }
+
+    /// The wait before the next chunk after the first: `delay`, moved by up
+    /// to `jitter` either way (never below zero), to the microsecond.
+    fn next_delay(&mut self) -> Duration {
+        let jitter = self.jitter.as_micros() as u64;
+        if jitter == 0 {
+            return self.delay;
+        }
+        let offset = self.rng.below((2 * jitter + 1) as usize) as u64;
+        let micros = (self.delay.as_micros() as u64 + offset).saturating_sub(jitter);
+        Duration::from_micros(micros)
+    }
 }
+
+/// Mixed into the request's seed for the jitter, so that it does not follow
+/// the generated answer's words.
+const JITTER_SEED: u64 = 0x6a09_e667_f3bc_c908;
 
 /// A non-streamed answer, or the non-streamed form of its fault.
 async fn whole_response(meta: Meta, plan: Plan, usage: Usage) -> Result<Response, ApiError> {
@@ -455,7 +510,7 @@ impl Stream {
                 let delay = if self.sent == 0 {
                     self.plan.first_delay
                 } else {
-                    self.plan.delay
+                    self.plan.next_delay()
                 };
                 let due = self
                     .plan
@@ -559,8 +614,8 @@ async fn sleep(delay: Duration) {
 mod tests {
     use super::*;
 
-    fn stream() -> Stream {
-        let request = ChatRequest {
+    fn request() -> ChatRequest {
+        ChatRequest {
             model: "fc:openai/gpt-4o-mini".into(),
             messages: vec![ChatMessage {
                 role: Role::User,
@@ -571,18 +626,54 @@ mod tests {
             max_tokens: None,
             temperature: None,
             stream_options: None,
-        };
-        let pacing = Pacing {
+        }
+    }
+
+    fn pacing(delay_ms: u64, jitter_ms: u64) -> Pacing {
+        Pacing {
+            answer_mode: AnswerMode::Generated,
             answer_tokens: 3,
             first_token_delay: Duration::ZERO,
-            token_delay: Duration::ZERO,
-        };
+            token_delay: Duration::from_millis(delay_ms),
+            token_jitter: Duration::from_millis(jitter_ms),
+        }
+    }
+
+    fn stream() -> Stream {
+        let request = request();
+        let pacing = pacing(0, 0);
         let meta = Meta {
             id: "chatcmpl-\"odd\"".into(),
             created: 1_700_000_000,
             model: "fc:openai/gpt-4o-mini".into(),
         };
-        Stream::new(meta, Plan::new(&request, None, pacing), None)
+        Stream::new(meta, Plan::new(&request, None, pacing, None), None)
+    }
+
+    #[test]
+    fn jitter_moves_each_delay_within_its_bounds_the_same_way_for_the_same_request() {
+        // 23 ± 10 ms: 30 to 77 tokens a second, the demo's pace.
+        let delays = |delay, jitter| {
+            let mut plan = Plan::new(&request(), None, pacing(delay, jitter), None);
+            (0..2000).map(|_| plan.next_delay()).collect::<Vec<_>>()
+        };
+        let paced = delays(23, 10);
+        let (min, max) = (paced.iter().min().unwrap(), paced.iter().max().unwrap());
+        assert!(*min >= Duration::from_millis(13) && *max <= Duration::from_millis(33));
+        assert!(*min < Duration::from_millis(14) && *max > Duration::from_millis(32));
+        assert_eq!(paced, delays(23, 10), "the same request, the same pace");
+        assert!(
+            delays(30, 0)
+                .iter()
+                .all(|d| *d == Duration::from_millis(30)),
+            "no jitter: every delay is the setting"
+        );
+        assert!(
+            delays(2, 10)
+                .iter()
+                .all(|d| *d <= Duration::from_millis(12)),
+            "a delay never goes below zero"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::answer::AnswerMode;
 use crate::state::{Options, Settings};
 
 /// A faithful stand-in for the Ringside gateway, for tests and demos.
@@ -64,6 +65,17 @@ pub struct Config {
     /// Milliseconds between the tokens of a streamed answer.
     #[arg(long, env = "RINGSIDE_MOCK_TOKEN_DELAY_MS", default_value_t = 30)]
     pub token_delay_ms: u64,
+
+    /// How many milliseconds each delay between tokens may stray from
+    /// --token-delay-ms, either way, as a model's pace wavers (0: none).
+    #[arg(long, env = "RINGSIDE_MOCK_TOKEN_JITTER_MS", default_value_t = 0)]
+    pub token_jitter_ms: u64,
+
+    /// The answers: `generated` (words seeded by the request, what tests
+    /// expect) or `demo` (answers about the demo's fictional company, chosen
+    /// by what the question is about, in a real tokenizer's tokens).
+    #[arg(long, env = "RINGSIDE_MOCK_ANSWER_MODE", value_enum, default_value_t = AnswerMode::Generated)]
+    pub answer_mode: AnswerMode,
 }
 
 impl Config {
@@ -73,6 +85,8 @@ impl Config {
             restricted_api_key: self.restricted_api_key.clone(),
             controls: self.controls,
             timeouts: crate::serve::Timeouts::default(),
+            answer_mode: self.answer_mode,
+            token_jitter: Duration::from_millis(self.token_jitter_ms),
         }
     }
 

@@ -6,7 +6,9 @@
 //!   and faults for the next chat completions;
 //! - `POST /__mock/customer_delay` `{ms}` → 204: slow customer creation down;
 //! - `GET|POST /__mock/settings` → 200: read or change the default answer
-//!   size and pacing;
+//!   mode, size and pacing;
+//! - `POST /__mock/revoke` `{customer_id?}` → 200 `{revoked}`: revoke every
+//!   live Client Token (of one customer);
 //! - `GET /__mock/log` → 200 `{requests: [...]}`: every `/v1` request.
 
 use std::time::Duration;
@@ -19,6 +21,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::answer::AnswerMode;
 use crate::error::ApiError;
 use crate::json::{self, Body};
 use crate::log::LogEntry;
@@ -35,7 +38,7 @@ pub const MAX_QUEUED_BYTES: usize = 64 << 20;
 
 /// One scripted chat completion: what the next completion sends instead of
 /// the default answer. `tokens` wins over `text`, which wins over
-/// `token_count`; with none of them the default answer is sent.
+/// `answer_mode`; with none of them the default answer is sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Script {
@@ -45,6 +48,9 @@ pub struct Script {
     /// The exact content deltas.
     #[serde(default)]
     pub tokens: Option<Vec<String>>,
+    /// Generated answer or the demo's (default: the settings').
+    #[serde(default)]
+    pub answer_mode: Option<AnswerMode>,
     /// The length of the generated answer.
     #[serde(default)]
     pub token_count: Option<u32>,
@@ -54,6 +60,10 @@ pub struct Script {
     /// Milliseconds between content chunks.
     #[serde(default)]
     pub token_delay_ms: Option<u64>,
+    /// How many milliseconds each delay between chunks may stray from
+    /// `token_delay_ms`, either way.
+    #[serde(default)]
+    pub token_jitter_ms: Option<u64>,
     /// Something to go wrong.
     #[serde(default)]
     pub fault: Option<Fault>,
@@ -222,6 +232,7 @@ pub fn router() -> Router<AppState> {
         .route("/script", post(script))
         .route("/customer_delay", post(customer_delay))
         .route("/settings", get(settings).post(change_settings))
+        .route("/revoke", post(revoke))
         .route("/log", get(log))
 }
 
@@ -310,6 +321,13 @@ fn check_script(i: usize, script: &Script) -> Result<(), ApiError> {
     }
     check_delay(at("first_token_delay_ms"), script.first_token_delay_ms)?;
     check_delay(at("token_delay_ms"), script.token_delay_ms)?;
+    check_delay(at("token_jitter_ms"), script.token_jitter_ms)?;
+    if script.answer_mode == Some(AnswerMode::Demo) && script.token_count.is_some() {
+        return Err(ApiError::invalid(
+            at("token_count"),
+            "token_count sizes a generated answer; a demo answer is as long as its text",
+        ));
+    }
     if let Some(Fault::Status {
         status,
         code,
@@ -359,7 +377,15 @@ async fn script(State(state): State<AppState>, Body(body): Body) -> Result<Statu
             "at most 64 MiB of scripted text may wait",
         ));
     }
+    let demo = request
+        .completions
+        .iter()
+        .any(|s| s.answer_mode == Some(AnswerMode::Demo));
     store.scripts.extend(request.completions);
+    drop(store);
+    if demo {
+        crate::demo::tokens::warm_up();
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -380,25 +406,31 @@ async fn customer_delay(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The default answer size and pacing, as `GET|POST /__mock/settings` show
-/// and take them (every field optional when changing).
+/// The default answer mode, size and pacing, as `GET|POST /__mock/settings`
+/// show and take them (every field optional when changing).
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SettingsBody {
+    #[serde(default)]
+    answer_mode: Option<AnswerMode>,
     #[serde(default)]
     answer_tokens: Option<usize>,
     #[serde(default)]
     first_token_delay_ms: Option<u64>,
     #[serde(default)]
     token_delay_ms: Option<u64>,
+    #[serde(default)]
+    token_jitter_ms: Option<u64>,
 }
 
 fn current(state: &AppState) -> SettingsBody {
     let pacing = state.store().pacing;
     SettingsBody {
+        answer_mode: Some(pacing.answer_mode),
         answer_tokens: Some(pacing.answer_tokens),
         first_token_delay_ms: Some(pacing.first_token_delay.as_millis() as u64),
         token_delay_ms: Some(pacing.token_delay.as_millis() as u64),
+        token_jitter_ms: Some(pacing.token_jitter.as_millis() as u64),
     }
 }
 
@@ -419,9 +451,16 @@ async fn change_settings(
     }
     check_delay("first_token_delay_ms".into(), change.first_token_delay_ms)?;
     check_delay("token_delay_ms".into(), change.token_delay_ms)?;
+    check_delay("token_jitter_ms".into(), change.token_jitter_ms)?;
+    if change.answer_mode == Some(AnswerMode::Demo) {
+        crate::demo::tokens::warm_up();
+    }
     {
         let mut store = state.store();
         let pacing = &mut store.pacing;
+        if let Some(mode) = change.answer_mode {
+            pacing.answer_mode = mode;
+        }
         if let Some(n) = change.answer_tokens {
             pacing.answer_tokens = n;
         }
@@ -431,8 +470,59 @@ async fn change_settings(
         if let Some(ms) = change.token_delay_ms {
             pacing.token_delay = Duration::from_millis(ms);
         }
+        if let Some(ms) = change.token_jitter_ms {
+            pacing.token_jitter = Duration::from_millis(ms);
+        }
     }
     Ok(Json(current(&state)))
+}
+
+/// The body of `POST /__mock/revoke`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    /// Only this customer's tokens (`cus_…` or external id); all when absent.
+    #[serde(default)]
+    customer_id: Option<String>,
+}
+
+/// The answer of `POST /__mock/revoke`.
+#[derive(Debug, Serialize)]
+struct Revoked {
+    /// How many live tokens it revoked.
+    revoked: usize,
+}
+
+/// Revokes every live Client Token (of one customer), as its owner's
+/// server would one by one: a page can watch the widget recover from a
+/// token refused mid-conversation without holding an API key.
+async fn revoke(
+    State(state): State<AppState>,
+    Body(body): Body,
+) -> Result<Json<Revoked>, ApiError> {
+    let request: RevokeRequest = json::parse_or_default(&body)?;
+    let now = state.clock.now();
+    let mut store = state.store();
+    let customer = match &request.customer_id {
+        Some(handle) => Some(
+            store
+                .customer(handle)
+                .ok_or_else(|| ApiError::NotFound(format!("no customer `{handle}`")))?
+                .id
+                .clone(),
+        ),
+        None => None,
+    };
+    let mut revoked = 0;
+    for record in store.client_tokens.values_mut() {
+        let token = &mut record.token;
+        let chosen = customer.as_ref().is_none_or(|id| *id == token.customer_id);
+        if chosen && !token.revoked && token.expires_at > now {
+            token.revoked = true;
+            revoked += 1;
+        }
+    }
+    Ok(Json(Revoked { revoked }))
 }
 
 /// The answer of `GET /__mock/log`.

@@ -10,7 +10,7 @@
 //! - [`billing`]: the price table, the rate limit, the wallet and the budget.
 //! - The routes: [`customers`] (and wallets), [`client_tokens`], [`chat`],
 //!   [`embeddings`], [`moderations`], [`threads`]; [`answer`] makes the
-//!   deterministic completions.
+//!   deterministic completions, [`demo`] the demo's answers and their tokens.
 //! - [`controls`]: the test controls under `/__mock/…` (`--controls`), and
 //!   [`log`], the request log they read.
 //! - [`cors`]: the contract's CORS; [`error`]: every refusal and its JSON;
@@ -28,6 +28,7 @@ pub mod config;
 pub mod controls;
 pub mod cors;
 pub mod customers;
+pub mod demo;
 pub mod embeddings;
 pub mod error;
 pub mod json;

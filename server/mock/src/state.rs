@@ -9,6 +9,7 @@ use std::time::Duration;
 use ringside_wire::customer::{ClientToken, Customer};
 use ringside_wire::threads::{Thread, ThreadMessage};
 
+use crate::answer::AnswerMode;
 use crate::clock::Clock;
 use crate::controls::Script;
 use crate::jwt::TokenSigner;
@@ -40,6 +41,11 @@ pub struct Options {
     pub controls: bool,
     /// How long clients may take to send a request head and a body.
     pub timeouts: crate::serve::Timeouts,
+    /// Which answers are written when no script says (the controls may change it).
+    pub answer_mode: AnswerMode,
+    /// How far each delay between tokens may stray from `token_delay`, either
+    /// way (the controls may change it).
+    pub token_jitter: Duration,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -66,7 +72,10 @@ impl AppState {
 
     /// Fresh state with a new signing key.
     pub fn with_options(settings: Settings, options: Options, issuer: &str) -> Self {
-        let store = Store::new(&settings);
+        let store = Store::new(&settings, &options);
+        if options.answer_mode == AnswerMode::Demo {
+            crate::demo::tokens::warm_up();
+        }
         AppState {
             settings: Arc::new(settings),
             options: Arc::new(options),
@@ -88,31 +97,37 @@ impl AppState {
     /// Forgets everything but the signing key, and puts the clock back to
     /// real time (`POST /__mock/reset`).
     pub fn reset(&self) {
-        *self.store() = Store::new(&self.settings);
+        *self.store() = Store::new(&self.settings, &self.options);
         self.clock.reset();
         self.log.clear();
     }
 }
 
-/// How completions are paced and sized when no script says otherwise:
-/// the flags' values until the controls change them.
+/// How completions are written, sized and paced when no script says
+/// otherwise: the flags' values until the controls change them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pacing {
+    /// Generated answers or the demo's.
+    pub answer_mode: AnswerMode,
     /// Tokens in a generated answer.
     pub answer_tokens: usize,
     /// Delay before the first content token.
     pub first_token_delay: Duration,
     /// Delay between content tokens.
     pub token_delay: Duration,
+    /// How far each delay between tokens may stray from `token_delay`.
+    pub token_jitter: Duration,
 }
 
 impl Pacing {
     /// The flags' pacing.
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings, options: &Options) -> Self {
         Pacing {
+            answer_mode: options.answer_mode,
             answer_tokens: settings.answer_tokens,
             first_token_delay: settings.first_token_delay,
             token_delay: settings.token_delay,
+            token_jitter: options.token_jitter,
         }
     }
 }
@@ -197,7 +212,7 @@ const FORGET_AT_LEAST: usize = 1024;
 
 impl Store {
     /// An empty store with the flags' pacing.
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings, options: &Options) -> Self {
         Store {
             customers: HashMap::new(),
             external_ids: HashMap::new(),
@@ -206,7 +221,7 @@ impl Store {
             threads: HashMap::new(),
             windows: HashMap::new(),
             scripts: VecDeque::new(),
-            pacing: Pacing::from_settings(settings),
+            pacing: Pacing::new(settings, options),
             customer_delay: Duration::ZERO,
             seq: 0,
             forget_at: FORGET_AT_LEAST,
@@ -285,12 +300,13 @@ mod tests {
 
     #[test]
     fn long_expired_token_records_are_forgotten_and_live_ones_kept() {
-        let mut store = Store::new(&Settings {
+        let settings = Settings {
             api_key: "sk_test".into(),
             answer_tokens: 1,
             first_token_delay: Duration::ZERO,
             token_delay: Duration::ZERO,
-        });
+        };
+        let mut store = Store::new(&settings, &Options::default());
         let now = 1_000_000;
         for i in 0..10_000 {
             // Every other one expired two hours ago; the rest live on.

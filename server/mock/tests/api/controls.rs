@@ -158,7 +158,13 @@ async fn settings_change_the_default_answer_size_and_pacing_at_run_time() {
         .unwrap();
     assert_eq!(
         current,
-        json!({ "answer_tokens": ANSWER_TOKENS, "first_token_delay_ms": 5, "token_delay_ms": 1 })
+        json!({
+            "answer_mode": "generated",
+            "answer_tokens": ANSWER_TOKENS,
+            "first_token_delay_ms": 5,
+            "token_delay_ms": 1,
+            "token_jitter_ms": 0,
+        })
     );
     let changed: Value = app
         .control(
@@ -171,7 +177,13 @@ async fn settings_change_the_default_answer_size_and_pacing_at_run_time() {
         .unwrap();
     assert_eq!(
         changed,
-        json!({ "answer_tokens": 3, "first_token_delay_ms": 0, "token_delay_ms": 1 })
+        json!({
+            "answer_mode": "generated",
+            "answer_tokens": 3,
+            "first_token_delay_ms": 0,
+            "token_delay_ms": 1,
+            "token_jitter_ms": 0,
+        })
     );
     let stream = read_stream(app.server_post("/v1/chat/completions", &chat_body()).await).await;
     assert_eq!(stream.deltas.len(), 3);

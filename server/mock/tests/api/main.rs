@@ -10,6 +10,7 @@ mod client_tokens;
 mod controls;
 mod cors;
 mod customers;
+mod demo;
 mod endpoints;
 mod faults;
 mod helpers;
