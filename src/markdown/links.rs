@@ -267,7 +267,7 @@ pub fn angle_autolink(s: &str, i: usize) -> Option<(usize, String, String)> {
             && l[l.len() - 1].is_ascii_alphanumeric()
             && l.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
     });
-    (local_ok && domain_ok).then(|| (end + 1, format!("mailto:{inner}"), inner.to_string()))
+    (local_ok && domain_ok).then(|| (end + 1, ["mailto:", inner].concat(), inner.to_string()))
 }
 
 /// GitHub's extended autolinks in a run of text: `www.…`, `http://…`,
@@ -301,7 +301,7 @@ pub fn bare_links(text: &str) -> Vec<(usize, usize, String)> {
                 url_end(text, i, i + domain)
             };
             if let Some(end) = end {
-                found.push((i, end, format!("{scheme}{}", &text[i..end])));
+                found.push((i, end, [scheme, &text[i..end]].concat()));
                 i = end;
                 continue;
             }
@@ -309,7 +309,7 @@ pub fn bare_links(text: &str) -> Vec<(usize, usize, String)> {
         if b[i] == b'@'
             && let Some((start, end)) = bare_email(text, i, found.last().map_or(0, |l| l.1))
         {
-            found.push((start, end, format!("mailto:{}", &text[start..end])));
+            found.push((start, end, ["mailto:", &text[start..end]].concat()));
             i = end;
             continue;
         }

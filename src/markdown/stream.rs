@@ -86,7 +86,7 @@ impl Stream {
         } else {
             without_unsettled_line(tail)
         };
-        let parsed = blocks::parse(shown, self.done);
+        let mut parsed = blocks::parse(shown, self.done);
         let mut update = Update::default();
 
         let refs_grew = !parsed.refs.is_empty();
@@ -100,13 +100,12 @@ impl Stream {
                 }
             }
         }
-        for block in &parsed.blocks[..parsed.finished] {
+        for block in parsed.blocks.drain(..parsed.finished) {
             let mut builder = Builder::new(&self.refs);
-            let node = builder.block(block, false);
+            let node = builder.block(&block, false);
             let may_change = builder.missing_ref;
             if may_change {
-                self.waiting
-                    .push((self.committed, block.clone(), node.clone()));
+                self.waiting.push((self.committed, block, node.clone()));
             }
             update.finished.push(Final {
                 index: self.committed,
@@ -117,7 +116,7 @@ impl Stream {
         }
         self.committed_end += parsed.finished_end;
 
-        let unfinished = &parsed.blocks[parsed.finished..];
+        let unfinished = &parsed.blocks;
         if !unfinished.is_empty() {
             let with_open;
             let refs = if parsed.open_refs.is_empty() {
