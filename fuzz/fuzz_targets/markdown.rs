@@ -1,17 +1,35 @@
 //! The answer renderer's model on arbitrary text: Markdown blocks, inline
-//! formatting and the element tree. It never panics or hangs, and:
-//! - every link in the tree goes to `http:`, `https:` or `mailto:` and passes
-//!   `safe_href`; `href` is only on links, `start` only on numbered lists;
-//! - no letter of the text is lost (links' targets and fences' info strings
-//!   aside, which are not shown by design);
-//! - streaming changes nothing: the finished blocks of a prefix are the first
-//!   blocks of the whole, and re-parsing the unfinished tail alone gives the
-//!   prefix's unfinished blocks (what `StreamView` relies on).
+//! formatting, the element tree and the streaming model. It never panics or
+//! hangs, and:
+//! - only allowlisted tags and attributes appear, with the values the tree
+//!   may give them: every link goes to `http:`, `https:` or `mailto:` and
+//!   passes `safe_href`; `input` is only a disabled checkbox; classes are the
+//!   widget's own;
+//! - no letter of the text is lost (but what is not shown by design: link
+//!   targets and definitions, fences' info strings, entity names, task
+//!   markers, `<br>`);
+//! - streaming changes nothing: cut anywhere, or fed a piece at a time, the
+//!   trees a renderer follows to the end are the whole text's trees (what
+//!   `StreamView` relies on), and a final block never changes unless a link
+//!   definition arrives.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use ringside_chat::markdown::parse;
+use ringside_chat::markdown::stream::{Stream, Update};
 use ringside_chat::markdown::tree::{self, Attr, Node, Tag, safe_href};
-use ringside_chat::markdown::{Parsed, parse};
+
+const CLASSES: &[&str] = &[
+    "rsc-code",
+    "rsc-code__bar",
+    "rsc-code__lang",
+    "rsc-code__copy",
+    "rsc-table",
+    "rsc-task",
+    "rsc-left",
+    "rsc-center",
+    "rsc-right",
+];
 
 fn check(node: &Node, shown: &mut String) {
     match node {
@@ -43,6 +61,14 @@ fn check(node: &Node, shown: &mut String) {
             } else {
                 assert!(href.is_none(), "an href on a <{}>", tag.name());
             }
+            if *tag == Tag::Input {
+                assert!(children.is_empty(), "an input with content");
+                assert!(
+                    attrs.contains(&(Attr::Type, "checkbox".into()))
+                        && attrs.contains(&(Attr::Disabled, String::new())),
+                    "an input that is not a disabled checkbox: {attrs:?}"
+                );
+            }
             for (attr, value) in attrs {
                 match attr {
                     Attr::Start => {
@@ -50,11 +76,22 @@ fn check(node: &Node, shown: &mut String) {
                         assert!(value.parse::<u64>().is_ok(), "start is a number: {value:?}");
                     }
                     Attr::Class => {
-                        assert!(value.starts_with("rsc-code"), "a foreign class: {value:?}")
+                        assert!(CLASSES.contains(&value.as_str()), "a foreign class: {value:?}")
                     }
                     Attr::Rel => assert_eq!(value, "noopener noreferrer nofollow"),
                     Attr::Target => assert_eq!(value, "_blank"),
-                    _ => {}
+                    Attr::Title => assert_eq!(*tag, Tag::A, "a title on a <{}>", tag.name()),
+                    Attr::TabIndex => assert_eq!(value, "0"),
+                    Attr::Checked | Attr::Disabled => {
+                        assert_eq!(*tag, Tag::Input);
+                        assert!(value.is_empty());
+                    }
+                    Attr::Type => assert!(
+                        matches!(value.as_str(), "button" | "checkbox"),
+                        "a type {value:?}"
+                    ),
+                    Attr::Action => assert_eq!(value, "copy-code"),
+                    Attr::AriaLabel | Attr::Href => {}
                 }
             }
             for child in children {
@@ -75,10 +112,13 @@ fn letters_kept(needle: &str, haystack: &str) -> bool {
     letters(needle).all(|wanted| shown.any(|c| c == wanted))
 }
 
-/// Link targets are shown only as `href`s (or not at all when unsafe), and a
-/// fence's info string only by its first word: skip texts that have either.
+/// Text that is not shown by design: skip inputs that have any.
 fn drops_text_by_design(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
     text.contains("](")
+        || text.contains("]:")
+        || text.contains(['&', '<', '!'])
+        || lower.contains("[x]")
         || text.lines().any(|line| {
             ["```", "~~~"].iter().any(|fence| {
                 line.split_once(fence)
@@ -87,23 +127,52 @@ fn drops_text_by_design(text: &str) -> bool {
         })
 }
 
-fn blocks_of(parsed: &Parsed) -> Vec<Node> {
-    parsed.blocks.iter().map(tree::block).collect()
+fn whole_trees(text: &str) -> Vec<Node> {
+    let parsed = parse(text, true);
+    parsed
+        .blocks
+        .iter()
+        .map(|b| tree::block(b, &parsed.refs))
+        .collect()
+}
+
+/// The trees a renderer following the stream's updates shows at the end.
+fn streamed(pieces: &[&str]) -> Vec<Node> {
+    let mut stream = Stream::default();
+    let mut shown: Vec<Node> = Vec::new();
+    let mut finals = 0;
+    let mut apply = |update: Update, shown: &mut Vec<Node>| {
+        shown.truncate(finals);
+        for (index, node) in update.rebuilt {
+            shown[index] = node;
+        }
+        for block in update.finished {
+            assert_eq!(block.index, shown.len(), "final blocks come in order");
+            shown.push(block.node);
+        }
+        finals = shown.len();
+        for node in &update.tail {
+            check(node, &mut String::new());
+        }
+        shown.extend(update.tail);
+    };
+    for piece in pieces {
+        stream.push(piece);
+        apply(stream.update(), &mut shown);
+    }
+    stream.finish();
+    apply(stream.update(), &mut shown);
+    shown
 }
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
     };
-    let whole = parse(text, true);
-    assert_eq!(
-        whole.finished,
-        whole.blocks.len(),
-        "a done text has every block finished"
-    );
+    let whole = whole_trees(text);
     let mut shown = String::new();
-    for node in blocks_of(&whole) {
-        check(&node, &mut shown);
+    for node in &whole {
+        check(node, &mut shown);
     }
     if !drops_text_by_design(text) {
         assert!(
@@ -112,45 +181,21 @@ fuzz_target!(|bytes: &[u8]| {
         );
     }
 
-    // A few prefixes, as a stream would deliver them.
+    // A few cuts, as a stream would deliver them, and one piece per line.
     let mut cuts: Vec<usize> = [1, 2, 3, 5, 8]
         .iter()
         .map(|d| text.len() * d / 8)
-        .chain(
-            text.char_indices()
-                .filter(|(_, c)| *c == '\n')
-                .map(|(i, _)| i + 1)
-                .take(4),
-        )
         .collect();
     cuts.dedup();
     for cut in cuts {
-        if !text.is_char_boundary(cut) {
-            continue;
-        }
-        let partial = parse(&text[..cut], false);
-        assert!(partial.finished <= partial.blocks.len());
-        assert!(partial.finished_end <= cut, "finished_end is past the text");
-        assert!(
-            partial.finished <= whole.blocks.len(),
-            "a prefix finished more blocks than the whole text has: {:?}",
-            &text[..cut]
-        );
-        assert_eq!(
-            partial.blocks[..partial.finished],
-            whole.blocks[..partial.finished],
-            "a finished block changed when more text arrived: {:?} then {text:?}",
-            &text[..cut]
-        );
-        let tail = parse(&text[partial.finished_end..cut], false);
-        assert_eq!(
-            tail.blocks,
-            partial.blocks[partial.finished..],
-            "re-parsing the unfinished tail changed it: {:?}",
-            &text[..cut]
-        );
-        for node in blocks_of(&partial) {
-            check(&node, &mut String::new());
+        if text.is_char_boundary(cut) {
+            assert_eq!(
+                streamed(&[&text[..cut], &text[cut..]]),
+                whole,
+                "cut at {cut}: {text:?}"
+            );
         }
     }
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    assert_eq!(streamed(&lines), whole, "line by line: {text:?}");
 });

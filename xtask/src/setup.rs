@@ -192,9 +192,8 @@ pub(crate) fn commonmark_spec() -> PathBuf {
 fn ensure_commonmark_spec() -> Result {
     let spec = commonmark_spec();
     let manifest = spec.with_file_name("package.json");
-    let installed = fs::read_to_string(&manifest).is_ok_and(|m| {
-        m.contains(&format!("\"version\": \"{COMMONMARK_SPEC_VERSION}\""))
-    });
+    let installed = fs::read_to_string(&manifest)
+        .is_ok_and(|m| m.contains(&format!("\"version\": \"{COMMONMARK_SPEC_VERSION}\"")));
     if installed && spec.exists() {
         return Ok(());
     }
