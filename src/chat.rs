@@ -340,7 +340,6 @@ impl Chat {
     /// Drops what is shown and stored: the mint refused the session (401,
     /// 403), so nobody may read it until a token says who this is.
     fn forget_user(&self) {
-        self.stop();
         let shown_is_theirs = self.with(|i| i.tokens.customer.is_some());
         if shown_is_theirs {
             self.conversation.set(Conversation::default());
@@ -588,6 +587,9 @@ impl Chat {
     /// A fresh token: from the cache, or from the one fetch in flight, or
     /// from a new fetch (retried with backoff when the endpoint is down).
     async fn token(&self) -> Result<Token, ChatError> {
+        if !self.alive() {
+            return Err(ChatError::Interrupted); // destroyed before this task ran
+        }
         let now = browser::now_ms();
         if let Some(token) = self.with(|i| i.tokens.cache.fresh(now).cloned()) {
             return Ok(token);
@@ -658,6 +660,9 @@ impl Chat {
                 ) => {
                     if self.alive() && self.with(|i| i.tokens.epoch) == epoch {
                         self.forget_user();
+                        // The question may have gone with the transcript: say why.
+                        let reason = self.text(error.user_message());
+                        self.show(|s| s.notice = Some(reason));
                     }
                     return Err(error);
                 }
