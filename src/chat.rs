@@ -97,11 +97,10 @@ pub struct Chat {
 impl Chat {
     /// State for a widget with `options`; `emit(name, detail)` tells the
     /// host page what happens. A stored conversation is shown only once a
-    /// token says whose it is (see [`Chat::switch_customer`]): if one is
-    /// stored, a token is fetched now.
+    /// token says whose it is (see [`Chat::switch_customer`] and
+    /// [`Chat::prefetch_if_stored`]).
     pub fn new(options: Options, emit: Option<js_sys::Function>) -> Self {
-        let stored = storage::any(&options);
-        let chat = Chat {
+        Chat {
             state: RwSignal::new(State::default()),
             conversation: RwSignal::new(Conversation::default()),
             inner: StoredValue::new_local(Inner {
@@ -111,11 +110,16 @@ impl Chat {
                 active: None,
                 emit,
             }),
-        };
-        if stored {
-            chat.prefetch();
         }
-        chat
+    }
+
+    /// Fetches a token now if a conversation of this widget is stored, for
+    /// whichever customer: the token says whose may be shown. (Called once
+    /// mounted: tasks need the executor the mount starts.)
+    pub fn prefetch_if_stored(&self) {
+        if self.with(|i| storage::any(&i.options)) {
+            self.prefetch();
+        }
     }
 
     /// Whether the widget is still mounted: its state is disposed by

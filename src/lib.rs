@@ -190,6 +190,8 @@ pub fn mount(
     });
     if inline {
         chat.set_open(true);
+    } else {
+        chat.prefetch_if_stored();
     }
     Ok(ChatHandle {
         chat,
