@@ -76,6 +76,9 @@ pub struct State {
 struct Inner {
     options: Options,
     streams: Vec<(u32, StreamView)>,
+    /// The messages restored from storage, which belong to the customer of
+    /// the token they were restored for.
+    restored: Vec<u32>,
     tokens: Tokens,
     active: Option<Active>,
     emit: Option<js_sys::Function>,
@@ -106,6 +109,7 @@ impl Chat {
             inner: StoredValue::new_local(Inner {
                 options,
                 streams: Vec::new(),
+                restored: Vec::new(),
                 tokens: Tokens::default(),
                 active: None,
                 emit,
@@ -311,6 +315,7 @@ impl Chat {
         self.conversation.set(Conversation::default());
         self.change(|i| {
             i.streams.clear();
+            i.restored.clear();
             if let Some(customer) = &i.tokens.customer {
                 storage::clear(&i.options, customer);
             }
@@ -327,6 +332,7 @@ impl Chat {
         self.conversation.set(Conversation::default());
         self.change(|i| {
             i.streams.clear();
+            i.restored.clear();
             i.tokens = Tokens {
                 epoch: i.tokens.epoch.wrapping_add(1),
                 ..Tokens::default()
@@ -351,6 +357,7 @@ impl Chat {
         self.change(|i| {
             if shown_is_theirs {
                 i.streams.clear();
+                i.restored.clear();
             }
             i.tokens.cache.clear();
             i.tokens.customer = None;
@@ -684,19 +691,28 @@ impl Chat {
         Ok(())
     }
 
-    /// A token arrived for `customer`. The transcript shown belongs to the
-    /// previous token's customer: if that is another, it goes, so one user
-    /// never sees (or sends) another's words. Then the conversation stored
-    /// for this customer, if any, is shown before what was asked meanwhile.
+    /// A token arrived for `customer`. What was restored from storage for
+    /// another customer goes, so one user never sees (or sends) another's
+    /// stored words; what was said in this page view stays (whoever is at
+    /// the screen saw it, and Ringside may have given the same user a new
+    /// customer id; a host that switches users without a reload calls
+    /// `signOut()`). Then the conversation stored for this customer, if any,
+    /// is shown before what was asked meanwhile.
     fn switch_customer(&self, customer: Option<String>) {
         let previous = self.with(|i| i.tokens.customer.clone());
         if previous.is_some() && previous == customer {
             return;
         }
-        if previous.is_some() {
-            self.stop();
-            self.conversation.set(Conversation::default());
-            self.change(|i| i.streams.clear());
+        let restored = self
+            .change(|i| std::mem::take(&mut i.restored))
+            .unwrap_or_default();
+        if !restored.is_empty() {
+            self.conversation.update(|c| {
+                for id in &restored {
+                    c.remove(*id);
+                }
+            });
+            self.change(|i| i.streams.retain(|(id, _)| !restored.contains(id)));
         }
         let stored = customer
             .as_deref()
@@ -707,15 +723,21 @@ impl Chat {
                 next.map_or(0, |id| id + 1)
             });
             self.conversation.update(|c| c.prepend(stored));
-            let views: Vec<(u32, StreamView)> = self.conversation.with_untracked(|c| {
-                c.messages()
-                    .iter()
-                    .filter(|m| m.role == Role::Assistant && m.id >= first_new)
-                    .filter(|m| m.status != Status::Streaming)
-                    .map(|m| (m.id, StreamView::finished(m.text.clone())))
-                    .collect()
+            let (ids, views): (Vec<u32>, Vec<(u32, StreamView)>) =
+                self.conversation.with_untracked(|c| {
+                    let restored: Vec<&crate::conversation::Message> =
+                        c.messages().iter().filter(|m| m.id >= first_new).collect();
+                    let views = restored
+                        .iter()
+                        .filter(|m| m.role == Role::Assistant)
+                        .map(|m| (m.id, StreamView::finished(m.text.clone())))
+                        .collect();
+                    (restored.iter().map(|m| m.id).collect(), views)
+                });
+            self.change(|i| {
+                i.streams.extend(views);
+                i.restored = ids;
             });
-            self.change(|i| i.streams.extend(views));
         }
         self.change(|i| i.tokens.customer = customer);
         self.save();
