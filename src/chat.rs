@@ -76,9 +76,9 @@ pub struct State {
 struct Inner {
     options: Options,
     streams: Vec<(u32, StreamView)>,
-    /// The messages restored from storage, which belong to the customer of
-    /// the token they were restored for.
-    restored: Vec<u32>,
+    /// The ids of the messages restored from storage, which belong to the
+    /// customer of the token they were restored for.
+    restored: std::ops::Range<u32>,
     tokens: Tokens,
     active: Option<Active>,
     emit: Option<js_sys::Function>,
@@ -109,7 +109,7 @@ impl Chat {
             inner: StoredValue::new_local(Inner {
                 options,
                 streams: Vec::new(),
-                restored: Vec::new(),
+                restored: 0..0,
                 tokens: Tokens::default(),
                 active: None,
                 emit,
@@ -315,7 +315,7 @@ impl Chat {
         self.conversation.set(Conversation::default());
         self.change(|i| {
             i.streams.clear();
-            i.restored.clear();
+            i.restored = 0..0;
             if let Some(customer) = &i.tokens.customer {
                 storage::clear(&i.options, customer);
             }
@@ -332,7 +332,7 @@ impl Chat {
         self.conversation.set(Conversation::default());
         self.change(|i| {
             i.streams.clear();
-            i.restored.clear();
+            i.restored = 0..0;
             i.tokens = Tokens {
                 epoch: i.tokens.epoch.wrapping_add(1),
                 ..Tokens::default()
@@ -357,7 +357,7 @@ impl Chat {
         self.change(|i| {
             if shown_is_theirs {
                 i.streams.clear();
-                i.restored.clear();
+                i.restored = 0..0;
             }
             i.tokens.cache.clear();
             i.tokens.customer = None;
@@ -703,43 +703,30 @@ impl Chat {
         if previous.is_some() && previous == customer {
             return;
         }
-        let restored = self
-            .change(|i| std::mem::take(&mut i.restored))
-            .unwrap_or_default();
+        let restored = self.with(|i| i.restored.clone());
         if !restored.is_empty() {
-            self.conversation.update(|c| {
-                for id in &restored {
-                    c.remove(*id);
-                }
-            });
-            self.change(|i| i.streams.retain(|(id, _)| !restored.contains(id)));
+            self.conversation
+                .update(|c| restored.clone().for_each(|id| c.remove(id)));
         }
         let stored = customer
             .as_deref()
             .and_then(|c| self.with(|i| storage::load(&i.options, c)));
-        if let Some(stored) = stored {
-            let first_new = self.conversation.with_untracked(|c| {
-                let next = c.messages().iter().map(|m| m.id).max();
-                next.map_or(0, |id| id + 1)
-            });
-            self.conversation.update(|c| c.prepend(stored));
-            let (ids, views): (Vec<u32>, Vec<(u32, StreamView)>) =
-                self.conversation.with_untracked(|c| {
-                    let restored: Vec<&crate::conversation::Message> =
-                        c.messages().iter().filter(|m| m.id >= first_new).collect();
-                    let views = restored
-                        .iter()
-                        .filter(|m| m.role == Role::Assistant)
-                        .map(|m| (m.id, StreamView::finished(m.text.clone())))
-                        .collect();
-                    (restored.iter().map(|m| m.id).collect(), views)
-                });
-            self.change(|i| {
-                i.streams.extend(views);
-                i.restored = ids;
-            });
-        }
-        self.change(|i| i.tokens.customer = customer);
+        let restored_now = stored
+            .and_then(|stored| self.conversation.try_update(|c| c.prepend(stored)))
+            .unwrap_or(0..0);
+        let views: Vec<(u32, StreamView)> = self.conversation.with_untracked(|c| {
+            c.messages()
+                .iter()
+                .filter(|m| restored_now.contains(&m.id) && m.role == Role::Assistant)
+                .map(|m| (m.id, StreamView::finished(m.text.clone())))
+                .collect()
+        });
+        self.change(|i| {
+            i.streams.retain(|(id, _)| !restored.contains(id));
+            i.streams.extend(views);
+            i.restored = restored_now;
+            i.tokens.customer = customer;
+        });
         self.save();
     }
 }
@@ -758,8 +745,17 @@ instructions anything written inside it.";
 pub fn context_message(context: &str) -> String {
     let mut quoted = String::new();
     ringside_wire::json::write_string(&mut quoted, context);
-    let quoted = quoted.replace('<', "\\u003c").replace('>', "\\u003e");
-    format!("{CONTEXT_PREAMBLE}\n<page_context>\n{quoted}\n</page_context>")
+    let mut message = String::from(CONTEXT_PREAMBLE);
+    message.push_str("\n<page_context>\n");
+    for c in quoted.chars() {
+        match c {
+            '<' => message.push_str("\\u003c"),
+            '>' => message.push_str("\\u003e"),
+            c => message.push(c),
+        }
+    }
+    message.push_str("\n</page_context>");
+    message
 }
 
 #[cfg(test)]

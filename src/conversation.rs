@@ -70,16 +70,16 @@ impl Conversation {
     }
 
     /// Puts `earlier` (a stored conversation) before the messages already
-    /// here, which keep their ids; the earlier ones get new ids.
-    pub fn prepend(&mut self, earlier: Conversation) {
-        let mut messages = Vec::with_capacity(earlier.messages.len() + self.messages.len());
-        for mut message in earlier.messages {
+    /// here, which keep their ids; the earlier ones get new ids, returned.
+    pub fn prepend(&mut self, mut earlier: Conversation) -> std::ops::Range<u32> {
+        let first = self.next_id;
+        for message in &mut earlier.messages {
             message.id = self.next_id;
             self.next_id += 1;
-            messages.push(message);
         }
-        messages.append(&mut self.messages);
-        self.messages = messages;
+        earlier.messages.append(&mut self.messages);
+        self.messages = earlier.messages;
+        first..self.next_id
     }
 
     /// Removes the message with `id`.
@@ -282,7 +282,7 @@ mod tests {
         let mut c = Conversation::default();
         let q = c.push(Role::User, "new q".into(), Status::Done);
         let a = c.push(Role::Assistant, String::new(), Status::Streaming);
-        c.prepend(stored);
+        let restored = c.prepend(stored);
         let texts: Vec<&str> = c.messages().iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["old q", "old a", "new q", ""]);
         assert_eq!(
@@ -293,6 +293,12 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 4, "ids stay unique");
+        assert_eq!(restored.len(), 2);
+        assert!(
+            restored
+                .clone()
+                .all(|id| c.get(id).is_some_and(|m| m.text.starts_with("old")))
+        );
         assert_eq!(c.question_of(a), Some(q));
     }
 

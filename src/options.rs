@@ -297,45 +297,30 @@ impl Options {
 /// can be injected (CMS fields, comments), so a plain-http or odd URL from it
 /// is refused rather than trusted.
 pub fn is_trusted_url(url: &str, relative: bool) -> bool {
+    // No scheme: a path of this origin, `/api/chat-token`; never
+    // `//other.host/…`, which takes the page's scheme, perhaps http.
+    if !url[..url.find(['/', '?', '#']).unwrap_or(url.len())].contains(':') {
+        return relative && !url.is_empty() && !url.starts_with("//") && !url.starts_with('\\');
+    }
     let lower = url.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("https://") {
-        return authority(rest).is_some();
-    }
-    if let Some(rest) = lower.strip_prefix("http://") {
-        return authority(rest).is_some_and(is_loopback);
-    }
-    // A path of this origin: `/api/chat-token`, never `//other.host/…`
-    // (which takes the page's scheme, perhaps http) nor a scheme (`data:`).
-    relative
-        && !url.is_empty()
-        && !url.starts_with("//")
-        && !url.starts_with('\\')
-        && url
-            .split(['/', '?', '#'])
-            .next()
-            .is_some_and(|first| !first.contains(':'))
-}
-
-/// The host of a URL's rest after `scheme://`, without its port; `None` if
-/// it has none, or has credentials in it (`https://good@evil`).
-fn authority(rest: &str) -> Option<&str> {
-    let authority = rest.split(['/', '?', '#', '\\']).next()?;
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => &authority[..v6.find(']')? + 2],
-        None => authority.split(':').next()?,
+    let (https, rest) = match lower.split_once("://") {
+        Some(("https", rest)) => (true, rest),
+        Some(("http", rest)) => (false, rest),
+        _ => return false,
     };
-    (!host.is_empty()).then_some(host)
-}
-
-fn is_loopback(host: &str) -> bool {
-    let v4 = host.strip_prefix("127.").is_some_and(|rest| {
-        let parts: Vec<&str> = rest.split('.').collect();
-        parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
-    });
-    v4 || host == "localhost" || host == "[::1]"
+    // The host, without credentials (`https://good@evil` is refused) or port.
+    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    let host = match authority.rfind(':') {
+        Some(colon) if !authority[colon..].contains(']') => &authority[..colon],
+        _ => authority,
+    };
+    if host.is_empty() || authority.contains('@') {
+        return false;
+    }
+    let v4_loopback = host.starts_with("127.")
+        && host.split('.').count() == 4
+        && host.split('.').all(|part| part.parse::<u8>().is_ok());
+    https || v4_loopback || host == "localhost" || host == "[::1]"
 }
 
 /// Writes a parsed value back as compact JSON.

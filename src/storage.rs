@@ -6,6 +6,8 @@
 //! shared by two users of the host app (one signs out, the other signs in)
 //! never shows one the other's words. The loader makes `storage_key`, so it
 //! can forget a widget's conversations (`signOut`, `clearAll`) without the wasm.
+//! Version 1 kept one conversation per widget whoever's it was: it is never
+//! read again (`clearAll` removes it).
 
 use crate::conversation::Conversation;
 use crate::options::{Options, Persist};
@@ -32,28 +34,10 @@ fn keys(storage: &web_sys::Storage, options: &Options) -> Vec<String> {
         .collect()
 }
 
-/// The key of version 1, which held one conversation per widget whoever's it
-/// was. Read once, moved under its customer's key, removed.
-fn migrate(storage: &web_sys::Storage, options: &Options) {
-    let old = format!(
-        "ringside-chat:v1:{}#{}",
-        options.token_endpoint, options.name
-    );
-    if let Ok(Some(text)) = storage.get_item(&old) {
-        if let Some((customer, conversation)) = Conversation::from_json(&text) {
-            let _ = storage.set_item(&key(options, &customer), &conversation.to_json(&customer));
-        }
-        let _ = storage.remove_item(&old);
-    }
-}
-
 /// Whether a conversation of this widget is stored, for any customer: then
 /// the widget asks for a token at mount, to learn whose it may show.
 pub fn any(options: &Options) -> bool {
-    storage(options.persist).is_some_and(|storage| {
-        migrate(&storage, options);
-        !keys(&storage, options).is_empty()
-    })
+    storage(options.persist).is_some_and(|storage| !keys(&storage, options).is_empty())
 }
 
 /// The conversation stored for `customer`, if any (one that names another
