@@ -53,6 +53,8 @@ test("200 mount/send/destroy cycles in one page leave wasm memory and the JS hea
       const w = window as any;
       for (let i = 0; i < count; i++) {
         // A help panel on one route of the app: mounted, used, destroyed.
+        // persist "none": a stored conversation would come back at each mount
+        // and grow by design, which is not what this test measures.
         const chat = await w.RingsideChat.mount({ mode: "inline", container: "#view", title: "Cycle", persist: "none" });
         const answered = new Promise((resolve, reject) => {
           chat.on("message", resolve);
