@@ -29,6 +29,30 @@ test("an injected <img name=currentScript> cannot make the loader import the wid
   expect(fetched.some((url) => url.startsWith(stack.mintUrl) && url.endsWith("_bg.wasm")), "the wasm comes from the loader's own origin").toBe(true);
 });
 
+test("run as a module, the loader finds its own URL among the scripts the browser fetched, never in injected markup", async ({ page, stack }) => {
+  const evil = await stack.cdn();
+  const fetched: string[] = [];
+  page.on("request", (r) => fetched.push(r.url()));
+  // No document.currentScript for a module: the loader must find its URL by
+  // itself, and an injected (never fetched) script naming the same file must
+  // not be taken for it.
+  await page.goto(
+    stack.writePage(
+      "module.html",
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Module</title></head><body>
+       <script type="text/plain" src="${evil}/ringside-chat.js" data-token-endpoint="/api/chat-token"></script>
+       <div id="help" style="height:500px"></div>
+       <script type="module" src="/ringside-chat.js"></script>
+       <script type="module">window.chat = await window.RingsideChat.mount({ mode: "inline", container: "#help", title: "Help" });</script>
+       </body></html>`,
+    ),
+  );
+  const widget = new Widget(page);
+  await widget.ask("Loaded as a module?");
+  await expect(widget.answers()).toHaveCount(1);
+  expect(fetched.filter((url) => url.startsWith(evil)), "nothing from the injected origin").toEqual([]);
+});
+
 test("an injected api-base never receives a question: the gateway the mint names wins", async ({ page, stack }) => {
   const evil: string[] = [];
   // Nothing may leave loopback: the injected gateway is intercepted, and any
