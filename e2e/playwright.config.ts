@@ -1,10 +1,12 @@
 // Browser tests: Debian's Chromium (never a downloaded browser), headless,
-// against the real mock and mint binaries that each test starts on loopback.
+// against the real mock and mint binaries that each test starts on loopback;
+// the cross-browser subset also in Debian's Firefox ESR and WebKitGTK.
 import { defineConfig } from "@playwright/test";
 
 import { chromiumFlags } from "./chromium.mjs";
+import type { Engine } from "./tests/webdriver";
 
-export default defineConfig({
+export default defineConfig<{}, { engine: Engine }>({
   testDir: "./tests",
   timeout: 60_000,
   expect: { timeout: 10_000 },
@@ -23,4 +25,11 @@ export default defineConfig({
       args: chromiumFlags(),
     },
   },
+  // Every spec runs in Chromium; the cross-browser subset (engines.spec.ts,
+  // driven through WebDriver) also runs in Firefox ESR and WebKit.
+  projects: [
+    { name: "chromium", use: { engine: "chromium" } },
+    { name: "firefox", testMatch: /engines\.spec\.ts$/, use: { engine: "firefox" } },
+    { name: "webkit", testMatch: /engines\.spec\.ts$/, use: { engine: "webkit" } },
+  ],
 });

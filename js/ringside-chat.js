@@ -5,9 +5,13 @@
  * shadow root, so the page's CSS and the widget's never meet. */
 (function () {
   "use strict";
-  var script = document.currentScript;
+  // Which <script> is running, read through Document's own getter: an
+  // injected <img name="currentScript"> shadows `document.currentScript`
+  // (DOM clobbering) but not the getter, and only a script element is taken.
+  var script = Object.getOwnPropertyDescriptor(Document.prototype, "currentScript").get.call(document);
+  if (!(script instanceof HTMLScriptElement)) script = null;
   var existing = window.RingsideChat;
-  if (existing && existing.mount) {
+  if (existing && typeof existing.mount == "function") {
     if (script && script.dataset.tokenEndpoint) {
       console.warn("[ringside-chat] the loader was included twice; the second copy does nothing");
     }
@@ -37,6 +41,8 @@
     "suggestions", "placeholder", "theme", "position", "persist", "strings", "open", "mode", "container", "context",
     "maxLength", "historyLimit", "outOfCreditMessage", "stallTimeoutMs", "dir", "name"];
   var EVENTS = ["open", "close", "message", "error", "token"];
+  // Stored conversations: "ringside-chat:v2:{tokenEndpoint}#{name}@{customer}".
+  var STORED = "ringside-chat:";
   var kebab = function (name) { return name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); }); };
 
   var sheet = null;
@@ -44,6 +50,20 @@
   var widget = null;
   var instances = 0;
   var elements = 0;
+  var live = [];
+
+  /** Removes the stored conversations whose keys start with `prefix`, in both storages. */
+  function forget(prefix) {
+    ["localStorage", "sessionStorage"].forEach(function (name) {
+      try {
+        var store = window[name];
+        for (var i = store.length; i--; ) {
+          var key = store.key(i);
+          if (key && key.indexOf(prefix) == 0) store.removeItem(key);
+        }
+      } catch (e) {} // storage blocked: nothing was stored either
+    });
+  }
 
   /** The widget's module, fetched and instantiated (streaming) once for all widgets. */
   function loadWidget() {
@@ -102,6 +122,8 @@
     // Two widgets with the same endpoint keep separate conversations.
     var index = instances++;
     if (o.name === undefined) o.name = index ? String(index) : "";
+    // Made here, so signOut() forgets a widget's conversations without its wasm.
+    o.storageKey = STORED + "v2:" + (o.tokenEndpoint || "") + "#" + o.name + "@";
 
     var host = document.createElement("div");
     host.setAttribute("data-ringside-chat", "");
@@ -214,6 +236,12 @@
       send: function (text) { return call("send", String(text)); },
       /** Starts a new conversation. */
       reset: function () { return call("reset"); },
+      /** The user signed out: forgets their token, transcript and stored conversations. */
+      signOut: function () {
+        forget(o.storageKey);
+        if (wasm) wasm.signOut();
+        return Promise.resolve();
+      },
       /** Replaces the context sent with each question (where the user is). */
       setContext: function (context) {
         o.context = context;
@@ -231,12 +259,17 @@
         destroyed = true;
         if (idle) (window.cancelIdleCallback || clearTimeout)(idle);
         document.removeEventListener("DOMContentLoaded", attach);
-        if (wasm) wasm.destroy();
+        if (wasm) {
+          wasm.destroy();
+          wasm.free();
+        }
         wasm = null;
         listeners = {};
+        live.splice(live.indexOf(handle), 1);
         host.remove();
       },
     };
+    live.push(handle);
     return Promise.resolve(handle);
   }
 
@@ -250,7 +283,15 @@
     return options;
   }
 
-  var api = { mount: mount, version: "0.1.0" };
+  var api = {
+    mount: mount,
+    version: "0.1.0",
+    /** Every widget forgets its user, and every stored conversation goes: for the host's logout. */
+    clearAll: function () {
+      forget(STORED);
+      live.forEach(function (handle) { handle.signOut(); });
+    },
+  };
   window.RingsideChat = api;
 
   if (window.customElements && !customElements.get("ringside-chat")) {
@@ -292,16 +333,26 @@
     customElements.define("ringside-chat", RingsideChatElement);
   }
 
-  if (script && script.src) {
-    var base = new URL(".", script.src);
+  // Our own URL: the running script's src; run as a module or from a bundle,
+  // the one ringside-chat.js the browser fetched as a script (Resource Timing:
+  // markup injected into the page cannot add to it).
+  var src = script ? script.src : "";
+  if (!script) {
+    var urls = performance.getEntriesByType("resource").filter(function (e) {
+      return e.initiatorType == "script" && /\/ringside-chat\.js([?#]|$)/.test(e.name);
+    });
+    if (urls.length == 1) src = urls[0].name;
+  }
+  if (src) {
+    var base = new URL(".", src);
     assets = {
       glue: function () { return import(new URL("ringside-chat-widget.js", base).href); },
       wasm: new URL("ringside-chat-widget_bg.wasm", base),
     };
     // A script tag with options mounts the floating widget.
-    if (script.hasAttribute("data-token-endpoint") || script.hasAttribute("data-mode")) {
+    if (script && (script.hasAttribute("data-token-endpoint") || script.hasAttribute("data-mode"))) {
       api.ready = mount(fromAttributes(script, "data-"));
-      ["open", "close", "toggle", "send", "reset"].forEach(function (method) {
+      ["open", "close", "toggle", "send", "reset", "signOut"].forEach(function (method) {
         api[method] = function (arg) { return api.ready.then(function (h) { return h[method](arg); }); };
       });
     }

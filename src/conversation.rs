@@ -69,6 +69,19 @@ impl Conversation {
         id
     }
 
+    /// Puts `earlier` (a stored conversation) before the messages already
+    /// here, which keep their ids; the earlier ones get new ids, returned.
+    pub fn prepend(&mut self, mut earlier: Conversation) -> std::ops::Range<u32> {
+        let first = self.next_id;
+        for message in &mut earlier.messages {
+            message.id = self.next_id;
+            self.next_id += 1;
+        }
+        earlier.messages.append(&mut self.messages);
+        self.messages = earlier.messages;
+        first..self.next_id
+    }
+
     /// Removes the message with `id`.
     pub fn remove(&mut self, id: u32) {
         self.messages.retain(|m| m.id != id);
@@ -259,6 +272,34 @@ mod tests {
         c.remove(a);
         assert_eq!(c.last_answer(), None);
         assert!(!c.is_streaming());
+    }
+
+    #[test]
+    fn a_stored_conversation_goes_before_what_was_asked_meanwhile() {
+        let mut stored = Conversation::default();
+        stored.push(Role::User, "old q".into(), Status::Done);
+        stored.push(Role::Assistant, "old a".into(), Status::Done);
+        let mut c = Conversation::default();
+        let q = c.push(Role::User, "new q".into(), Status::Done);
+        let a = c.push(Role::Assistant, String::new(), Status::Streaming);
+        let restored = c.prepend(stored);
+        let texts: Vec<&str> = c.messages().iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["old q", "old a", "new q", ""]);
+        assert_eq!(
+            (c.get(q).unwrap().text.as_str(), c.get(a).unwrap().role),
+            ("new q", Role::Assistant)
+        );
+        let mut ids: Vec<u32> = c.messages().iter().map(|m| m.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "ids stay unique");
+        assert_eq!(restored.len(), 2);
+        assert!(
+            restored
+                .clone()
+                .all(|id| c.get(id).is_some_and(|m| m.text.starts_with("old")))
+        );
+        assert_eq!(c.question_of(a), Some(q));
     }
 
     #[test]

@@ -44,11 +44,17 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 /// A mounted widget, as the host page drives it.
+///
+/// Its reactive state (the conversation, the options, the answers' views
+/// holding DOM nodes) lives under `owner`, which [`ChatHandle::destroy`]
+/// disposes: a single-page app that mounts and destroys widgets all day
+/// keeps nothing of them.
 #[wasm_bindgen]
 pub struct ChatHandle {
     chat: Chat,
     container: HtmlElement,
     mounted: Option<Box<dyn std::any::Any>>,
+    owner: Option<Owner>,
 }
 
 impl std::fmt::Debug for ChatHandle {
@@ -61,18 +67,32 @@ impl std::fmt::Debug for ChatHandle {
 
 #[wasm_bindgen]
 impl ChatHandle {
+    /// Whether [`ChatHandle::destroy`] ran: then every method does nothing.
+    fn gone(&self) -> bool {
+        self.owner.is_none()
+    }
+
     /// Opens the panel.
     pub fn open(&self) {
+        if self.gone() {
+            return;
+        }
         self.chat.set_open(true);
     }
 
     /// Closes the panel.
     pub fn close(&self) {
+        if self.gone() {
+            return;
+        }
         self.chat.set_open(false);
     }
 
     /// Opens the panel if closed, closes it if open.
     pub fn toggle(&self) {
+        if self.gone() {
+            return;
+        }
         self.chat
             .set_open(!self.chat.state.with_untracked(|s| s.open));
     }
@@ -80,32 +100,55 @@ impl ChatHandle {
     /// Sends `text` as if the user typed it; `false` if it was refused
     /// (the reason is shown in the panel).
     pub fn send(&self, text: &str) -> bool {
+        if self.gone() {
+            return false;
+        }
         self.chat.set_open(true);
         self.chat.send(text)
     }
 
     /// Fetches a token ahead of the first question (on launcher hover or focus).
     pub fn prefetch(&self) {
-        self.chat.prefetch();
+        if !self.gone() {
+            self.chat.prefetch();
+        }
     }
 
     /// Starts a new, empty conversation.
     pub fn reset(&self) {
-        self.chat.reset();
+        if !self.gone() {
+            self.chat.reset();
+        }
+    }
+
+    /// The user signed out of the host app: their token, transcript and
+    /// stored conversations are forgotten (see [`Chat::sign_out`]).
+    #[wasm_bindgen(js_name = signOut)]
+    pub fn sign_out(&self) {
+        if !self.gone() {
+            self.chat.sign_out();
+        }
     }
 
     /// Replaces the context sent with each question (where the user is);
     /// an empty text removes it.
     #[wasm_bindgen(js_name = setContext)]
     pub fn set_context(&self, context: &str) {
+        if self.gone() {
+            return;
+        }
         self.chat
             .set_context((!context.is_empty()).then(|| context.to_string()));
     }
 
-    /// Removes the widget's DOM and stops its work.
+    /// Removes the widget's DOM, stops its work and frees its state.
     pub fn destroy(&mut self) {
+        let Some(owner) = self.owner.take() else {
+            return;
+        };
         self.chat.stop();
         self.mounted.take();
+        owner.cleanup();
         self.container.remove();
     }
 }
@@ -137,14 +180,23 @@ pub fn mount(
     root.append_child(&container)?;
 
     let inline = options.mode == options::Mode::Inline;
-    let chat = Chat::new(options, emit);
-    let mounted = leptos::mount::mount_to(container.clone(), move || view! { <ui::Panel chat /> });
+    // A root of its own (not a child of another widget's), kept by the handle.
+    let owner = Owner::new();
+    let (chat, mounted) = owner.with(|| {
+        let chat = Chat::new(options, emit);
+        let mounted =
+            leptos::mount::mount_to(container.clone(), move || view! { <ui::Panel chat /> });
+        (chat, mounted)
+    });
     if inline {
         chat.set_open(true);
+    } else {
+        chat.prefetch_if_stored();
     }
     Ok(ChatHandle {
         chat,
         container,
         mounted: Some(Box::new(mounted)),
+        owner: Some(owner),
     })
 }

@@ -52,10 +52,16 @@ pub struct Options {
     pub strings: Strings,
     /// Tells apart the stored conversations of widgets that share a token endpoint.
     pub name: String,
-    /// The host's mint route; POSTed to for a Client Token.
+    /// What this widget's stored conversations are keyed by, before the
+    /// customer's id. The loader makes it (`storageKey`, not an option a
+    /// page can set), so it can forget them without the wasm.
+    pub storage_key: String,
+    /// The host's mint route; POSTed to for a Client Token. A path of the
+    /// page's own origin, or an https URL (http only on loopback).
     pub token_endpoint: String,
-    /// The Ringside gateway. When unset, the mint's `api_base` is used, then
-    /// the public gateway.
+    /// The Ringside gateway, used only when the mint names none (the mint's
+    /// `api_base` wins: page markup can be injected, the mint cannot). An
+    /// https URL (http only on loopback).
     pub api_base: Option<String>,
     /// The model to chat with.
     pub model: String,
@@ -84,13 +90,14 @@ pub const DEFAULT_API_BASE: &str = "https://api.fightclub.pro";
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
+        let mut options = Options {
             mode: Mode::Floating,
             token_credentials: Credentials::SameOrigin,
             token_headers: Vec::new(),
             context: None,
             strings: Strings::default(),
             name: String::new(),
+            storage_key: String::new(),
             token_endpoint: "/api/chat-token".into(),
             api_base: None,
             model: "fc:openai/gpt-4o-mini".into(),
@@ -103,7 +110,9 @@ impl Default for Options {
             persist: Persist::Session,
             out_of_credit_message: String::new(),
             stall_timeout_ms: 30_000,
-        }
+        };
+        options.storage_key = format!("ringside-chat:v2:{}#@", options.token_endpoint);
+        options
     }
 }
 
@@ -144,22 +153,36 @@ impl Options {
                 _ => bad(name, "a non-empty string"),
             }
         }
+        if !is_trusted_url(&options.token_endpoint, true) {
+            bad(
+                "tokenEndpoint",
+                "a path of this site or an https URL (http only on loopback)",
+            );
+            options.token_endpoint = Options::default().token_endpoint;
+        }
         match text_of("name") {
             Ok(Some(s)) => options.name = s,
             Ok(None) => {}
             Err(()) => bad("name", "a string"),
         }
+        options.storage_key = match text_of("storageKey") {
+            Ok(Some(s)) if !s.is_empty() => s,
+            _ => format!(
+                "ringside-chat:v2:{}#{}@",
+                options.token_endpoint, options.name
+            ),
+        };
         match text_of("welcome") {
             Ok(Some(s)) => options.welcome = s,
             Ok(None) => {}
             Err(()) => bad("welcome", "a string"),
         }
         match text_of("apiBase") {
-            Ok(Some(s)) if s.starts_with("https://") || s.starts_with("http://") => {
+            Ok(Some(s)) if is_trusted_url(&s, false) => {
                 options.api_base = Some(s.trim_end_matches('/').to_string());
             }
             Ok(None) => {}
-            _ => bad("apiBase", "an http(s) URL"),
+            _ => bad("apiBase", "an https URL (http only on loopback)"),
         }
         match value.get("suggestions") {
             None | Some(Value::Null) => {}
@@ -268,6 +291,38 @@ impl Options {
     }
 }
 
+/// Whether the widget may send questions or credentials to `url`: an https
+/// URL, or http on a loopback host (development and tests), or, when
+/// `relative` allows it, a path of the page's own origin. A host page's markup
+/// can be injected (CMS fields, comments), so a plain-http or odd URL from it
+/// is refused rather than trusted.
+pub fn is_trusted_url(url: &str, relative: bool) -> bool {
+    // No scheme: a path of this origin, `/api/chat-token`; never
+    // `//other.host/…`, which takes the page's scheme, perhaps http.
+    if !url[..url.find(['/', '?', '#']).unwrap_or(url.len())].contains(':') {
+        return relative && !url.is_empty() && !url.starts_with("//") && !url.starts_with('\\');
+    }
+    let lower = url.to_ascii_lowercase();
+    let (https, rest) = match lower.split_once("://") {
+        Some(("https", rest)) => (true, rest),
+        Some(("http", rest)) => (false, rest),
+        _ => return false,
+    };
+    // The host, without credentials (`https://good@evil` is refused) or port.
+    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    let host = match authority.rfind(':') {
+        Some(colon) if !authority[colon..].contains(']') => &authority[..colon],
+        _ => authority,
+    };
+    if host.is_empty() || authority.contains('@') {
+        return false;
+    }
+    let v4_loopback = host.starts_with("127.")
+        && host.split('.').count() == 4
+        && host.split('.').all(|part| part.parse::<u8>().is_ok());
+    https || v4_loopback || host == "localhost" || host == "[::1]"
+}
+
 /// Writes a parsed value back as compact JSON.
 pub fn write_value(value: &Value<'_>) -> String {
     fn write(out: &mut String, value: &Value<'_>) {
@@ -315,10 +370,10 @@ mod tests {
     #[test]
     fn missing_options_take_their_defaults() {
         let (options, problems) = Options::from_json(
-            r#"{"tokenEndpoint":"/t","title":"Help","apiBase":"http://x/","unknown":1}"#,
+            r#"{"tokenEndpoint":"/t","title":"Help","apiBase":"https://x/","unknown":1}"#,
         );
         assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(options.api_base.as_deref(), Some("http://x"));
+        assert_eq!(options.api_base.as_deref(), Some("https://x"));
         assert_eq!(options.token_endpoint, "/t");
         assert_eq!(options.title, "Help");
         assert_eq!(options.model, Options::default().model);
@@ -383,5 +438,52 @@ mod tests {
         let (options, problems) = Options::from_json("not json");
         assert_eq!(options, Options::default());
         assert_eq!(problems.len(), 1);
+    }
+
+    /// Issue 14: an injected `<ringside-chat api-base="http://evil">` must
+    /// not send the visitor's questions (or token) over plain http elsewhere.
+    #[test]
+    fn urls_from_markup_must_be_https_or_loopback() {
+        for good in [
+            "https://api.example.com",
+            "https://api.example.com:8443/v1",
+            "http://127.0.0.1:8787",
+            "http://localhost:8080/",
+            "http://[::1]:9/x",
+            "HTTPS://API.EXAMPLE.COM",
+        ] {
+            assert!(is_trusted_url(good, false), "{good} is trusted");
+        }
+        for bad in [
+            "http://evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "http://127.0.0.1@evil.example",
+            "https://good.example@evil.example",
+            "https://",
+            "javascript:alert(1)",
+            "data:text/plain,x",
+            "//evil.example/t",
+            "/api/chat-token",
+        ] {
+            assert!(!is_trusted_url(bad, false), "{bad} is refused");
+        }
+        for path in ["/api/chat-token", "api/token", "/t?x=http://y"] {
+            assert!(is_trusted_url(path, true), "{path} is a path of this site");
+        }
+        for bad in [
+            "//evil.example/t",
+            "\\\\evil.example",
+            "http://evil.example/t",
+            "data:,x",
+        ] {
+            assert!(!is_trusted_url(bad, true), "{bad} is refused");
+        }
+        let (options, problems) = Options::from_json(
+            r#"{"apiBase":"http://evil.example","tokenEndpoint":"http://evil.example/t"}"#,
+        );
+        assert_eq!(options.api_base, None);
+        assert_eq!(options.token_endpoint, Options::default().token_endpoint);
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 }

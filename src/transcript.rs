@@ -187,7 +187,7 @@ impl Transcript {
             keep
         });
         let mut added = false;
-        for message in messages {
+        for (at, message) in messages.iter().enumerate() {
             let state = Footer {
                 status: message.status.clone(),
                 last_answer: last_answer == Some(message.id),
@@ -202,8 +202,14 @@ impl Transcript {
                     shown.state = state;
                 }
                 None => {
-                    let shown = self.add(message, state, stream_of(message.id));
-                    self.shown.push(shown);
+                    // Usually the newest; a stored conversation restored
+                    // once the token arrived goes before what was asked meanwhile.
+                    let next = messages[at + 1..]
+                        .iter()
+                        .find_map(|m| self.shown.iter().position(|s| s.id == m.id));
+                    let before = next.map(|i| self.shown[i].article.clone());
+                    let shown = self.add(message, state, stream_of(message.id), before);
+                    self.shown.insert(next.unwrap_or(self.shown.len()), shown);
                     added = true;
                 }
             }
@@ -215,7 +221,13 @@ impl Transcript {
         }
     }
 
-    fn add(&self, message: &Message, state: Footer, stream: Option<StreamView>) -> Shown {
+    fn add(
+        &self,
+        message: &Message,
+        state: Footer,
+        stream: Option<StreamView>,
+        before: Option<Element>,
+    ) -> Shown {
         let user = message.role == Role::User;
         let article = element(
             &self.document,
@@ -238,7 +250,9 @@ impl Transcript {
         let _ = article.append_child(&body);
         let footer = self.footer(message, &state);
         let _ = article.append_child(&footer);
-        let _ = self.log.insert_before(&article, Some(&self.anchor));
+        let _ = self
+            .log
+            .insert_before(&article, Some(before.as_ref().unwrap_or(&self.anchor)));
         match stream {
             Some(stream) => stream.attach(&body, self.before_paint.clone()),
             // The user's own words, shown exactly as typed.

@@ -49,7 +49,8 @@ impl Scroll {
         let scroll = self.clone();
         Rc::new(move || {
             if scroll.below() > 24 {
-                if !scroll.chat.state.with_untracked(|s| s.unseen) {
+                // `try_`: a frame may come after destroy() freed the state.
+                if scroll.chat.state.try_with_untracked(|s| !s.unseen) == Some(true) {
                     scroll.chat.show(|s| s.unseen = true);
                 }
                 return None;

@@ -72,7 +72,8 @@ test("the inline help panel fills its container, knows the page, and answers the
   await widget.idle();
   const chats = (await stack.log()).filter((r) => r.path.endsWith("/chat/completions"));
   expect(chats[0].body.messages[0].role, JSON.stringify(chats[0].body)).toBe("system");
-  expect(chats[0].body.messages[0].content).toContain('"page":"billing"');
+  // The context, quoted (see trust.spec.ts): the third line, one JSON string.
+  expect(JSON.parse(chats[0].body.messages[0].content.split("\n")[2])).toContain('"page":"billing"');
   await shot(page, info, "inline-help-panel");
 });
 

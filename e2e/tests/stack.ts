@@ -16,6 +16,8 @@ export const API_KEY = "sk_test_e2e";
 
 /** Flags for the mock, e.g. `["--token-delay-ms", "5"]`. */
 export type MockFlags = string[];
+/** Extra flags and environment for the mint, e.g. `{ flags: ["--identity", "session"], env: {…} }`. */
+export type MintSetup = { flags?: string[]; env?: Record<string, string> };
 
 /** One scripted completion of the mock (see server/mock/CONTROLS.md). */
 export interface Script {
@@ -137,9 +139,10 @@ function start(binary: string, args: string[], env: Record<string, string>): Pro
 
 export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 
-export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
+export const test = base.extend<{ mockFlags: MockFlags; mintSetup: MintSetup; stack: Stack }>({
   mockFlags: [["--first-token-delay-ms", "100", "--token-delay-ms", "15", "--answer-tokens", "40"], { option: true }],
-  stack: async ({ mockFlags }, use) => {
+  mintSetup: [{}, { option: true }],
+  stack: async ({ mockFlags, mintSetup }, use) => {
     let mock = await start("ringside-mock", ["--listen", "127.0.0.1:0", "--controls", ...mockFlags], { RINGSIDE_MOCK_API_KEY: API_KEY });
     const port = await freePort();
     const mintUrl = `http://127.0.0.1:${port}`;
@@ -151,8 +154,8 @@ export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
     let pages = 0;
     const mint = await start(
       "ringside-mint",
-      ["--listen", `127.0.0.1:${port}`, "--ringside-url", mock.url, "--allowed-origin", mintUrl, "--static-dir", site],
-      { FC_API_KEY: API_KEY, RINGSIDE_MINT_COOKIE_SECRET: "e2e-cookie-secret-of-at-least-32-bytes" },
+      ["--listen", `127.0.0.1:${port}`, "--ringside-url", mock.url, "--allowed-origin", mintUrl, "--static-dir", site, ...(mintSetup.flags ?? [])],
+      { FC_API_KEY: API_KEY, RINGSIDE_MINT_COOKIE_SECRET: "e2e-cookie-secret-of-at-least-32-bytes", ...(mintSetup.env ?? {}) },
     );
     const mockApi = (pathname: string, init: RequestInit = {}) =>
       fetch(mock.url + pathname, {

@@ -47,13 +47,13 @@ export interface ChatStrings {
 
 /** Options of a widget. The same names work as `data-*` attributes of the script tag and as attributes of `<ringside-chat>` (kebab-case there). */
 export interface ChatOptions {
-  /** Your server's token route, POSTed to for a Client Token. Default `/api/chat-token`. */
+  /** Your server's token route, POSTed to for a Client Token: a path of this site or an https URL (http only on loopback). Default `/api/chat-token`. Never from untrusted markup. */
   tokenEndpoint?: string;
   /** Cookies on the token request: `same-origin` (default), `include` (token endpoint on another origin), or `omit`. */
   tokenCredentials?: "same-origin" | "include" | "omit";
   /** Extra headers for the token request, e.g. your CSRF token. */
   tokenHeaders?: Record<string, string>;
-  /** The Ringside gateway. Default: what the token endpoint says, else `https://api.fightclub.pro`. */
+  /** The Ringside gateway (https; http only on loopback), used only when the token endpoint names none. Default `https://api.fightclub.pro`. */
   apiBase?: string;
   /** The model. Default `fc:openai/gpt-4o-mini`. */
   model?: string;
@@ -79,7 +79,7 @@ export interface ChatOptions {
   mode?: "floating" | "inline";
   /** The element (or a selector of it) an inline widget fills. */
   container?: Element | string;
-  /** Where the user is (page, section, plan), sent with each question. */
+  /** Where the user is (page, section, plan), sent with each question as quoted data the model is told is not instructions. Prefer your own labels to anything the URL carries. */
   context?: string | Record<string, unknown>;
   /** The longest message accepted, in characters. Default 4000. */
   maxLength?: number;
@@ -116,6 +116,8 @@ export interface ChatHandle {
   send(text: string): Promise<boolean>;
   /** Starts a new conversation. */
   reset(): Promise<void>;
+  /** The user signed out: their token, transcript and this widget's stored conversations are forgotten. Call it in your logout code. */
+  signOut(): Promise<void>;
   /** Replaces the context sent with each question. */
   setContext(context: string | Record<string, unknown> | null): Promise<void>;
   /** Listens to an event; returns a function that stops listening. */
@@ -127,12 +129,15 @@ export interface ChatHandle {
 /** Mounts a widget. */
 export function mount(options?: ChatOptions): Promise<ChatHandle>;
 
-declare const RingsideChat: { mount: typeof mount };
+/** For your logout code: every widget forgets its user, and every stored conversation on this origin is removed. */
+export function clearAll(): void;
+
+declare const RingsideChat: { mount: typeof mount; clearAll: typeof clearAll };
 export default RingsideChat;
 
 declare global {
   interface Window {
-    RingsideChat: { mount(options?: ChatOptions): Promise<ChatHandle>; version: string };
+    RingsideChat: { mount(options?: ChatOptions): Promise<ChatHandle>; clearAll(): void; version: string };
   }
   interface HTMLElementTagNameMap {
     "ringside-chat": HTMLElement & { ready?: Promise<ChatHandle> };

@@ -18,4 +18,12 @@ export function mount(options = {}) {
   return window.RingsideChat.mount(options, assets);
 }
 
-export default { mount };
+/**
+ * For the host's logout: every widget forgets its user (token, transcript),
+ * and every stored conversation of every widget on this origin is removed.
+ */
+export function clearAll() {
+  window.RingsideChat.clearAll();
+}
+
+export default { mount, clearAll };

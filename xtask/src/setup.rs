@@ -1,6 +1,8 @@
 //! Installs what the project needs, idempotently and version-checked: the
 //! wasm32 target, trunk, a wasm-bindgen-cli matching the crate, wasm-opt,
-//! and for the browser tests Debian's Chromium and the e2e npm packages.
+//! and for the browser tests Debian's Chromium, Firefox ESR and WebKitGTK
+//! (with their WebDriver servers, and Xvfb for WebKit's window) and the e2e
+//! npm packages.
 //!
 //! Tools go to a versioned folder per tool under `~/.cache/ringside-chat/tools`
 //! (or `$RINGSIDE_TOOLS`), so clones share them and other projects' versions
@@ -25,8 +27,28 @@ pub(crate) const ESBUILD_VERSION: &str = "0.28.2";
 pub(crate) const COMMONMARK_SPEC_VERSION: &str = "0.31.2";
 /// Where Debian installs Chromium.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
-/// Debian's ChromeDriver, for wasm-bindgen-test.
+/// Debian's ChromeDriver, for wasm-bindgen-test and the cross-browser subset.
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Firefox's WebDriver server, from crates.io (Debian ships none).
+pub(crate) const GECKODRIVER_VERSION: &str = "0.36.0";
+
+/// The cross-browser subset's other engines: Debian's packages, and a file
+/// each installs.
+const ENGINE_PACKAGES: [(&str, &str); 4] = [
+    ("firefox-esr", "/usr/bin/firefox-esr"),
+    // WebKitWebDriver, which starts WebKitGTK's MiniBrowser.
+    ("webkit2gtk-driver", "/usr/bin/WebKitWebDriver"),
+    // MiniBrowser needs a display: xvfb-run gives it a private one.
+    ("xvfb", "/usr/bin/xvfb-run"),
+    ("xauth", "/usr/bin/xauth"),
+];
+
+/// Where `cargo xtask setup` puts geckodriver.
+pub(crate) fn geckodriver() -> PathBuf {
+    tools_dir()
+        .join(format!("geckodriver-{GECKODRIVER_VERSION}"))
+        .join("bin/geckodriver")
+}
 
 /// The flags every headless Chromium of the project starts with, from
 /// `e2e/chromium.flags` (one per line, `#` comments), the list the browser
@@ -155,6 +177,7 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
 
     if browser {
         ensure_chromium()?;
+        ensure_engines()?;
         ensure_e2e_packages()?;
     }
     Ok(Tools { path })
@@ -250,6 +273,33 @@ fn ensure_chromium() -> Result {
         return Ok(());
     }
     eprintln!("installing Debian's chromium and chromium-driver");
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Firefox ESR, WebKitGTK's WebDriver and MiniBrowser, Xvfb (Debian), and
+/// geckodriver (crates.io, pinned).
+fn ensure_engines() -> Result {
+    let missing: Vec<&str> = ENGINE_PACKAGES
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if !missing.is_empty() {
+        eprintln!("installing Debian's {}", missing.join(", "));
+        apt_install(&missing)?;
+    }
+    let dir = tools_dir().join(format!("geckodriver-{GECKODRIVER_VERSION}"));
+    ensure_cargo_tool(
+        &dir,
+        "geckodriver",
+        &format!("geckodriver {GECKODRIVER_VERSION}"),
+        &["--locked", &format!("geckodriver@{GECKODRIVER_VERSION}")],
+    )
+}
+
+/// `apt-get install` (through `sudo -n` when not root), with an `apt-get
+/// update` first if the package lists are too old to find them.
+fn apt_install(packages: &[&str]) -> Result {
     let sudo = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() != "0");
     let apt = |args: &[&str]| {
         let mut command = if sudo {
@@ -260,26 +310,21 @@ fn ensure_chromium() -> Result {
         if sudo {
             command.args(["-n", "apt-get"]);
         }
-        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        // Wait for another install to finish rather than fail on its lock.
+        command
+            .args(["-o", "DPkg::Lock::Timeout=600"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive");
         command
     };
-    if run(&mut apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ]))
-    .is_err()
-    {
+    let install = |packages: &[&str]| {
+        let mut command = apt(&["install", "-y", "--no-install-recommends"]);
+        command.args(packages);
+        command
+    };
+    if run(&mut install(packages)).is_err() {
         run(&mut apt(&["update"]))?;
-        run(&mut apt(&[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ]))?;
+        run(&mut install(packages))?;
     }
     Ok(())
 }

@@ -210,7 +210,8 @@ pub(crate) fn test(extra: &[String]) -> Result {
         .args(extra)
         .env("RINGSIDE_BIN_DIR", &built.bin_dir)
         .env("RINGSIDE_DIST", &built.dist)
-        .env("CHROMIUM", CHROMIUM))?;
+        .env("CHROMIUM", CHROMIUM)
+        .env("GECKODRIVER", setup::geckodriver()))?;
     eprintln!("all checks and tests passed");
     Ok(())
 }

@@ -60,6 +60,28 @@ impl CachedToken {
     }
 }
 
+/// Whether `stale` (what the widget sent in `x-ringside-stale-token`) names
+/// `token`: the token's `jti` (what widgets send), or the whole token (what
+/// older widgets sent). The claim is read without verifying: it only decides
+/// whether to mint anew.
+fn names(token: &str, stale: &str) -> bool {
+    use base64::Engine as _;
+    if stale == token {
+        return true;
+    }
+    let jti = token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|claims| claims.get("jti")?.as_str().map(str::to_owned));
+    jti.is_some_and(|jti| !jti.is_empty() && jti == stale)
+}
+
 /// An upstream mint in progress, shared by everyone who asks meanwhile.
 pub type Flight = Shared<BoxFuture<'static, Result<CachedToken, MintError>>>;
 
@@ -153,7 +175,8 @@ impl TokenCache {
         let mut map = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
         match map.get(key) {
             Some(Slot::Ready(token))
-                if token.reusable(now, self.reuse_fraction) && stale != Some(&*token.token) =>
+                if token.reusable(now, self.reuse_fraction)
+                    && !stale.is_some_and(|stale| names(&token.token, stale)) =>
             {
                 return Lookup::Reuse(token.clone());
             }

@@ -204,6 +204,38 @@ async fn a_token_named_stale_by_the_widget_is_never_reused() {
     assert_eq!(again.token(), replaced.token(), "and the new one is reused");
 }
 
+/// Widgets name a refused token by its `jti` alone (issue 14): the mint
+/// replaces it just the same.
+#[tokio::test]
+async fn a_token_named_stale_by_its_jti_is_never_reused() {
+    use base64::Engine as _;
+    let mock = spawn_mock().await;
+    let mint = spawn_mint_with(&mock.url, &[], reuse_half).await;
+    let first = mint.token(None).await;
+    let cookie = first.cookie();
+    let payload = first.token().split('.').nth(1).unwrap().to_string();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let jti = claims["jti"].as_str().unwrap().to_string();
+    let replaced = mint
+        .request(&[
+            ("origin", &mint.origin),
+            ("cookie", &cookie),
+            ("x-ringside-stale-token", &jti),
+        ])
+        .await;
+    assert_ne!(
+        replaced.token(),
+        first.token(),
+        "the refused token is replaced"
+    );
+    assert_eq!(mock.mints(), 2);
+}
+
 #[tokio::test]
 async fn a_customer_ringside_no_longer_knows_is_upserted_again_and_the_token_minted() {
     let mock = spawn_mock().await;
