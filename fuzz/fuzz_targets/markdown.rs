@@ -7,7 +7,7 @@
 //!   widget's own;
 //! - no letter of the text is lost (but what is not shown by design: link
 //!   targets and definitions, fences' info strings, entity names, task
-//!   markers, `<br>`);
+//!   markers, `<br>`, table cells past the header's);
 //! - streaming changes nothing: cut anywhere, or fed a piece at a time, the
 //!   trees a renderer follows to the end are the whole text's trees (what
 //!   `StreamView` relies on), and a final block never changes unless a link
@@ -115,14 +115,19 @@ fn letters_kept(needle: &str, haystack: &str) -> bool {
 /// Text that is not shown by design: skip inputs that have any.
 fn drops_text_by_design(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
+    // A table row's cells past the header's are dropped, as GFM says.
     text.contains("](")
         || text.contains("]:")
+        || text.contains('|')
         || text.contains(['&', '<', '!'])
         || lower.contains("[x]")
         || text.lines().any(|line| {
             ["```", "~~~"].iter().any(|fence| {
-                line.split_once(fence)
-                    .is_some_and(|(_, info)| info.trim().split_whitespace().nth(1).is_some())
+                // The parser's words are split at spaces and tabs, as the spec's.
+                line.split_once(fence).is_some_and(|(_, info)| {
+                    let info = info.trim_matches([' ', '\t']);
+                    info.split([' ', '\t']).filter(|w| !w.is_empty()).nth(1).is_some()
+                })
             })
         })
 }
