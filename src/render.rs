@@ -53,8 +53,19 @@ struct Inner {
     /// may return an element to scroll to its end once the text is in.
     before_paint: Option<PaintHook>,
     frame: Option<Closure<dyn FnMut()>>,
+    /// Asks for the frame once the paint interval has passed.
+    delay: Option<Closure<dyn FnMut()>>,
     scheduled: bool,
+    /// When the last paint ran (`Date.now()`, ms).
+    painted_at: f64,
 }
+
+/// While tokens arrive faster than this, paints are this far apart: the
+/// browser's work per frame (style, layout, paint, hit-testing, compositing)
+/// then runs about 30 times a second instead of 60, and new text is still on
+/// screen within 50 ms. A token after a pause, the first one and the last one
+/// (`finish`) are painted in the next frame.
+const PAINT_INTERVAL_MS: f64 = 32.0;
 
 impl StreamView {
     /// A view of an answer that is already complete (a restored transcript).
@@ -82,6 +93,36 @@ impl StreamView {
             return;
         }
         inner.scheduled = true;
+        let wait = PAINT_INTERVAL_MS - (js_sys::Date::now() - inner.painted_at);
+        let requested = if wait > 1.0 {
+            let delay = inner.delay.get_or_insert_with(|| {
+                let weak = Rc::downgrade(&self.inner);
+                Closure::new(move || {
+                    if let Some(inner) = weak.upgrade() {
+                        StreamView { inner }.request_frame();
+                    }
+                })
+            });
+            web_sys::window().and_then(|w| {
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    delay.as_ref().unchecked_ref(),
+                    wait as i32,
+                )
+                .ok()
+                .map(drop)
+            })
+        } else {
+            drop(inner);
+            self.request_frame()
+        };
+        if requested.is_none() {
+            self.inner.borrow_mut().scheduled = false;
+        }
+    }
+
+    /// Paints in the next animation frame.
+    fn request_frame(&self) -> Option<()> {
+        let mut inner = self.inner.borrow_mut();
         let frame = inner.frame.get_or_insert_with(|| {
             let weak = Rc::downgrade(&self.inner);
             Closure::new(move || {
@@ -90,13 +131,11 @@ impl StreamView {
                 }
             })
         });
-        let requested = web_sys::window().and_then(|w| {
+        web_sys::window().and_then(|w| {
             w.request_animation_frame(frame.as_ref().unchecked_ref())
                 .ok()
-        });
-        if requested.is_none() {
-            inner.scheduled = false;
-        }
+                .map(drop)
+        })
     }
 
     /// Paints into `root` from now on (everything so far at once).
@@ -114,6 +153,7 @@ impl StreamView {
         let before_paint = {
             let mut inner = self.inner.borrow_mut();
             inner.scheduled = false;
+            inner.painted_at = js_sys::Date::now();
             inner.before_paint.clone()
         };
         // Outside the borrow: the hook reads the layout, never this view.

@@ -117,8 +117,8 @@ fn fold(c: char) -> char {
     let code = c as u32;
     let lower = match code {
         0x41..=0x5A | 0xC0..=0xDE if code != 0xD7 => code + 32,
-        0x100..=0x137 | 0x14A..=0x177 if code % 2 == 0 => code + 1,
-        0x139..=0x148 | 0x179..=0x17E if code % 2 == 1 => code + 1,
+        0x100..=0x137 | 0x14A..=0x177 if code.is_multiple_of(2) => code + 1,
+        0x139..=0x148 | 0x179..=0x17E if !code.is_multiple_of(2) => code + 1,
         0x391..=0x3AB if code != 0x3A2 => code + 32,
         0x400..=0x40F => code + 80,
         0x410..=0x42F => code + 32,
