@@ -14,7 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::client_ip::IpNet;
 use crate::clock::{Clock, SystemClock};
 use crate::identity::Visitors;
-use crate::jwt::{self, SessionKey, Verifier};
+use crate::jwks::Jwks;
+use crate::jwt::{self, Key, SessionKeys, Verifier};
 use crate::limit::Rate;
 use crate::ringside::UpstreamOptions;
 use crate::session::Sessions;
@@ -129,12 +130,44 @@ pub struct Config {
 
     /// Session mode: the Ed25519 public key session JWTs are signed with
     /// (base64 of 32 bytes, or a PEM `PUBLIC KEY`). Pins the algorithm to EdDSA.
-    #[arg(long, env = "RINGSIDE_MINT_SESSION_ED25519_PUBLIC_KEY")]
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_SESSION_ED25519_PUBLIC_KEY",
+        allow_hyphen_values = true
+    )]
     pub session_ed25519_public_key: Option<String>,
 
     /// Session mode: a file holding the Ed25519 public key (same formats).
     #[arg(long, env = "RINGSIDE_MINT_SESSION_ED25519_PUBLIC_KEY_FILE")]
     pub session_ed25519_public_key_file: Option<PathBuf>,
+
+    /// Session mode: the RSA public key session JWTs are signed with, as PEM
+    /// (`-----BEGIN PUBLIC KEY-----`, 2048 bits or more) or the path of a
+    /// file holding it. Pins the algorithm to RS256.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_SESSION_RS256_PUBLIC_KEY",
+        allow_hyphen_values = true
+    )]
+    pub session_rs256_public_key: Option<String>,
+
+    /// Session mode: the P-256 public key session JWTs are signed with, as
+    /// PEM (`-----BEGIN PUBLIC KEY-----`) or the path of a file holding it.
+    /// Pins the algorithm to ES256.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_SESSION_ES256_PUBLIC_KEY",
+        allow_hyphen_values = true
+    )]
+    pub session_es256_public_key: Option<String>,
+
+    /// Session mode: the identity provider's JWK set (e.g. Auth0's
+    /// `https://TENANT/.well-known/jwks.json`): fetched at start, cached,
+    /// fetched again for an unknown `kid` at most once a minute, and served
+    /// from cache while the provider is down. RS256, ES256 and EdDSA keys;
+    /// each key pins its algorithm. https only (http on loopback).
+    #[arg(long, env = "RINGSIDE_MINT_SESSION_JWKS_URL")]
+    pub session_jwks_url: Option<String>,
 
     /// Session mode: the required `iss` of session JWTs.
     #[arg(long, env = "RINGSIDE_MINT_SESSION_ISSUER")]
@@ -273,17 +306,30 @@ pub enum ConfigError {
     /// The cookie secret is too short.
     #[error("RINGSIDE_MINT_COOKIE_SECRET needs at least 32 bytes")]
     ShortCookieSecret,
-    /// Session mode without a key, or with two.
+    /// Session mode without a key.
     #[error(
-        "--identity session needs exactly one of RINGSIDE_MINT_SESSION_HS256_SECRET, --session-ed25519-public-key, --session-ed25519-public-key-file"
+        "--identity session needs the key your identity provider signs session JWTs with: one of --session-jwks-url, --session-rs256-public-key, --session-es256-public-key, --session-ed25519-public-key(-file), or RINGSIDE_MINT_SESSION_HS256_SECRET"
     )]
-    SessionKeyCount,
+    NoSessionKey,
+    /// Session mode with more than one key source.
+    #[error("--identity session takes one key source, but {0} were given: {1}")]
+    SessionKeyCount(usize, String),
+    /// Session mode without `aud` nor `typ` to check.
+    #[error(
+        "--identity session needs --session-audience or --session-typ: your provider signs other JWTs with the same key (magic links, email confirmations, service tokens), and without one of these checks any of them would get chat tokens"
+    )]
+    SessionAudienceOrTyp,
+    /// A JWK set URL that is not https (or http on loopback).
+    #[error(
+        "--session-jwks-url must be an https URL (http only on loopback): keys fetched in the clear could be swapped on the way"
+    )]
+    JwksUrl,
     /// A session key that does not load.
     #[error("the session key: {0}")]
     SessionKey(#[from] jwt::KeyError),
     /// The public key file could not be read.
-    #[error("reading the session public key file: {0}")]
-    KeyFile(std::io::Error),
+    #[error("reading the session public key file {0}: {1}")]
+    KeyFile(String, std::io::Error),
 }
 
 fn parse_origin(text: &str) -> Result<String, String> {
@@ -301,6 +347,34 @@ fn parse_origin(text: &str) -> Result<String, String> {
         );
     }
     Ok(text.to_string())
+}
+
+fn read_key_file(path: &std::path::Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError::KeyFile(path.display().to_string(), e))
+}
+
+/// A PEM given inline, or else the path of a file holding one.
+fn pem_or_file(value: &str) -> Result<String, ConfigError> {
+    if value.trim_start().starts_with("-----BEGIN") {
+        Ok(value.to_string())
+    } else {
+        read_key_file(std::path::Path::new(value))
+    }
+}
+
+fn check_jwks_url(url: &str) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| ConfigError::JwksUrl)?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(ConfigError::JwksUrl),
+    }
 }
 
 fn parse_fraction(text: &str) -> Result<f64, String> {
@@ -352,6 +426,58 @@ impl Config {
         }
     }
 
+    /// The one key source session mode was given.
+    fn session_keys(&self, clock: &Arc<dyn Clock>) -> Result<SessionKeys, ConfigError> {
+        let given: Vec<&str> = [
+            (
+                self.session_hs256_secret.is_some(),
+                "RINGSIDE_MINT_SESSION_HS256_SECRET",
+            ),
+            (
+                self.session_ed25519_public_key.is_some(),
+                "--session-ed25519-public-key",
+            ),
+            (
+                self.session_ed25519_public_key_file.is_some(),
+                "--session-ed25519-public-key-file",
+            ),
+            (
+                self.session_rs256_public_key.is_some(),
+                "--session-rs256-public-key",
+            ),
+            (
+                self.session_es256_public_key.is_some(),
+                "--session-es256-public-key",
+            ),
+            (self.session_jwks_url.is_some(), "--session-jwks-url"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        match given.len() {
+            0 => return Err(ConfigError::NoSessionKey),
+            1 => {}
+            n => return Err(ConfigError::SessionKeyCount(n, given.join(", "))),
+        }
+        let key = if let Some(secret) = &self.session_hs256_secret {
+            Key::hs256(secret.expose_secret().as_bytes())?
+        } else if let Some(key) = &self.session_ed25519_public_key {
+            Key::ed25519(key)?
+        } else if let Some(path) = &self.session_ed25519_public_key_file {
+            Key::ed25519(&read_key_file(path)?)?
+        } else if let Some(pem) = &self.session_rs256_public_key {
+            Key::rs256_pem(&pem_or_file(pem)?)?
+        } else if let Some(pem) = &self.session_es256_public_key {
+            Key::es256_pem(&pem_or_file(pem)?)?
+        } else if let Some(url) = &self.session_jwks_url {
+            check_jwks_url(url)?;
+            return Ok(SessionKeys::Jwks(Arc::new(Jwks::new(url, clock.clone()))));
+        } else {
+            return Err(ConfigError::NoSessionKey);
+        };
+        Ok(SessionKeys::Key(key))
+    }
+
     /// The mint these flags describe.
     pub fn mint_options(&self) -> Result<MintOptions, ConfigError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
@@ -376,20 +502,10 @@ impl Config {
                 ))
             }
             IdentityMode::Session => {
-                let key = match (
-                    &self.session_hs256_secret,
-                    &self.session_ed25519_public_key,
-                    &self.session_ed25519_public_key_file,
-                ) {
-                    (Some(secret), None, None) => {
-                        SessionKey::hs256(secret.expose_secret().as_bytes())?
-                    }
-                    (None, Some(key), None) => SessionKey::ed25519(key)?,
-                    (None, None, Some(path)) => SessionKey::ed25519(
-                        &std::fs::read_to_string(path).map_err(ConfigError::KeyFile)?,
-                    )?,
-                    _ => return Err(ConfigError::SessionKeyCount),
-                };
+                let keys = self.session_keys(&clock)?;
+                if self.session_audience.is_none() && self.session_typ.is_none() {
+                    return Err(ConfigError::SessionAudienceOrTyp);
+                }
                 let rules = jwt::Rules {
                     issuer: self.session_issuer.clone(),
                     audience: self.session_audience.clone(),
@@ -399,7 +515,7 @@ impl Config {
                 };
                 Arc::new(
                     Sessions::new(
-                        Verifier::new(key, rules),
+                        Verifier::with_keys(keys, rules),
                         self.session_cookie.clone(),
                         clock.clone(),
                     )
@@ -453,6 +569,105 @@ mod tests {
             "https://",
         ] {
             assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn session(extra: &[&str]) -> Result<MintOptions, ConfigError> {
+        let mut args = vec![
+            "ringside-mint",
+            "--allowed-origin",
+            "https://a.example",
+            "--fc-api-key",
+            "sk_test_config",
+            "--identity",
+            "session",
+        ];
+        args.extend_from_slice(extra);
+        Config::try_parse_from(args).unwrap().mint_options()
+    }
+
+    fn testdata(file: &str) -> String {
+        format!("{}/../jwt/testdata/{file}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn session_mode_says_at_start_what_is_missing_or_wrong() {
+        let error = |extra: &[&str]| session(extra).unwrap_err().to_string();
+        let rsa = testdata("rsa-2048.pub.pem");
+        assert!(
+            error(&["--session-audience", "chat"]).contains("--session-jwks-url"),
+            "no key: the message names every way to give one"
+        );
+        let two = error(&[
+            "--session-audience",
+            "chat",
+            "--session-rs256-public-key",
+            &rsa,
+            "--session-jwks-url",
+            "https://id.example/jwks.json",
+        ]);
+        assert!(
+            two.contains("2 were given") && two.contains("--session-rs256-public-key"),
+            "{two}"
+        );
+        assert!(
+            error(&["--session-rs256-public-key", &rsa])
+                .contains("--session-audience or --session-typ"),
+            "neither aud nor typ checked"
+        );
+        for url in [
+            "http://id.example/jwks.json",
+            "ftp://id.example/jwks.json",
+            "not a url",
+        ] {
+            assert!(
+                error(&["--session-typ", "JWT", "--session-jwks-url", url]).contains("https"),
+                "{url}"
+            );
+        }
+        assert!(
+            error(&[
+                "--session-typ",
+                "JWT",
+                "--session-rs256-public-key",
+                &testdata("rsa-1024.pub.pem"),
+            ])
+            .contains("1024 bits"),
+            "a weak RSA key"
+        );
+        assert!(
+            error(&[
+                "--session-typ",
+                "JWT",
+                "--session-es256-public-key",
+                &testdata("ec-p384.pub.pem"),
+            ])
+            .contains("P-256"),
+        );
+        assert!(
+            error(&[
+                "--session-typ",
+                "JWT",
+                "--session-rs256-public-key",
+                "/no/such/key.pem"
+            ])
+            .contains("/no/such/key.pem"),
+            "a missing file is named"
+        );
+
+        let pem = std::fs::read_to_string(testdata("ec-p256.pub.pem")).unwrap();
+        for extra in [
+            vec!["--session-rs256-public-key", rsa.as_str()],
+            vec!["--session-es256-public-key", pem.as_str()],
+            vec![
+                "--session-jwks-url",
+                "https://id.example/.well-known/jwks.json",
+            ],
+            vec!["--session-jwks-url", "http://127.0.0.1:9999/jwks.json"],
+        ] {
+            let mut args = vec!["--session-audience", "chat"];
+            args.extend(extra.iter().copied());
+            assert!(session(&args).is_ok(), "{extra:?}");
         }
     }
 

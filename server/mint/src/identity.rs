@@ -119,6 +119,12 @@ pub type IdentifyFuture<'a> =
 pub trait Identify: Send + Sync + Debug + 'static {
     /// The identity of `caller`, or why it has none.
     fn identify<'a>(&'a self, caller: Caller<'a>) -> IdentifyFuture<'a>;
+
+    /// Gets ready before the server takes requests (e.g. fetches a JWK
+    /// set); what fails is logged and tried again later. Nothing by default.
+    fn start(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Anonymous visitors: a random id in a signed, HttpOnly, SameSite=Lax

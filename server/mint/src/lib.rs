@@ -50,6 +50,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod identity;
+pub mod jwks;
 pub mod jwt;
 pub mod limit;
 pub mod metrics;
@@ -268,6 +269,12 @@ impl Mint {
                 metrics,
             }),
         }
+    }
+
+    /// Gets ready before taking requests: fetches what the identity needs
+    /// (a JWK set). Failures are logged; the mint serves anyway.
+    pub async fn start(&self) {
+        self.inner.identity.start().await;
     }
 
     /// The counters behind `/metrics`.

@@ -35,6 +35,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let mint = Mint::new(config.mint_options()?);
+    mint.start().await;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let admin = match config.admin_listen {
         Some(address) => Some(tokio::net::TcpListener::bind(address).await?),

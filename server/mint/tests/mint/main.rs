@@ -6,6 +6,7 @@ mod cache;
 mod limits;
 mod operations;
 mod origins;
+mod providers;
 mod resilience;
 mod secrets;
 mod sessions;

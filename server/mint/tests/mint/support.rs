@@ -407,3 +407,84 @@ impl Write for Capture {
 pub(crate) fn log_text() -> String {
     String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
 }
+
+/// An identity provider's key endpoint on loopback: serves a JWK set that
+/// tests change (key rotation), counts its fetches and can be taken down.
+pub(crate) struct Provider {
+    /// The JWK set's URL.
+    pub(crate) url: String,
+    state: Arc<ProviderState>,
+    _stop: oneshot::Sender<()>,
+}
+
+#[derive(Default)]
+struct ProviderState {
+    document: Mutex<Value>,
+    fetches: AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Provider {
+    /// Serves `jwks` from now on.
+    pub(crate) fn publish(&self, jwks: Value) {
+        *self.state.document.lock().unwrap() = jwks;
+    }
+
+    /// Fetches of the JWK set so far.
+    pub(crate) fn fetches(&self) -> usize {
+        self.state.fetches.load(Ordering::SeqCst)
+    }
+
+    /// Answers 503 (or the set again).
+    pub(crate) fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
+    }
+}
+
+/// A provider publishing `jwks` at `/.well-known/jwks.json`.
+pub(crate) async fn spawn_provider(jwks: Value) -> Provider {
+    let state = Arc::new(ProviderState::default());
+    *state.document.lock().unwrap() = jwks;
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/jwks.json",
+            axum::routing::get(|State(state): State<Arc<ProviderState>>| async move {
+                state.fetches.fetch_add(1, Ordering::SeqCst);
+                if state.down.load(Ordering::SeqCst) {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                axum::Json(state.document.lock().unwrap().clone()).into_response()
+            }),
+        )
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().unwrap()
+    );
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Provider {
+        url,
+        state,
+        _stop: stop,
+    }
+}
+
+/// The test keys of `server/jwt/testdata` (made for tests only).
+#[macro_export]
+macro_rules! testkey {
+    ($file:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../jwt/testdata/",
+            $file
+        ))
+    };
+}
