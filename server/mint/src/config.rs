@@ -11,6 +11,8 @@ use axum::http::HeaderName;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum, parser::ValueSource};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::ceiling::Ceilings;
+use crate::challenge::Challenges;
 use crate::client_ip::IpNet;
 use crate::clock::{Clock, SystemClock};
 use crate::identity::Visitors;
@@ -19,6 +21,7 @@ use crate::jwt::{self, Key, SessionKeys, Verifier};
 use crate::limit::Rate;
 use crate::ringside::UpstreamOptions;
 use crate::session::Sessions;
+use crate::store::{BadRedisUrl, Store};
 use crate::{Limits, MintOptions};
 
 /// How the mint knows who is asking.
@@ -93,7 +96,7 @@ pub struct Config {
         long,
         alias = "budget-usd",
         env = "RINGSIDE_MINT_VISITOR_BUDGET_USD",
-        default_value_t = 1.0
+        default_value_t = crate::identity::DEFAULT_VISITOR_BUDGET_USD
     )]
     pub visitor_budget_usd: f64,
 
@@ -262,6 +265,99 @@ pub struct Config {
     #[arg(long, env = "RINGSIDE_MINT_NEW_VISITOR_BURST", default_value_t = 20)]
     pub new_visitor_burst: u32,
 
+    /// New visitors per minute from one IPv6 /56 (the /64s of one site);
+    /// 0 turns the limit off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITOR_56_RATE_PER_MINUTE",
+        default_value_t = 60
+    )]
+    pub new_visitor_56_rate_per_minute: u32,
+
+    /// New visitors one IPv6 /56 may make at once.
+    #[arg(long, env = "RINGSIDE_MINT_NEW_VISITOR_56_BURST", default_value_t = 60)]
+    pub new_visitor_56_burst: u32,
+
+    /// New visitors per minute from one IPv6 /48 (a tunnel broker hands out
+    /// thousands of /64s from one); 0 turns the limit off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITOR_48_RATE_PER_MINUTE",
+        default_value_t = 200
+    )]
+    pub new_visitor_48_rate_per_minute: u32,
+
+    /// New visitors one IPv6 /48 may make at once.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITOR_48_BURST",
+        default_value_t = 200
+    )]
+    pub new_visitor_48_burst: u32,
+
+    /// New visitor customers per UTC hour, across every address; past it,
+    /// new visitors get 503 `visitor_capacity_reached` with Retry-After
+    /// (known visitors are still served). 0 turns the ceiling off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITORS_PER_HOUR",
+        default_value_t = 500
+    )]
+    pub new_visitors_per_hour: u64,
+
+    /// The most budget, in US dollars, handed to new visitor customers in a
+    /// UTC day (each gets --visitor-budget-usd); past it, 503
+    /// `visitor_capacity_reached`. 0 turns the ceiling off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_VISITOR_BUDGET_PER_DAY_USD",
+        default_value_t = 100.0
+    )]
+    pub visitor_budget_per_day_usd: f64,
+
+    /// Make each new visitor solve a proof-of-work (ALTCHA's scheme) before
+    /// it becomes a customer: the widget does it unseen, a script pays CPU
+    /// for each customer it makes.
+    #[arg(long, env = "RINGSIDE_MINT_VISITOR_CHALLENGE")]
+    pub visitor_challenge: bool,
+
+    /// The challenge's difficulty: the largest number to try (about half of
+    /// it is tried on average).
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_VISITOR_CHALLENGE_MAX_NUMBER",
+        default_value_t = crate::challenge::DEFAULT_MAX_NUMBER,
+        value_parser = clap::value_parser!(u64).range(1000..=10_000_000)
+    )]
+    pub visitor_challenge_max_number: u64,
+
+    /// How long a visitor stays known by its cookie, in seconds (renewed
+    /// when past half of it).
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_VISITOR_COOKIE_MAX_AGE",
+        default_value_t = crate::identity::DEFAULT_MAX_AGE_SECS,
+        value_parser = clap::value_parser!(u32).range(3600..=400 * 24 * 3600)
+    )]
+    pub visitor_cookie_max_age: u32,
+
+    /// Redis shared by the mint's replicas (`redis://[:password@]host:port[/db]`
+    /// or `rediss://`): rate limits, ceilings, known customers, token reuse
+    /// and a cross-replica lock live there. When it is unreachable, each
+    /// replica serves with its own and says so in /healthz and /metrics.
+    /// Environment only when it holds a password.
+    #[arg(long, env = "RINGSIDE_MINT_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
+
+    /// The prefix of every Redis key the mint writes (several deployments
+    /// may share one Redis).
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_REDIS_KEY_PREFIX",
+        default_value = "ringside-mint:"
+    )]
+    pub redis_key_prefix: String,
+
     /// Seconds one attempt at a Ringside call may take before answering 503.
     #[arg(long, env = "RINGSIDE_MINT_UPSTREAM_TIMEOUT", default_value_t = 10)]
     pub upstream_timeout_secs: u64,
@@ -282,6 +378,11 @@ pub struct Config {
     /// About how many tokens, customers and rate-limit keys to remember.
     #[arg(long, env = "RINGSIDE_MINT_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: usize,
+
+    /// Connections open at once from one client address (IPv6: one /64);
+    /// more are closed at once. Trusted proxies are exempt.
+    #[arg(long, env = "RINGSIDE_MINT_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
 
     /// Connections open at once; more wait, unaccepted, until one closes.
     #[arg(long, env = "RINGSIDE_MINT_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
@@ -327,6 +428,9 @@ pub enum ConfigError {
     /// A session key that does not load.
     #[error("the session key: {0}")]
     SessionKey(#[from] jwt::KeyError),
+    /// `--redis-url` is not a Redis URL.
+    #[error("{0}")]
+    Redis(#[from] BadRedisUrl),
     /// The public key file could not be read.
     #[error("reading the session public key file {0}: {1}")]
     KeyFile(String, std::io::Error),
@@ -415,6 +519,16 @@ impl Config {
                 return Err(ConfigError::SecretOnCommandLine(name));
             }
         }
+        // A Redis URL is only a secret when it carries a password.
+        if matches.value_source("redis_url") == Some(ValueSource::CommandLine)
+            && matches
+                .get_one::<SecretString>("redis_url")
+                .is_some_and(|url| url.expose_secret().contains('@'))
+        {
+            return Err(ConfigError::SecretOnCommandLine(
+                "RINGSIDE_MINT_REDIS_URL (it holds a password)",
+            ));
+        }
         Ok(Config::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
     }
 
@@ -422,6 +536,7 @@ impl Config {
     pub fn conn_settings(&self) -> crate::conn::Settings {
         crate::conn::Settings {
             max_connections: self.max_connections as usize,
+            max_connections_per_ip: self.max_connections_per_ip as usize,
             ..crate::conn::Settings::default()
         }
     }
@@ -496,10 +611,20 @@ impl Config {
                     Some(secret) => Visitors::new(secret.expose_secret().as_bytes().to_vec()),
                     None => Visitors::random(),
                 };
-                Arc::new(visitors.with_customer(
-                    Some(self.visitor_budget_usd),
-                    Some(self.visitor_rate_limit_rpm),
-                ))
+                let visitors = visitors
+                    .with_customer(
+                        Some(self.visitor_budget_usd),
+                        Some(self.visitor_rate_limit_rpm),
+                    )
+                    .with_max_age(self.visitor_cookie_max_age)
+                    .with_clock(clock.clone());
+                if self.visitor_challenge {
+                    options.challenge = Some(Arc::new(Challenges::new(
+                        &visitors.derived_key("ringside-mint visitor challenge"),
+                        self.visitor_challenge_max_number,
+                    )));
+                }
+                Arc::new(visitors)
             }
             IdentityMode::Session => {
                 let keys = self.session_keys(&clock)?;
@@ -539,7 +664,25 @@ impl Config {
                 self.new_visitor_rate_per_minute,
                 self.new_visitor_burst.max(1),
             ),
+            new_visitors_per_56: Rate::new(
+                self.new_visitor_56_rate_per_minute,
+                self.new_visitor_56_burst.max(1),
+            ),
+            new_visitors_per_48: Rate::new(
+                self.new_visitor_48_rate_per_minute,
+                self.new_visitor_48_burst.max(1),
+            ),
         };
+        options.ceilings = Ceilings {
+            new_visitors_per_hour: self.new_visitors_per_hour,
+            visitor_budget_per_day_usd: self.visitor_budget_per_day_usd,
+        };
+        if let Some(url) = &self.redis_url {
+            options.store = Some(Arc::new(Store::new(
+                url.expose_secret(),
+                &self.redis_key_prefix,
+            )?));
+        }
         options.upstream = UpstreamOptions {
             timeout: Duration::from_secs(self.upstream_timeout_secs.max(1)),
             connect_timeout: Duration::from_millis(self.upstream_connect_timeout_ms.max(1)),

@@ -65,10 +65,12 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         config.static_dir.clone(),
         config.admin_listen.is_none(),
     );
-    servers.spawn(ringside_mint::conn::serve(
+    let trusted = config.trusted_proxies.clone();
+    servers.spawn(ringside_mint::conn::serve_with(
         listener,
         app,
         config.conn_settings(),
+        move |ip| trusted.iter().any(|net| net.contains(ip)),
         stopped(),
     ));
 
