@@ -488,3 +488,87 @@ macro_rules! testkey {
         ))
     };
 }
+
+/// A Redis server of its own on a free loopback port (Debian's
+/// `redis-server`, which `cargo xtask setup` installs), with nothing saved
+/// to disk; stopped when dropped.
+pub(crate) struct RedisServer {
+    /// `redis://127.0.0.1:PORT`.
+    pub(crate) url: String,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    /// Starts one and waits until it answers.
+    pub(crate) async fn start() -> RedisServer {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let mut server = RedisServer {
+            url: format!("redis://127.0.0.1:{port}"),
+            port,
+            child: None,
+        };
+        server.spawn().await;
+        server
+    }
+
+    async fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--loglevel", "warning"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server did not start ({e}): `cargo xtask setup` installs Debian's redis-server")
+            });
+        self.child = Some(child);
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut reply = [0u8; 7];
+                if stream.write_all(b"PING\r\n").await.is_ok()
+                    && stream.read_exact(&mut reply).await.is_ok()
+                    && &reply == b"+PONG\r\n"
+                {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not answer on port {}",
+                self.port
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops it (its data is gone: nothing is saved).
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub(crate) async fn restart(&mut self) {
+        self.stop();
+        self.spawn().await;
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Options that make a mint a replica sharing `redis` (under a key prefix
+/// of the test's own).
+pub(crate) fn replica_of(redis: &RedisServer, prefix: &str) -> Arc<ringside_mint::store::Store> {
+    Arc::new(ringside_mint::store::Store::new(&redis.url, prefix).unwrap())
+}
