@@ -1,6 +1,7 @@
 //! Installs what the project needs, idempotently and version-checked: the
 //! wasm32 target, trunk, a wasm-bindgen-cli matching the crate, wasm-opt,
-//! and for the browser tests Debian's Chromium and the e2e npm packages.
+//! and for the tests Debian's Chromium, Debian's redis-server (the mint's
+//! replica tests start their own) and the e2e npm packages.
 //!
 //! Tools go to a versioned folder per tool under `~/.cache/ringside-chat/tools`
 //! (or `$RINGSIDE_TOOLS`), so clones share them and other projects' versions
@@ -25,6 +26,8 @@ pub(crate) const ESBUILD_VERSION: &str = "0.28.2";
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's ChromeDriver, for wasm-bindgen-test.
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's Redis, which the mint's replica tests start on a free port.
+pub(crate) const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
 /// The flags every headless Chromium of the project starts with, from
 /// `e2e/chromium.flags` (one per line, `#` comments), the list the browser
@@ -152,6 +155,7 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
 
     if browser {
         ensure_chromium()?;
+        ensure_redis()?;
         ensure_e2e_packages()?;
     }
     Ok(Tools { path })
@@ -218,11 +222,26 @@ fn wasm_bindgen_version() -> Result<String> {
 }
 
 fn ensure_chromium() -> Result {
-    let driver = Path::new(CHROMEDRIVER);
-    if Path::new(CHROMIUM).exists() && driver.exists() {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
     eprintln!("installing Debian's chromium and chromium-driver");
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Debian's `redis-server`, only the binary: the tests start their own on
+/// a free loopback port, so no service is enabled or started here.
+fn ensure_redis() -> Result {
+    if Path::new(REDIS_SERVER).exists() {
+        return Ok(());
+    }
+    eprintln!("installing Debian's redis-server (the mint's replica tests start their own)");
+    apt_install(&["redis-server"])
+}
+
+/// `apt-get install` (through `sudo -n` when not root), updating the
+/// package lists once if the first try fails.
+fn apt_install(packages: &[&str]) -> Result {
     let sudo = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() != "0");
     let apt = |args: &[&str]| {
         let mut command = if sudo {
@@ -236,23 +255,13 @@ fn ensure_chromium() -> Result {
         command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         command
     };
-    if run(&mut apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ]))
-    .is_err()
-    {
+    let install: Vec<&str> = ["install", "-y", "--no-install-recommends"]
+        .into_iter()
+        .chain(packages.iter().copied())
+        .collect();
+    if run(&mut apt(&install)).is_err() {
         run(&mut apt(&["update"]))?;
-        run(&mut apt(&[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ]))?;
+        run(&mut apt(&install))?;
     }
     Ok(())
 }
