@@ -137,9 +137,10 @@ function start(binary: string, args: string[], env: Record<string, string>): Pro
 
 export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 
-export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
+export const test = base.extend<{ mockFlags: MockFlags; mintFlags: string[]; stack: Stack }>({
   mockFlags: [["--first-token-delay-ms", "100", "--token-delay-ms", "15", "--answer-tokens", "40"], { option: true }],
-  stack: async ({ mockFlags }, use) => {
+  mintFlags: [[], { option: true }],
+  stack: async ({ mockFlags, mintFlags }, use) => {
     let mock = await start("ringside-mock", ["--listen", "127.0.0.1:0", "--controls", ...mockFlags], { RINGSIDE_MOCK_API_KEY: API_KEY });
     const port = await freePort();
     const mintUrl = `http://127.0.0.1:${port}`;
@@ -151,7 +152,7 @@ export const test = base.extend<{ mockFlags: MockFlags; stack: Stack }>({
     let pages = 0;
     const mint = await start(
       "ringside-mint",
-      ["--listen", `127.0.0.1:${port}`, "--ringside-url", mock.url, "--allowed-origin", mintUrl, "--static-dir", site],
+      ["--listen", `127.0.0.1:${port}`, "--ringside-url", mock.url, "--allowed-origin", mintUrl, "--static-dir", site, ...mintFlags],
       { FC_API_KEY: API_KEY, RINGSIDE_MINT_COOKIE_SECRET: "e2e-cookie-secret-of-at-least-32-bytes" },
     );
     const mockApi = (pathname: string, init: RequestInit = {}) =>

@@ -362,7 +362,10 @@ impl RedisServer {
             .await
             .is_err()
         {
-            assert!(started.elapsed() < Duration::from_secs(10), "redis-server answers");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server answers"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         RedisServer {
