@@ -96,7 +96,13 @@ pub async fn fetch_token(
         Credentials::Include => RequestCredentials::Include,
         Credentials::Omit => RequestCredentials::Omit,
     };
-    let response = post(endpoint, &headers, body, None, credentials).await?;
+    let mut response = post(endpoint, &headers, body, None, credentials).await?;
+    // A new visitor's proof-of-work (`--visitor-challenge`): solve, ask again.
+    let solution = crate::challenge::answer(&response).await;
+    if let Some(solution) = &solution {
+        headers.push((crate::challenge::HEADER, solution));
+        response = post(endpoint, &headers, body, None, credentials).await?;
+    }
     if !response.ok() {
         return Err(error_of(endpoint, &response).await);
     }

@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod challenge;
 pub mod chat;
 pub mod conversation;
 pub mod error;

@@ -19,7 +19,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use ringside_fuzz::{assert_contract_error, build, fill, script};
-use ringside_mint::jwt::{Rules, SessionKey, Verifier};
+use ringside_mint::jwt::{Key, Rules, Verifier};
 use ringside_mint::ringside::UpstreamOptions;
 use ringside_mint::session::Sessions;
 use ringside_mint::{Limits, Mint, MintOptions, ROUTE};
@@ -55,7 +55,7 @@ fn mint(sessions: bool) -> Mint {
     };
     options.identity = if sessions {
         let verifier = Verifier::new(
-            SessionKey::hs256(SESSION_SECRET).expect("a long secret"),
+            Key::hs256(SESSION_SECRET).expect("a long secret"),
             Rules {
                 issuer: Some("app".into()),
                 ..Rules::default()

@@ -1,7 +1,8 @@
 //! Installs what the project needs, idempotently and version-checked: the
 //! wasm32 target, trunk, a wasm-bindgen-cli matching the crate, wasm-opt,
-//! and for the browser tests Debian's Chromium, Firefox ESR and WebKitGTK
-//! (with their WebDriver servers, and Xvfb for WebKit's window) and the e2e
+//! and for the tests Debian's Chromium, Firefox ESR and WebKitGTK (with
+//! their WebDriver servers, and Xvfb for WebKit's window), Debian's
+//! redis-server (the mint's replica tests start their own) and the e2e
 //! npm packages.
 //!
 //! Tools go to a versioned folder per tool under `~/.cache/ringside-chat/tools`
@@ -49,6 +50,8 @@ pub(crate) fn geckodriver() -> PathBuf {
         .join(format!("geckodriver-{GECKODRIVER_VERSION}"))
         .join("bin/geckodriver")
 }
+/// Debian's Redis, which the mint's replica tests start on a free port.
+pub(crate) const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
 /// The flags every headless Chromium of the project starts with, from
 /// `e2e/chromium.flags` (one per line, `#` comments), the list the browser
@@ -178,6 +181,7 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
     if browser {
         ensure_chromium()?;
         ensure_engines()?;
+        ensure_redis()?;
         ensure_e2e_packages()?;
     }
     Ok(Tools { path })
@@ -268,8 +272,7 @@ fn wasm_bindgen_version() -> Result<String> {
 }
 
 fn ensure_chromium() -> Result {
-    let driver = Path::new(CHROMEDRIVER);
-    if Path::new(CHROMIUM).exists() && driver.exists() {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
     eprintln!("installing Debian's chromium and chromium-driver");
@@ -295,6 +298,16 @@ fn ensure_engines() -> Result {
         &format!("geckodriver {GECKODRIVER_VERSION}"),
         &["--locked", &format!("geckodriver@{GECKODRIVER_VERSION}")],
     )
+}
+
+/// Debian's `redis-server`, only the binary: the tests start their own on
+/// a free loopback port, so no service is enabled or started here.
+fn ensure_redis() -> Result {
+    if Path::new(REDIS_SERVER).exists() {
+        return Ok(());
+    }
+    eprintln!("installing Debian's redis-server (the mint's replica tests start their own)");
+    apt_install(&["redis-server"])
 }
 
 /// `apt-get install` (through `sudo -n` when not root), with an `apt-get

@@ -4,7 +4,10 @@
 //! (a new visitor every request), side by side with the seed's naive path
 //! (an upsert and a mint upstream on every request). `known_no_reuse` is a
 //! returning visitor with reuse turned off (`--reuse-fraction 0`): one
-//! upstream call.
+//! upstream call. `warm_redis`, `known_redis` and `cold_redis` are the same
+//! with `--redis-url` (a `redis-server` the benchmark starts on a free
+//! loopback port, as the tests do): the cost of sharing the state between
+//! replicas.
 //!
 //! ```sh
 //! cargo run --release -p ringside-mint --example bench_mint -- --seconds 3 --concurrency 64
@@ -24,9 +27,11 @@ use axum::{
     routing::post,
 };
 use clap::Parser;
+use ringside_mint::ceiling::Ceilings;
 use ringside_mint::identity::Visitors;
 use ringside_mint::metrics::{Call, Metrics};
 use ringside_mint::ringside::{Ringside, UpstreamOptions};
+use ringside_mint::store::Store;
 use ringside_mint::{Limits, Mint, MintOptions};
 use ringside_wire::customer::CreateCustomer;
 use ringside_wire::token::TokenResponse;
@@ -57,7 +62,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "warm,known,cold,naive-warm,naive-cold"
+        default_value = "warm,warm-redis,known,known-redis,cold,cold-redis,naive-warm,naive-cold"
     )]
     scenarios: Vec<Scenario>,
 }
@@ -72,6 +77,12 @@ enum Scenario {
     /// The mint with reuse off (the default), one returning visitor per
     /// loop: its customer is known, so one upstream call (the mint) a request.
     Known,
+    /// [`Scenario::Warm`] with Redis.
+    WarmRedis,
+    /// [`Scenario::Known`] with Redis.
+    KnownRedis,
+    /// [`Scenario::Cold`] with Redis.
+    ColdRedis,
     /// The naive path, one visitor: still two upstream calls a request.
     NaiveWarm,
     /// The naive path, a new visitor every request.
@@ -84,6 +95,9 @@ impl Scenario {
             Scenario::Warm => "warm",
             Scenario::Cold => "cold",
             Scenario::Known => "known_no_reuse",
+            Scenario::WarmRedis => "warm_redis",
+            Scenario::KnownRedis => "known_redis",
+            Scenario::ColdRedis => "cold_redis",
             Scenario::NaiveWarm => "naive_warm",
             Scenario::NaiveCold => "naive_cold",
         }
@@ -323,7 +337,52 @@ async fn until(stop: tokio::sync::oneshot::Receiver<()>) {
     let _ = stop.await;
 }
 
-async fn stack(naive: bool, reuse_fraction: f64) -> Stack {
+/// A `redis-server` of the benchmark's own on a free loopback port,
+/// nothing saved to disk; stopped when dropped.
+struct RedisServer {
+    url: String,
+    child: std::process::Child,
+}
+
+impl RedisServer {
+    async fn start() -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--loglevel", "warning"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts (`cargo xtask setup` installs Debian's)");
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server answers"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        RedisServer {
+            url: format!("redis://127.0.0.1:{port}"),
+            child,
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn stack(naive: bool, reuse_fraction: f64, redis: Option<&RedisServer>) -> Stack {
     // The mock, as fast as it goes: no answer pacing (no chat is measured).
     let settings = ringside_mock::state::Settings {
         api_key: KEY.into(),
@@ -366,7 +425,13 @@ async fn stack(naive: bool, reuse_fraction: f64) -> Stack {
         // Route limits off: one client address makes every request here.
         let mut options = MintOptions::new(&mock_url, KEY.to_string().into(), vec![url.clone()]);
         options.limits = Limits::OFF;
+        options.ceilings = Ceilings::OFF;
         options.reuse_fraction = reuse_fraction;
+        if let Some(redis) = redis {
+            options.store = Some(Arc::new(
+                Store::new(&redis.url, "bench:").expect("a Redis URL"),
+            ));
+        }
         let mint = Mint::new(options);
         tokio::spawn(ringside_mint::run(
             listener,
@@ -392,31 +457,39 @@ async fn bench(args: Args) {
     for scenario in args.scenarios.clone() {
         // Each scenario gets fresh servers, so none inherits another's state.
         let naive = matches!(scenario, Scenario::NaiveWarm | Scenario::NaiveCold);
-        let reuse = if scenario == Scenario::Known {
+        let reuse = if matches!(scenario, Scenario::Known | Scenario::KnownRedis) {
             0.0
         } else {
             args.reuse_fraction
         };
-        let stack = stack(naive, reuse).await;
+        let redis = match scenario {
+            Scenario::WarmRedis | Scenario::KnownRedis | Scenario::ColdRedis => {
+                Some(RedisServer::start().await)
+            }
+            _ => None,
+        };
+        let stack = stack(naive, reuse, redis.as_ref()).await;
         let calls = {
             let upstream = stack.upstream.clone();
             move || upstream()
         };
         let who = match scenario {
-            Scenario::Warm | Scenario::NaiveWarm => {
+            Scenario::Warm | Scenario::WarmRedis | Scenario::NaiveWarm => {
                 Who::One(first_cookie(&stack.route, &stack.origin).await)
             }
-            Scenario::Known => {
+            Scenario::Known | Scenario::KnownRedis => {
                 let mut cookies = Vec::with_capacity(args.concurrency);
                 for _ in 0..args.concurrency {
                     cookies.push(first_cookie(&stack.route, &stack.origin).await);
                 }
                 Who::PerLoop(cookies)
             }
-            Scenario::Cold | Scenario::NaiveCold => Who::New,
+            Scenario::Cold | Scenario::ColdRedis | Scenario::NaiveCold => Who::New,
         };
         let figures = run(&stack.route, &stack.origin, &who, &args, calls).await;
         results.push((scenario, figures));
+        drop(stack);
+        drop(redis);
     }
 
     println!(

@@ -412,6 +412,12 @@ async fn main() {
             "100000",
             "--visitor-budget-usd",
             "1000",
+            "--new-visitors-per-hour",
+            "0",
+            "--visitor-budget-per-day-usd",
+            "0",
+            "--max-connections-per-ip",
+            "100000",
         ],
         &[
             ("FC_API_KEY", KEY),

@@ -3,17 +3,21 @@
 //! until a configured share of its life is gone. Concurrent requests for the
 //! same key share one upstream mint (single-flight): the first starts it as a
 //! task of its own (so it finishes even if that browser goes away), the
-//! others wait for its result.
+//! others wait for its result. Both are bounded, forgetting the entry used
+//! least recently first. With `--redis-url`, reuse and known customers live
+//! in Redis ([`crate::redis`]) and these serve only while it is unreachable;
+//! the single-flight stays here, in front of Redis' cross-replica lock.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+use lru::LruCache;
 
 use crate::error::MintError;
 
@@ -35,6 +39,9 @@ pub struct TokenKey {
 pub struct CachedToken {
     /// The Client Token.
     pub token: Arc<str>,
+    /// Its `jti` (the client token id), which a widget may name as stale
+    /// instead of the whole token.
+    pub jti: Option<Arc<str>>,
     /// Ringside's `expires_at`, Unix seconds.
     pub expires_at: i64,
     /// When the mint request was sent: reuse is counted from there, so a
@@ -58,28 +65,11 @@ impl CachedToken {
     fn reusable(&self, now: Duration, fraction: f64) -> bool {
         now < self.minted_at + self.lifetime.mul_f64(fraction)
     }
-}
 
-/// Whether `stale` (what the widget sent in `x-ringside-stale-token`) names
-/// `token`: the token's `jti` (what widgets send), or the whole token (what
-/// older widgets sent). The claim is read without verifying: it only decides
-/// whether to mint anew.
-fn names(token: &str, stale: &str) -> bool {
-    use base64::Engine as _;
-    if stale == token {
-        return true;
+    /// Whether `stale` (a whole token, or a `jti`) names this token.
+    pub fn is_named_by(&self, stale: Option<&str>) -> bool {
+        stale.is_some_and(|stale| *self.token == *stale || self.jti.as_deref() == Some(stale))
     }
-    let jti = token
-        .split('.')
-        .nth(1)
-        .and_then(|payload| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .ok()
-        })
-        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
-        .and_then(|claims| claims.get("jti")?.as_str().map(str::to_owned));
-    jti.is_some_and(|jti| !jti.is_empty() && jti == stale)
 }
 
 /// An upstream mint in progress, shared by everyone who asks meanwhile.
@@ -104,11 +94,14 @@ pub enum Lookup {
 
 /// Reusable tokens and mints in flight, sharded, with bounded memory.
 pub struct TokenCache {
-    shards: Box<[Mutex<HashMap<TokenKey, Slot>>]>,
+    shards: Box<[Mutex<LruCache<TokenKey, Slot>>]>,
     hasher: RandomState,
     reuse_fraction: f64,
-    capacity_per_shard: usize,
     next_id: AtomicU64,
+}
+
+fn shard_capacity(capacity: usize) -> NonZeroUsize {
+    NonZeroUsize::new((capacity / SHARDS).max(16)).expect("at least 16")
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -124,16 +117,23 @@ impl TokenCache {
     /// Reuses tokens until `reuse_fraction` (0 to 1; 0 never reuses) of their
     /// life is gone, holding about `capacity` tokens at most.
     pub fn new(reuse_fraction: f64, capacity: usize) -> Self {
+        let per_shard = shard_capacity(capacity);
         TokenCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(LruCache::new(per_shard)))
+                .collect(),
             hasher: RandomState::new(),
             reuse_fraction: reuse_fraction.clamp(0.0, 1.0),
-            capacity_per_shard: (capacity / SHARDS).max(16),
             next_id: AtomicU64::new(0),
         }
     }
 
-    fn shard(&self, key: &TokenKey) -> &Mutex<HashMap<TokenKey, Slot>> {
+    /// The share of a token's life during which it is handed out again.
+    pub fn reuse_fraction(&self) -> f64 {
+        self.reuse_fraction
+    }
+
+    fn shard(&self, key: &TokenKey) -> &Mutex<LruCache<TokenKey, Slot>> {
         &self.shards[self.hasher.hash_one(key) as usize % SHARDS]
     }
 
@@ -144,8 +144,8 @@ impl TokenCache {
             .map(|s| {
                 s.lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .values()
-                    .filter(|slot| matches!(slot, Slot::Ready(_)))
+                    .iter()
+                    .filter(|(_, slot)| matches!(slot, Slot::Ready(_)))
                     .count()
             })
             .sum()
@@ -160,13 +160,16 @@ impl TokenCache {
     /// with `make(id)`, whose future must end with [`TokenCache::finish`]:
     /// at most one runs per key at a time.
     ///
-    /// `stale` is a token the caller says Ringside refused (revoked, or
-    /// expired by Ringside's clock): it is never handed out again.
+    /// `stale` is a token (or the `jti` of one) the caller says Ringside
+    /// refused (revoked, or expired by Ringside's clock): it is never handed
+    /// out again. With `reuse` false (Redis holds the reusable tokens), only
+    /// a mint in flight is joined.
     pub fn get_or_start<F>(
         &self,
         key: &TokenKey,
         now: Duration,
         stale: Option<&str>,
+        reuse: bool,
         make: F,
     ) -> Lookup
     where
@@ -175,27 +178,18 @@ impl TokenCache {
         let mut map = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
         match map.get(key) {
             Some(Slot::Ready(token))
-                if token.reusable(now, self.reuse_fraction)
-                    && !stale.is_some_and(|stale| names(&token.token, stale)) =>
+                if reuse
+                    && token.reusable(now, self.reuse_fraction)
+                    && !token.is_named_by(stale) =>
             {
                 return Lookup::Reuse(token.clone());
             }
             Some(Slot::Pending { flight, .. }) => return Lookup::Join(flight.clone()),
             _ => {}
         }
-        if map.len() >= self.capacity_per_shard && !map.contains_key(key) {
-            let fraction = self.reuse_fraction;
-            map.retain(|_, slot| match slot {
-                Slot::Ready(token) => token.reusable(now, fraction),
-                Slot::Pending { .. } => true,
-            });
-            if map.len() >= self.capacity_per_shard {
-                map.retain(|_, slot| matches!(slot, Slot::Pending { .. }));
-            }
-        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let flight = make(id).shared();
-        map.insert(
+        map.put(
             key.clone(),
             Slot::Pending {
                 id,
@@ -210,26 +204,25 @@ impl TokenCache {
     /// tries again.
     pub fn finish(&self, key: &TokenKey, id: u64, result: &Result<CachedToken, MintError>) {
         let mut map = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
-        if !matches!(map.get(key), Some(Slot::Pending { id: current, .. }) if *current == id) {
+        if !matches!(map.peek(key), Some(Slot::Pending { id: current, .. }) if *current == id) {
             return;
         }
         match result {
             Ok(token) if self.reuse_fraction > 0.0 => {
-                map.insert(key.clone(), Slot::Ready(token.clone()));
+                map.put(key.clone(), Slot::Ready(token.clone()));
             }
             _ => {
-                map.remove(key);
+                map.pop(key);
             }
         }
     }
 }
 
 /// The customer handles already upserted, with bounded memory (forgetting
-/// one only costs an idempotent upsert).
+/// one only costs an idempotent upsert; the least recently seen goes first).
 pub struct KnownCustomers {
-    shards: Box<[Mutex<HashSet<String>>]>,
+    shards: Box<[Mutex<LruCache<String, ()>>]>,
     hasher: RandomState,
-    capacity_per_shard: usize,
 }
 
 impl std::fmt::Debug for KnownCustomers {
@@ -241,14 +234,16 @@ impl std::fmt::Debug for KnownCustomers {
 impl KnownCustomers {
     /// Remembers about `capacity` customers at most.
     pub fn new(capacity: usize) -> Self {
+        let per_shard = shard_capacity(capacity);
         KnownCustomers {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashSet::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(LruCache::new(per_shard)))
+                .collect(),
             hasher: RandomState::new(),
-            capacity_per_shard: (capacity / SHARDS).max(16),
         }
     }
 
-    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<HashSet<String>> {
+    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<LruCache<String, ()>> {
         &self.shards[self.hasher.hash_one(key) as usize % SHARDS]
     }
 
@@ -257,7 +252,8 @@ impl KnownCustomers {
         self.shard(external_id)
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .contains(external_id)
+            .get(external_id)
+            .is_some()
     }
 
     /// Forgets `external_id` (Ringside said it does not exist).
@@ -265,19 +261,15 @@ impl KnownCustomers {
         self.shard(external_id)
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(external_id);
+            .pop(external_id);
     }
 
     /// Remembers that `external_id` exists upstream.
     pub fn insert(&self, external_id: &str) {
-        let mut set = self
-            .shard(external_id)
+        self.shard(external_id)
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if set.len() >= self.capacity_per_shard {
-            set.clear();
-        }
-        set.insert(external_id.to_string());
+            .unwrap_or_else(|e| e.into_inner())
+            .put(external_id.to_string(), ());
     }
 }
 
@@ -296,6 +288,7 @@ mod tests {
     fn token(minted_at: Duration) -> CachedToken {
         CachedToken {
             token: "t".into(),
+            jti: Some("ct_t".into()),
             expires_at: 0,
             minted_at,
             received_at: minted_at,
@@ -307,7 +300,7 @@ mod tests {
     async fn a_token_is_reused_until_the_configured_share_of_its_life_is_gone() {
         let cache = TokenCache::new(0.5, 100);
         let k = key("a");
-        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, |_| {
+        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, true, |_| {
             async { Ok(token(Duration::ZERO)) }.boxed()
         }) else {
             panic!("an empty cache starts a mint");
@@ -315,13 +308,13 @@ mod tests {
         let result = flight.await;
         cache.finish(&k, 0, &result);
         let at = |secs| Duration::from_secs(secs);
-        match cache.get_or_start(&k, at(449), None, |_| unreachable_flight()) {
+        match cache.get_or_start(&k, at(449), None, true, |_| unreachable_flight()) {
             Lookup::Reuse(t) => assert_eq!(t.expires_in(at(449)), 451, "the remaining life"),
             other => panic!("expected a reuse, got {other:?}"),
         }
         assert!(
             matches!(
-                cache.get_or_start(&k, at(450), None, |_| async {
+                cache.get_or_start(&k, at(450), None, true, |_| async {
                     Ok(token(Duration::from_secs(450)))
                 }
                 .boxed()),
@@ -335,12 +328,12 @@ mod tests {
     async fn a_pending_mint_is_joined_and_a_failed_one_forgotten() {
         let cache = TokenCache::new(0.5, 100);
         let k = key("b");
-        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, |_| {
+        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, true, |_| {
             async { Err(MintError::Unavailable("down".into())) }.boxed()
         }) else {
             panic!("an empty cache starts a mint");
         };
-        let joined = cache.get_or_start(&k, Duration::ZERO, None, |_| unreachable_flight());
+        let joined = cache.get_or_start(&k, Duration::ZERO, None, true, |_| unreachable_flight());
         assert!(
             matches!(joined, Lookup::Join(_)),
             "the second request joins"
@@ -349,7 +342,7 @@ mod tests {
         cache.finish(&k, 0, &result);
         assert!(
             matches!(
-                cache.get_or_start(&k, Duration::ZERO, None, |_| async {
+                cache.get_or_start(&k, Duration::ZERO, None, true, |_| async {
                     Ok(token(Duration::ZERO))
                 }
                 .boxed()),
@@ -364,13 +357,51 @@ mod tests {
     }
 
     #[test]
-    fn known_customers_stay_within_their_capacity() {
+    fn known_customers_stay_within_their_capacity_and_a_flood_forgets_only_the_oldest() {
         let known = KnownCustomers::new(16 * 16);
+        known.insert("ext:visitor_regular");
         for i in 0..10_000 {
             known.insert(&format!("ext:visitor_{i}"));
+            // A visitor who keeps coming back stays known through the flood
+            // (issue #13: a full shard used to be cleared).
+            assert!(known.contains("ext:visitor_regular"), "forgotten after {i}");
         }
         assert!(known.contains("ext:visitor_9999"));
+        assert!(!known.contains("ext:visitor_0"), "the oldest is forgotten");
         let held: usize = known.shards.iter().map(|s| s.lock().unwrap().len()).sum();
         assert!(held <= 16 * 16, "{held}");
+    }
+
+    #[tokio::test]
+    async fn a_token_named_stale_by_its_jti_or_whole_is_not_reused() {
+        let cache = TokenCache::new(0.5, 100);
+        let k = key("s");
+        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, true, |_| {
+            async { Ok(token(Duration::ZERO)) }.boxed()
+        }) else {
+            panic!("an empty cache starts a mint");
+        };
+        let result = flight.await;
+        cache.finish(&k, 0, &result);
+        for stale in ["t", "ct_t"] {
+            assert!(
+                matches!(
+                    cache.get_or_start(&k, Duration::ZERO, Some(stale), true, |_| {
+                        unreachable_flight()
+                    }),
+                    Lookup::Started(_)
+                ),
+                "{stale} names the cached token"
+            );
+            cache.finish(&k, u64::MAX, &Err(MintError::Internal("x".into())));
+            let mut map = cache.shard(&k).lock().unwrap();
+            map.put(k.clone(), Slot::Ready(token(Duration::ZERO)));
+        }
+        assert!(matches!(
+            cache.get_or_start(&k, Duration::ZERO, Some("ct_other"), true, |_| {
+                unreachable_flight()
+            }),
+            Lookup::Reuse(_)
+        ));
     }
 }

@@ -11,13 +11,17 @@ use axum::http::HeaderName;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum, parser::ValueSource};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::ceiling::Ceilings;
+use crate::challenge::Challenges;
 use crate::client_ip::IpNet;
 use crate::clock::{Clock, SystemClock};
 use crate::identity::Visitors;
-use crate::jwt::{self, SessionKey, Verifier};
+use crate::jwks::Jwks;
+use crate::jwt::{self, Key, SessionKeys, Verifier};
 use crate::limit::Rate;
 use crate::ringside::UpstreamOptions;
 use crate::session::Sessions;
+use crate::store::{BadRedisUrl, Store};
 use crate::{Limits, MintOptions};
 
 /// How the mint knows who is asking.
@@ -92,7 +96,7 @@ pub struct Config {
         long,
         alias = "budget-usd",
         env = "RINGSIDE_MINT_VISITOR_BUDGET_USD",
-        default_value_t = 1.0
+        default_value_t = crate::identity::DEFAULT_VISITOR_BUDGET_USD
     )]
     pub visitor_budget_usd: f64,
 
@@ -129,12 +133,44 @@ pub struct Config {
 
     /// Session mode: the Ed25519 public key session JWTs are signed with
     /// (base64 of 32 bytes, or a PEM `PUBLIC KEY`). Pins the algorithm to EdDSA.
-    #[arg(long, env = "RINGSIDE_MINT_SESSION_ED25519_PUBLIC_KEY")]
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_SESSION_ED25519_PUBLIC_KEY",
+        allow_hyphen_values = true
+    )]
     pub session_ed25519_public_key: Option<String>,
 
     /// Session mode: a file holding the Ed25519 public key (same formats).
     #[arg(long, env = "RINGSIDE_MINT_SESSION_ED25519_PUBLIC_KEY_FILE")]
     pub session_ed25519_public_key_file: Option<PathBuf>,
+
+    /// Session mode: the RSA public key session JWTs are signed with, as PEM
+    /// (`-----BEGIN PUBLIC KEY-----`, 2048 bits or more) or the path of a
+    /// file holding it. Pins the algorithm to RS256.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_SESSION_RS256_PUBLIC_KEY",
+        allow_hyphen_values = true
+    )]
+    pub session_rs256_public_key: Option<String>,
+
+    /// Session mode: the P-256 public key session JWTs are signed with, as
+    /// PEM (`-----BEGIN PUBLIC KEY-----`) or the path of a file holding it.
+    /// Pins the algorithm to ES256.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_SESSION_ES256_PUBLIC_KEY",
+        allow_hyphen_values = true
+    )]
+    pub session_es256_public_key: Option<String>,
+
+    /// Session mode: the identity provider's JWK set (e.g. Auth0's
+    /// `https://TENANT/.well-known/jwks.json`): fetched at start, cached,
+    /// fetched again for an unknown `kid` at most once a minute, and served
+    /// from cache while the provider is down. RS256, ES256 and EdDSA keys;
+    /// each key pins its algorithm. https only (http on loopback).
+    #[arg(long, env = "RINGSIDE_MINT_SESSION_JWKS_URL")]
+    pub session_jwks_url: Option<String>,
 
     /// Session mode: the required `iss` of session JWTs.
     #[arg(long, env = "RINGSIDE_MINT_SESSION_ISSUER")]
@@ -229,6 +265,99 @@ pub struct Config {
     #[arg(long, env = "RINGSIDE_MINT_NEW_VISITOR_BURST", default_value_t = 20)]
     pub new_visitor_burst: u32,
 
+    /// New visitors per minute from one IPv6 /56 (the /64s of one site);
+    /// 0 turns the limit off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITOR_56_RATE_PER_MINUTE",
+        default_value_t = 60
+    )]
+    pub new_visitor_56_rate_per_minute: u32,
+
+    /// New visitors one IPv6 /56 may make at once.
+    #[arg(long, env = "RINGSIDE_MINT_NEW_VISITOR_56_BURST", default_value_t = 60)]
+    pub new_visitor_56_burst: u32,
+
+    /// New visitors per minute from one IPv6 /48 (a tunnel broker hands out
+    /// thousands of /64s from one); 0 turns the limit off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITOR_48_RATE_PER_MINUTE",
+        default_value_t = 200
+    )]
+    pub new_visitor_48_rate_per_minute: u32,
+
+    /// New visitors one IPv6 /48 may make at once.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITOR_48_BURST",
+        default_value_t = 200
+    )]
+    pub new_visitor_48_burst: u32,
+
+    /// New visitor customers per UTC hour, across every address; past it,
+    /// new visitors get 503 `visitor_capacity_reached` with Retry-After
+    /// (known visitors are still served). 0 turns the ceiling off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_NEW_VISITORS_PER_HOUR",
+        default_value_t = 500
+    )]
+    pub new_visitors_per_hour: u64,
+
+    /// The most budget, in US dollars, handed to new visitor customers in a
+    /// UTC day (each gets --visitor-budget-usd); past it, 503
+    /// `visitor_capacity_reached`. 0 turns the ceiling off.
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_VISITOR_BUDGET_PER_DAY_USD",
+        default_value_t = 100.0
+    )]
+    pub visitor_budget_per_day_usd: f64,
+
+    /// Make each new visitor solve a proof-of-work (ALTCHA's scheme) before
+    /// it becomes a customer: the widget does it unseen, a script pays CPU
+    /// for each customer it makes.
+    #[arg(long, env = "RINGSIDE_MINT_VISITOR_CHALLENGE")]
+    pub visitor_challenge: bool,
+
+    /// The challenge's difficulty: the largest number to try (about half of
+    /// it is tried on average).
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_VISITOR_CHALLENGE_MAX_NUMBER",
+        default_value_t = crate::challenge::DEFAULT_MAX_NUMBER,
+        value_parser = clap::value_parser!(u64).range(1000..=10_000_000)
+    )]
+    pub visitor_challenge_max_number: u64,
+
+    /// How long a visitor stays known by its cookie, in seconds (renewed
+    /// when past half of it).
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_VISITOR_COOKIE_MAX_AGE",
+        default_value_t = crate::identity::DEFAULT_MAX_AGE_SECS,
+        value_parser = clap::value_parser!(u32).range(3600..=400 * 24 * 3600)
+    )]
+    pub visitor_cookie_max_age: u32,
+
+    /// Redis shared by the mint's replicas (`redis://[:password@]host:port[/db]`
+    /// or `rediss://`): rate limits, ceilings, known customers, token reuse
+    /// and a cross-replica lock live there. When it is unreachable, each
+    /// replica serves with its own and says so in /healthz and /metrics.
+    /// Environment only when it holds a password.
+    #[arg(long, env = "RINGSIDE_MINT_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
+
+    /// The prefix of every Redis key the mint writes (several deployments
+    /// may share one Redis).
+    #[arg(
+        long,
+        env = "RINGSIDE_MINT_REDIS_KEY_PREFIX",
+        default_value = "ringside-mint:"
+    )]
+    pub redis_key_prefix: String,
+
     /// Seconds one attempt at a Ringside call may take before answering 503.
     #[arg(long, env = "RINGSIDE_MINT_UPSTREAM_TIMEOUT", default_value_t = 10)]
     pub upstream_timeout_secs: u64,
@@ -249,6 +378,11 @@ pub struct Config {
     /// About how many tokens, customers and rate-limit keys to remember.
     #[arg(long, env = "RINGSIDE_MINT_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: usize,
+
+    /// Connections open at once from one client address (IPv6: one /64);
+    /// more are closed at once. Trusted proxies are exempt.
+    #[arg(long, env = "RINGSIDE_MINT_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
 
     /// Connections open at once; more wait, unaccepted, until one closes.
     #[arg(long, env = "RINGSIDE_MINT_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
@@ -273,17 +407,33 @@ pub enum ConfigError {
     /// The cookie secret is too short.
     #[error("RINGSIDE_MINT_COOKIE_SECRET needs at least 32 bytes")]
     ShortCookieSecret,
-    /// Session mode without a key, or with two.
+    /// Session mode without a key.
     #[error(
-        "--identity session needs exactly one of RINGSIDE_MINT_SESSION_HS256_SECRET, --session-ed25519-public-key, --session-ed25519-public-key-file"
+        "--identity session needs the key your identity provider signs session JWTs with: one of --session-jwks-url, --session-rs256-public-key, --session-es256-public-key, --session-ed25519-public-key(-file), or RINGSIDE_MINT_SESSION_HS256_SECRET"
     )]
-    SessionKeyCount,
+    NoSessionKey,
+    /// Session mode with more than one key source.
+    #[error("--identity session takes one key source, but {0} were given: {1}")]
+    SessionKeyCount(usize, String),
+    /// Session mode without `aud` nor `typ` to check.
+    #[error(
+        "--identity session needs --session-audience or --session-typ: your provider signs other JWTs with the same key (magic links, email confirmations, service tokens), and without one of these checks any of them would get chat tokens"
+    )]
+    SessionAudienceOrTyp,
+    /// A JWK set URL that is not https (or http on loopback).
+    #[error(
+        "--session-jwks-url must be an https URL (http only on loopback): keys fetched in the clear could be swapped on the way"
+    )]
+    JwksUrl,
     /// A session key that does not load.
     #[error("the session key: {0}")]
     SessionKey(#[from] jwt::KeyError),
+    /// `--redis-url` is not a Redis URL.
+    #[error("{0}")]
+    Redis(#[from] BadRedisUrl),
     /// The public key file could not be read.
-    #[error("reading the session public key file: {0}")]
-    KeyFile(std::io::Error),
+    #[error("reading the session public key file {0}: {1}")]
+    KeyFile(String, std::io::Error),
 }
 
 fn parse_origin(text: &str) -> Result<String, String> {
@@ -301,6 +451,34 @@ fn parse_origin(text: &str) -> Result<String, String> {
         );
     }
     Ok(text.to_string())
+}
+
+fn read_key_file(path: &std::path::Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError::KeyFile(path.display().to_string(), e))
+}
+
+/// A PEM given inline, or else the path of a file holding one.
+fn pem_or_file(value: &str) -> Result<String, ConfigError> {
+    if value.trim_start().starts_with("-----BEGIN") {
+        Ok(value.to_string())
+    } else {
+        read_key_file(std::path::Path::new(value))
+    }
+}
+
+fn check_jwks_url(url: &str) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| ConfigError::JwksUrl)?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(ConfigError::JwksUrl),
+    }
 }
 
 fn parse_fraction(text: &str) -> Result<f64, String> {
@@ -341,6 +519,16 @@ impl Config {
                 return Err(ConfigError::SecretOnCommandLine(name));
             }
         }
+        // A Redis URL is only a secret when it carries a password.
+        if matches.value_source("redis_url") == Some(ValueSource::CommandLine)
+            && matches
+                .get_one::<SecretString>("redis_url")
+                .is_some_and(|url| url.expose_secret().contains('@'))
+        {
+            return Err(ConfigError::SecretOnCommandLine(
+                "RINGSIDE_MINT_REDIS_URL (it holds a password)",
+            ));
+        }
         Ok(Config::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
     }
 
@@ -348,8 +536,61 @@ impl Config {
     pub fn conn_settings(&self) -> crate::conn::Settings {
         crate::conn::Settings {
             max_connections: self.max_connections as usize,
+            max_connections_per_ip: self.max_connections_per_ip as usize,
             ..crate::conn::Settings::default()
         }
+    }
+
+    /// The one key source session mode was given.
+    fn session_keys(&self, clock: &Arc<dyn Clock>) -> Result<SessionKeys, ConfigError> {
+        let given: Vec<&str> = [
+            (
+                self.session_hs256_secret.is_some(),
+                "RINGSIDE_MINT_SESSION_HS256_SECRET",
+            ),
+            (
+                self.session_ed25519_public_key.is_some(),
+                "--session-ed25519-public-key",
+            ),
+            (
+                self.session_ed25519_public_key_file.is_some(),
+                "--session-ed25519-public-key-file",
+            ),
+            (
+                self.session_rs256_public_key.is_some(),
+                "--session-rs256-public-key",
+            ),
+            (
+                self.session_es256_public_key.is_some(),
+                "--session-es256-public-key",
+            ),
+            (self.session_jwks_url.is_some(), "--session-jwks-url"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        match given.len() {
+            0 => return Err(ConfigError::NoSessionKey),
+            1 => {}
+            n => return Err(ConfigError::SessionKeyCount(n, given.join(", "))),
+        }
+        let key = if let Some(secret) = &self.session_hs256_secret {
+            Key::hs256(secret.expose_secret().as_bytes())?
+        } else if let Some(key) = &self.session_ed25519_public_key {
+            Key::ed25519(key)?
+        } else if let Some(path) = &self.session_ed25519_public_key_file {
+            Key::ed25519(&read_key_file(path)?)?
+        } else if let Some(pem) = &self.session_rs256_public_key {
+            Key::rs256_pem(&pem_or_file(pem)?)?
+        } else if let Some(pem) = &self.session_es256_public_key {
+            Key::es256_pem(&pem_or_file(pem)?)?
+        } else if let Some(url) = &self.session_jwks_url {
+            check_jwks_url(url)?;
+            return Ok(SessionKeys::Jwks(Arc::new(Jwks::new(url, clock.clone()))));
+        } else {
+            return Err(ConfigError::NoSessionKey);
+        };
+        Ok(SessionKeys::Key(key))
     }
 
     /// The mint these flags describe.
@@ -370,26 +611,26 @@ impl Config {
                     Some(secret) => Visitors::new(secret.expose_secret().as_bytes().to_vec()),
                     None => Visitors::random(),
                 };
-                Arc::new(visitors.with_customer(
-                    Some(self.visitor_budget_usd),
-                    Some(self.visitor_rate_limit_rpm),
-                ))
+                let visitors = visitors
+                    .with_customer(
+                        Some(self.visitor_budget_usd),
+                        Some(self.visitor_rate_limit_rpm),
+                    )
+                    .with_max_age(self.visitor_cookie_max_age)
+                    .with_clock(clock.clone());
+                if self.visitor_challenge {
+                    options.challenge = Some(Arc::new(Challenges::new(
+                        &visitors.derived_key("ringside-mint visitor challenge"),
+                        self.visitor_challenge_max_number,
+                    )));
+                }
+                Arc::new(visitors)
             }
             IdentityMode::Session => {
-                let key = match (
-                    &self.session_hs256_secret,
-                    &self.session_ed25519_public_key,
-                    &self.session_ed25519_public_key_file,
-                ) {
-                    (Some(secret), None, None) => {
-                        SessionKey::hs256(secret.expose_secret().as_bytes())?
-                    }
-                    (None, Some(key), None) => SessionKey::ed25519(key)?,
-                    (None, None, Some(path)) => SessionKey::ed25519(
-                        &std::fs::read_to_string(path).map_err(ConfigError::KeyFile)?,
-                    )?,
-                    _ => return Err(ConfigError::SessionKeyCount),
-                };
+                let keys = self.session_keys(&clock)?;
+                if self.session_audience.is_none() && self.session_typ.is_none() {
+                    return Err(ConfigError::SessionAudienceOrTyp);
+                }
                 let rules = jwt::Rules {
                     issuer: self.session_issuer.clone(),
                     audience: self.session_audience.clone(),
@@ -399,7 +640,7 @@ impl Config {
                 };
                 Arc::new(
                     Sessions::new(
-                        Verifier::new(key, rules),
+                        Verifier::with_keys(keys, rules),
                         self.session_cookie.clone(),
                         clock.clone(),
                     )
@@ -423,7 +664,25 @@ impl Config {
                 self.new_visitor_rate_per_minute,
                 self.new_visitor_burst.max(1),
             ),
+            new_visitors_per_56: Rate::new(
+                self.new_visitor_56_rate_per_minute,
+                self.new_visitor_56_burst.max(1),
+            ),
+            new_visitors_per_48: Rate::new(
+                self.new_visitor_48_rate_per_minute,
+                self.new_visitor_48_burst.max(1),
+            ),
         };
+        options.ceilings = Ceilings {
+            new_visitors_per_hour: self.new_visitors_per_hour,
+            visitor_budget_per_day_usd: self.visitor_budget_per_day_usd,
+        };
+        if let Some(url) = &self.redis_url {
+            options.store = Some(Arc::new(Store::new(
+                url.expose_secret(),
+                &self.redis_key_prefix,
+            )?));
+        }
         options.upstream = UpstreamOptions {
             timeout: Duration::from_secs(self.upstream_timeout_secs.max(1)),
             connect_timeout: Duration::from_millis(self.upstream_connect_timeout_ms.max(1)),
@@ -453,6 +712,105 @@ mod tests {
             "https://",
         ] {
             assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn session(extra: &[&str]) -> Result<MintOptions, ConfigError> {
+        let mut args = vec![
+            "ringside-mint",
+            "--allowed-origin",
+            "https://a.example",
+            "--fc-api-key",
+            "sk_test_config",
+            "--identity",
+            "session",
+        ];
+        args.extend_from_slice(extra);
+        Config::try_parse_from(args).unwrap().mint_options()
+    }
+
+    fn testdata(file: &str) -> String {
+        format!("{}/../jwt/testdata/{file}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn session_mode_says_at_start_what_is_missing_or_wrong() {
+        let error = |extra: &[&str]| session(extra).unwrap_err().to_string();
+        let rsa = testdata("rsa-2048.pub.pem");
+        assert!(
+            error(&["--session-audience", "chat"]).contains("--session-jwks-url"),
+            "no key: the message names every way to give one"
+        );
+        let two = error(&[
+            "--session-audience",
+            "chat",
+            "--session-rs256-public-key",
+            &rsa,
+            "--session-jwks-url",
+            "https://id.example/jwks.json",
+        ]);
+        assert!(
+            two.contains("2 were given") && two.contains("--session-rs256-public-key"),
+            "{two}"
+        );
+        assert!(
+            error(&["--session-rs256-public-key", &rsa])
+                .contains("--session-audience or --session-typ"),
+            "neither aud nor typ checked"
+        );
+        for url in [
+            "http://id.example/jwks.json",
+            "ftp://id.example/jwks.json",
+            "not a url",
+        ] {
+            assert!(
+                error(&["--session-typ", "JWT", "--session-jwks-url", url]).contains("https"),
+                "{url}"
+            );
+        }
+        assert!(
+            error(&[
+                "--session-typ",
+                "JWT",
+                "--session-rs256-public-key",
+                &testdata("rsa-1024.pub.pem"),
+            ])
+            .contains("1024 bits"),
+            "a weak RSA key"
+        );
+        assert!(
+            error(&[
+                "--session-typ",
+                "JWT",
+                "--session-es256-public-key",
+                &testdata("ec-p384.pub.pem"),
+            ])
+            .contains("P-256"),
+        );
+        assert!(
+            error(&[
+                "--session-typ",
+                "JWT",
+                "--session-rs256-public-key",
+                "/no/such/key.pem"
+            ])
+            .contains("/no/such/key.pem"),
+            "a missing file is named"
+        );
+
+        let pem = std::fs::read_to_string(testdata("ec-p256.pub.pem")).unwrap();
+        for extra in [
+            vec!["--session-rs256-public-key", rsa.as_str()],
+            vec!["--session-es256-public-key", pem.as_str()],
+            vec![
+                "--session-jwks-url",
+                "https://id.example/.well-known/jwks.json",
+            ],
+            vec!["--session-jwks-url", "http://127.0.0.1:9999/jwks.json"],
+        ] {
+            let mut args = vec!["--session-audience", "chat"];
+            args.extend(extra.iter().copied());
+            assert!(session(&args).is_ok(), "{extra:?}");
         }
     }
 

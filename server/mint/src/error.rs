@@ -12,6 +12,8 @@ use axum::{
 };
 use ringside_wire::error::{ApiError, ErrorBody, code, kind};
 
+use crate::challenge::Challenge;
+
 /// The `error.code`s the mint itself answers with (besides the contract's
 /// `rate_limit_exceeded` and `invalid_request`).
 pub mod codes {
@@ -27,6 +29,11 @@ pub mod codes {
     pub const INTERNAL_ERROR: &str = "internal_error";
     /// 405: the token route called with another method than POST or OPTIONS.
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// 503: a global ceiling on new visitors is reached (known visitors
+    /// are still served).
+    pub const VISITOR_CAPACITY_REACHED: &str = "visitor_capacity_reached";
+    /// 401: a new visitor must solve the proof-of-work in `challenge` first.
+    pub const CHALLENGE_REQUIRED: &str = "challenge_required";
 }
 
 /// Why a token was not minted.
@@ -69,6 +76,24 @@ pub enum MintError {
     /// 500 `internal_error`: a bug or a crash in the mint.
     #[error("internal error: {0}")]
     Internal(String),
+    /// 503 `visitor_capacity_reached`, with `Retry-After`: a global ceiling
+    /// on new visitors (`hourly_visitors`, `daily_budget`) is reached.
+    #[error("no new visitors for now ({ceiling} ceiling reached); retry in {} s", retry_after_secs(*.retry_after))]
+    CapacityReached {
+        /// Which ceiling.
+        ceiling: &'static str,
+        /// Until the ceiling's hour or day is over.
+        retry_after: Duration,
+    },
+    /// 401 `challenge_required`: a new visitor must solve the proof-of-work
+    /// challenge sent along (`why` says what was wrong with a solution sent).
+    #[error("a new visitor must solve the challenge first ({why})")]
+    ChallengeRequired {
+        /// The challenge to solve.
+        challenge: Box<Challenge>,
+        /// Why: none sent, or what was wrong with it.
+        why: &'static str,
+    },
 }
 
 /// The operator-facing detail of an error response, as a response extension:
@@ -126,6 +151,16 @@ impl MintError {
                 kind::API,
                 codes::INTERNAL_ERROR,
             ),
+            MintError::CapacityReached { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                kind::API,
+                codes::VISITOR_CAPACITY_REACHED,
+            ),
+            MintError::ChallengeRequired { .. } => (
+                StatusCode::UNAUTHORIZED,
+                kind::AUTHENTICATION,
+                codes::CHALLENGE_REQUIRED,
+            ),
         }
     }
 }
@@ -170,11 +205,21 @@ impl IntoResponse for MintError {
                 },
             },
         };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = match &self {
+            // The contract's error body, and the challenge beside it.
+            MintError::ChallengeRequired { challenge, .. } => {
+                let mut value = serde_json::to_value(&body).expect("an error serialises");
+                value["challenge"] =
+                    serde_json::to_value(challenge).expect("a challenge serialises");
+                (status, Json(value)).into_response()
+            }
+            _ => (status, Json(body)).into_response(),
+        };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         match &self {
-            MintError::RateLimited { retry_after, .. } => {
+            MintError::RateLimited { retry_after, .. }
+            | MintError::CapacityReached { retry_after, .. } => {
                 headers.insert(
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after_secs(*retry_after).max(1)),

@@ -9,18 +9,27 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::MintError;
 
-/// The visitor cookie's name.
+/// The visitor cookie's name on http pages.
 pub const COOKIE: &str = "ringside_visitor";
-/// A year: the visitor keeps its conversation's customer across visits.
-const MAX_AGE_SECS: u32 = 365 * 24 * 60 * 60;
+/// Its name on https pages: the `__Host-` prefix makes browsers refuse it
+/// unless it is `Secure`, for `Path=/` and without a `Domain`, so a sibling
+/// subdomain cannot plant one (RFC 6265bis §4.1.3.2).
+pub const HOST_COOKIE: &str = "__Host-ringside_visitor";
+/// How long a visitor stays known by default: 30 days.
+pub const DEFAULT_MAX_AGE_SECS: u32 = 30 * 24 * 60 * 60;
+/// The default budget of a new visitor customer, US dollars.
+pub const DEFAULT_VISITOR_BUDGET_USD: f64 = 0.10;
 
 /// What an [`Identify`] implementation may look at: the request (headers,
 /// URI, extensions set by the host's own middleware), its Origin (already
@@ -119,15 +128,27 @@ pub type IdentifyFuture<'a> =
 pub trait Identify: Send + Sync + Debug + 'static {
     /// The identity of `caller`, or why it has none.
     fn identify<'a>(&'a self, caller: Caller<'a>) -> IdentifyFuture<'a>;
+
+    /// Gets ready before the server takes requests (e.g. fetches a JWK
+    /// set); what fails is logged and tried again later. Nothing by default.
+    fn start(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
-/// Anonymous visitors: a random id in a signed, HttpOnly, SameSite=Lax
-/// first-party cookie `v1.<id>.<HMAC-SHA256(id)>`, set on the first mint
-/// (`Secure` when the page is https). Maps to `ext:visitor_<id>`.
+/// Anonymous visitors: a random id and its issue time in a signed,
+/// HttpOnly, SameSite=Lax first-party cookie
+/// `v2.<id>.<issued>.<HMAC-SHA256("v2.<id>.<issued>")>`, set on the first
+/// mint (`Secure` and named `__Host-…` when the page is https). A cookie is
+/// honoured for its max age from its issue time, which the MAC covers (a
+/// copied cookie cannot be made younger); past half of it, it is issued
+/// again for the same visitor. Maps to `ext:visitor_<id>`.
 pub struct Visitors {
     key: SecretSlice<u8>,
     budget_usd: Option<f64>,
     rate_limit_rpm: Option<u32>,
+    max_age_secs: u32,
+    clock: Arc<dyn Clock>,
 }
 
 impl Debug for Visitors {
@@ -136,19 +157,49 @@ impl Debug for Visitors {
             .field("key", &"[redacted]")
             .field("budget_usd", &self.budget_usd)
             .field("rate_limit_rpm", &self.rate_limit_rpm)
+            .field("max_age_secs", &self.max_age_secs)
             .finish()
     }
 }
 
 impl Visitors {
     /// Signs cookies with `key` (at least 32 bytes of secret); new visitor
-    /// customers get a budget of 1 USD and 20 requests a minute.
+    /// customers get a budget of 0.10 USD and 20 requests a minute; cookies
+    /// last 30 days.
     pub fn new(key: Vec<u8>) -> Self {
         Visitors {
             key: key.into(),
-            budget_usd: Some(1.0),
+            budget_usd: Some(DEFAULT_VISITOR_BUDGET_USD),
             rate_limit_rpm: Some(20),
+            max_age_secs: DEFAULT_MAX_AGE_SECS,
+            clock: Arc::new(SystemClock::new()),
         }
+    }
+
+    /// Sets how long a visitor stays known (seconds, from the cookie's issue).
+    pub fn with_max_age(mut self, secs: u32) -> Self {
+        self.max_age_secs = secs.max(60);
+        self
+    }
+
+    /// Reads the time (for issue times and max age) from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// What new visitor customers are created with.
+    pub fn budget_usd(&self) -> Option<f64> {
+        self.budget_usd
+    }
+
+    /// The secret, for what must be signed with the same key on every
+    /// replica (proof-of-work challenges), under its own label.
+    pub fn derived_key(&self, label: &str) -> Vec<u8> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// Signs cookies with a random key: visitors become new ones after a restart.
@@ -163,16 +214,18 @@ impl Visitors {
         self
     }
 
-    fn mac(&self, id: &str) -> Hmac<Sha256> {
+    fn mac(&self, signed: &str) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key");
-        mac.update(id.as_bytes());
+        mac.update(signed.as_bytes());
         mac
     }
 
     /// The visitor of these headers, or a new one (with its cookie) when they
-    /// hold no valid cookie. `secure` marks the cookie `Secure`.
+    /// hold no valid cookie. `secure` (an https page) marks the cookie
+    /// `Secure` and gives it the `__Host-` name.
     pub fn visitor(&self, headers: &HeaderMap, secure: bool) -> Identity {
+        let now = self.clock.unix();
         let mut identity = Identity {
             external_id: String::new(),
             budget_usd: self.budget_usd,
@@ -180,38 +233,58 @@ impl Visitors {
             is_new: false,
             set_cookie: None,
         };
-        if let Some(id) = self.read(headers) {
+        if let Some((id, issued)) = self.read(headers, now) {
             identity.external_id = external_id(&id);
+            // Past half its life, the same visitor gets a fresh cookie.
+            if now.saturating_sub(issued) > i64::from(self.max_age_secs / 2) {
+                identity.set_cookie = Some(self.cookie(&id, now, secure));
+            }
             return identity;
         }
         let id = B64.encode(rand::random::<[u8; 16]>());
-        let signature = B64.encode(self.mac(&id).finalize().into_bytes());
-        let mut cookie = format!(
-            "{COOKIE}=v1.{id}.{signature}; Path=/; Max-Age={MAX_AGE_SECS}; HttpOnly; SameSite=Lax"
-        );
-        if secure {
-            cookie.push_str("; Secure");
-        }
         identity.external_id = external_id(&id);
         identity.is_new = true;
-        identity.set_cookie = Some(HeaderValue::from_str(&cookie).expect("the cookie is ASCII"));
+        identity.set_cookie = Some(self.cookie(&id, now, secure));
         identity
     }
 
-    /// The visitor id in a valid cookie of `headers`.
-    fn read(&self, headers: &HeaderMap) -> Option<String> {
-        cookies(headers, COOKIE).find_map(|value| {
-            let (id, signature) = value.strip_prefix("v1.")?.split_once('.')?;
-            if id.len() != 22 || signature.len() != 43 {
-                return None;
-            }
-            let signature = B64.decode(signature).ok()?;
-            // `verify_slice` compares in constant time.
-            self.mac(id)
-                .verify_slice(&signature)
-                .ok()
-                .map(|()| id.to_string())
-        })
+    fn cookie(&self, id: &str, now: i64, secure: bool) -> HeaderValue {
+        let signed = format!("v2.{id}.{now}");
+        let signature = B64.encode(self.mac(&signed).finalize().into_bytes());
+        let (name, secure) = if secure {
+            (HOST_COOKIE, "; Secure")
+        } else {
+            (COOKIE, "")
+        };
+        let cookie = format!(
+            "{name}={signed}.{signature}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            self.max_age_secs
+        );
+        HeaderValue::from_str(&cookie).expect("the cookie is ASCII")
+    }
+
+    /// The visitor id and issue time of a valid, unexpired cookie of `headers`.
+    fn read(&self, headers: &HeaderMap, now: i64) -> Option<(String, i64)> {
+        cookies(headers, HOST_COOKIE)
+            .chain(cookies(headers, COOKIE))
+            .find_map(|value| {
+                let rest = value.strip_prefix("v2.")?;
+                let (signed, signature) = rest.rsplit_once('.')?;
+                let (id, issued) = signed.split_once('.')?;
+                if id.len() != 22 || signature.len() != 43 || issued.len() > 12 {
+                    return None;
+                }
+                let signature = B64.decode(signature).ok()?;
+                // `verify_slice` compares in constant time.
+                self.mac(&format!("v2.{signed}"))
+                    .verify_slice(&signature)
+                    .ok()?;
+                let issued: i64 = issued.parse().ok()?;
+                let age = now.checked_sub(issued)?;
+                // Issued in the future (beyond a clock's skew), or too old.
+                (age >= -300 && age <= i64::from(self.max_age_secs))
+                    .then(|| (id.to_string(), issued))
+            })
     }
 }
 
@@ -268,8 +341,10 @@ mod tests {
             .expect("a new visitor gets a cookie");
         let cookie = cookie.to_str().unwrap();
         assert!(
-            cookie.contains("HttpOnly")
+            cookie.starts_with("ringside_visitor=v2.")
+                && cookie.contains("HttpOnly")
                 && cookie.contains("SameSite=Lax")
+                && cookie.contains(&format!("Max-Age={DEFAULT_MAX_AGE_SECS}"))
                 && !cookie.contains("Secure"),
             "{cookie}"
         );
@@ -277,7 +352,7 @@ mod tests {
         assert_eq!(again.external_id, first.external_id);
         assert!(again.set_cookie.is_none() && !again.is_new);
         assert!(first.external_id.starts_with("ext:visitor_"));
-        assert_eq!(first.budget_usd, Some(1.0));
+        assert_eq!(first.budget_usd, Some(0.10), "issue #13: a lower default");
     }
 
     #[test]
@@ -309,16 +384,53 @@ mod tests {
             visitors.visitor(&with_cookie(&foreign), false).is_new,
             "a cookie signed with another key is not trusted"
         );
-        let forged = format!("{COOKIE}=v1.AAAAAAAAAAAAAAAAAAAAAA.forged");
+        let forged = format!("{COOKIE}=v2.AAAAAAAAAAAAAAAAAAAAAA.1.forged");
         assert!(visitors.visitor(&with_cookie(&forged), false).is_new);
         let secure = visitors.visitor(&HeaderMap::new(), true);
+        let cookie = secure.set_cookie.unwrap();
+        let cookie = cookie.to_str().unwrap();
         assert!(
-            secure
-                .set_cookie
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .ends_with("; Secure")
+            cookie.starts_with("__Host-ringside_visitor=v2.")
+                && cookie.contains("; Path=/;")
+                && !cookie.contains("Domain")
+                && cookie.ends_with("; Secure"),
+            "an https page gets a __Host- cookie: {cookie}"
         );
+    }
+
+    #[test]
+    fn the_issue_time_is_signed_and_a_cookie_expires_after_its_max_age() {
+        let clock = Arc::new(crate::clock::ManualClock::new());
+        let visitors = Visitors::new(vec![7; 32])
+            .with_max_age(1000)
+            .with_clock(clock.clone());
+        let first = visitors.visitor(&HeaderMap::new(), false);
+        let cookie = pair(&first);
+        clock.advance(std::time::Duration::from_secs(400));
+        let again = visitors.visitor(&with_cookie(&cookie), false);
+        assert!(
+            !again.is_new && again.set_cookie.is_none(),
+            "young: kept as is"
+        );
+        clock.advance(std::time::Duration::from_secs(200));
+        let renewed = visitors.visitor(&with_cookie(&cookie), false);
+        assert_eq!(renewed.external_id, first.external_id);
+        assert!(
+            renewed.set_cookie.is_some(),
+            "past half its age: the same visitor, a fresh cookie"
+        );
+        clock.advance(std::time::Duration::from_secs(401));
+        assert!(
+            visitors.visitor(&with_cookie(&cookie), false).is_new,
+            "past its max age: a new visitor"
+        );
+        // Making the cookie younger breaks its MAC.
+        let (head, signature) = cookie.rsplit_once('.').unwrap();
+        let (head, issued) = head.rsplit_once('.').unwrap();
+        let younger = format!(
+            "{head}.{}.{signature}",
+            issued.parse::<i64>().unwrap() + 900
+        );
+        assert!(visitors.visitor(&with_cookie(&younger), false).is_new);
     }
 }

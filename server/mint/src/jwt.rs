@@ -1,121 +1,35 @@
-//! Verifies the host app's session tokens (JWS compact JWTs) by the rules of
-//! RFC 8725: one pinned algorithm (HS256 or EdDSA/Ed25519) chosen by the key
-//! the operator configured, never by the token; size and charset checked
-//! before any parsing; `alg: none`, unknown `crit` extensions and key-carrying
-//! headers never honoured; `exp`, `nbf` and `iat` required, with a small
-//! leeway; `iss`, `aud` and `typ` checked when configured.
+//! The host app's session tokens, verified by `ringside-jwt` (the project's
+//! one JWT verifier) with what the operator configured: an HS256 secret, an
+//! Ed25519, RS256 or ES256 public key, or the identity provider's JWK set
+//! ([`crate::jwks`]). The key pins the one algorithm (RFC 8725), never the
+//! token; size, charset, `crit` and a header of unique members are checked
+//! before anything else. `exp` is required; `nbf` and `iat` are checked when
+//! present (RFC 7519 makes them optional, and Supabase, Auth0 and Firebase
+//! send no `nbf`), with a small leeway; `iss`, `aud` and `typ` when
+//! configured.
 
-use std::fmt::Debug;
+use std::sync::Arc;
 
-use base64::{
-    Engine,
-    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64},
-};
-use ed25519_dalek::{Signature, VerifyingKey};
-use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretSlice};
+use ringside_jwt::{JwtError as Refused, Times, Typ};
 use serde_json::{Map, Value};
-use sha2::Sha256;
+
+use crate::jwks::Jwks;
+
+pub use ringside_jwt::{Alg, Key, KeyError};
 
 /// The longest session token accepted by default, in bytes.
 pub const DEFAULT_MAX_LEN: usize = 8 * 1024;
 /// The leeway on `exp`, `nbf` and `iat` by default, in seconds.
 pub const DEFAULT_LEEWAY_SECS: i64 = 30;
 
-/// The key session tokens are signed with; it also pins the algorithm.
-pub enum SessionKey {
-    /// `alg: HS256`, a shared secret of at least 32 bytes.
-    Hs256(SecretSlice<u8>),
-    /// `alg: EdDSA` over Ed25519, the host's public key.
-    Ed25519(VerifyingKey),
-}
-
-impl Debug for SessionKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SessionKey::Hs256(_) => f.write_str("Hs256([redacted])"),
-            SessionKey::Ed25519(key) => write!(f, "Ed25519({})", B64.encode(key.as_bytes())),
-        }
-    }
-}
-
-/// Why a session key could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    /// An HS256 secret shorter than the hash (RFC 7518 §3.2).
-    #[error("an HS256 secret needs at least 32 bytes")]
-    ShortSecret,
-    /// Not base64 of 32 bytes nor a PEM `PUBLIC KEY` of an Ed25519 key.
-    #[error("the Ed25519 public key must be 32 bytes in base64, or a PEM SubjectPublicKeyInfo")]
-    BadPublicKey,
-}
-
-impl SessionKey {
-    /// An HS256 key from a secret of at least 32 bytes.
-    pub fn hs256(secret: &[u8]) -> Result<Self, KeyError> {
-        if secret.len() < 32 {
-            return Err(KeyError::ShortSecret);
-        }
-        Ok(SessionKey::Hs256(secret.to_vec().into()))
-    }
-
-    /// An Ed25519 public key: 32 raw bytes in base64 (standard or URL-safe,
-    /// padded or not), or a PEM `-----BEGIN PUBLIC KEY-----` block.
-    pub fn ed25519(text: &str) -> Result<Self, KeyError> {
-        /// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410).
-        const SPKI_PREFIX: [u8; 12] = [
-            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-        ];
-        let body: String = text
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.starts_with("-----"))
-            .collect();
-        let body = body.trim_end_matches('=');
-        let bytes = B64
-            .decode(body)
-            .or_else(|_| STANDARD.decode(pad(body)))
-            .map_err(|_| KeyError::BadPublicKey)?;
-        let raw: [u8; 32] = match bytes.len() {
-            32 => bytes.try_into().map_err(|_| KeyError::BadPublicKey)?,
-            44 if bytes[..12] == SPKI_PREFIX => {
-                bytes[12..].try_into().map_err(|_| KeyError::BadPublicKey)?
-            }
-            _ => return Err(KeyError::BadPublicKey),
-        };
-        VerifyingKey::from_bytes(&raw)
-            .map(SessionKey::Ed25519)
-            .map_err(|_| KeyError::BadPublicKey)
-    }
-
-    fn alg(&self) -> &'static str {
-        match self {
-            SessionKey::Hs256(_) => "HS256",
-            SessionKey::Ed25519(_) => "EdDSA",
-        }
-    }
-
-    fn verify(&self, signed: &[u8], signature: &[u8]) -> bool {
-        match self {
-            SessionKey::Hs256(secret) => {
-                let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret())
-                    .expect("HMAC takes any key");
-                mac.update(signed);
-                mac.verify_slice(signature).is_ok()
-            }
-            SessionKey::Ed25519(key) => Signature::from_slice(signature)
-                .map(|signature| key.verify_strict(signed, &signature).is_ok())
-                .unwrap_or(false),
-        }
-    }
-}
-
-fn pad(text: &str) -> String {
-    let mut padded = text.to_string();
-    while !padded.len().is_multiple_of(4) {
-        padded.push('=');
-    }
-    padded
+/// Where the keys that verify session tokens come from.
+#[derive(Debug, Clone)]
+pub enum SessionKeys {
+    /// One key, given by the operator; it pins its algorithm.
+    Key(Key),
+    /// The identity provider's JWK set, fetched and cached; each key pins
+    /// its algorithm, and a token picks its key by `kid`.
+    Jwks(Arc<Jwks>),
 }
 
 /// What a session token must say besides its signature.
@@ -153,10 +67,11 @@ pub enum JwtError {
     /// Over [`Rules::max_len`].
     #[error("the session token is too long")]
     TooLong,
-    /// Characters outside `[A-Za-z0-9_.-]`, or not three parts.
+    /// Empty, characters outside `[A-Za-z0-9_.-]`, not three parts, or a
+    /// header that is not one JSON object.
     #[error("the session token is malformed")]
     Malformed,
-    /// `alg` is not the one pinned by the configured key (or is `none`).
+    /// `alg` is not the one pinned by the key (or is `none`).
     #[error("the session token uses another algorithm")]
     Algorithm,
     /// `typ` is not the configured one.
@@ -165,10 +80,14 @@ pub enum JwtError {
     /// The header names a `crit` extension.
     #[error("the session token needs an unsupported extension")]
     Critical,
+    /// The token's `kid` is in no key the mint holds (after a refresh of
+    /// the JWK set, at most once a minute).
+    #[error("the session token was signed by an unknown key")]
+    UnknownKey,
     /// The signature does not verify.
     #[error("the session token's signature is invalid")]
     Signature,
-    /// A required claim is missing or of the wrong type.
+    /// A required claim (`exp`, `sub`) is missing, or a claim has the wrong type.
     #[error("the session token lacks a required claim")]
     MissingClaim,
     /// `exp` has passed.
@@ -183,6 +102,10 @@ pub enum JwtError {
     /// `aud` lacks the configured audience.
     #[error("the session token is for another audience")]
     Audience,
+    /// The JWK set was never fetched and cannot be now: the mint has no key
+    /// at all (a 503, not the user's fault).
+    #[error("the identity provider's keys cannot be fetched")]
+    KeysUnavailable,
 }
 
 impl JwtError {
@@ -194,12 +117,37 @@ impl JwtError {
             JwtError::Algorithm => "the session token uses another algorithm",
             JwtError::Type => "the session token has the wrong type",
             JwtError::Critical => "the session token needs an unsupported extension",
+            JwtError::UnknownKey => "the session token was signed by an unknown key",
             JwtError::Signature => "the session token's signature is invalid",
             JwtError::MissingClaim => "the session token lacks a required claim",
             JwtError::Expired => "the session token has expired",
             JwtError::NotYetValid => "the session token is not valid yet",
             JwtError::Issuer => "the session token has the wrong issuer",
             JwtError::Audience => "the session token is for another audience",
+            JwtError::KeysUnavailable => "the identity provider's keys cannot be fetched",
+        }
+    }
+}
+
+impl From<Refused> for JwtError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::TooLong => JwtError::TooLong,
+            Refused::Empty
+            | Refused::Charset
+            | Refused::Parts
+            | Refused::EmptyPart
+            | Refused::Header
+            | Refused::SignatureMalformed
+            | Refused::Claims => JwtError::Malformed,
+            Refused::Algorithm => JwtError::Algorithm,
+            Refused::Type => JwtError::Type,
+            Refused::Critical => JwtError::Critical,
+            Refused::UnknownKey => JwtError::UnknownKey,
+            Refused::Signature => JwtError::Signature,
+            Refused::MissingClaim(_) | Refused::ClaimType(_) => JwtError::MissingClaim,
+            Refused::Expired => JwtError::Expired,
+            Refused::NotYetValid => JwtError::NotYetValid,
         }
     }
 }
@@ -215,82 +163,83 @@ pub struct Verified {
     pub claims: Map<String, Value>,
 }
 
-/// Verifies session tokens with one key and one set of rules.
+/// Verifies session tokens with one key (or one JWK set) and one set of rules.
 #[derive(Debug)]
 pub struct Verifier {
-    key: SessionKey,
+    keys: SessionKeys,
     rules: Rules,
 }
 
 impl Verifier {
-    /// A verifier pinned to `key`'s algorithm.
-    pub fn new(key: SessionKey, rules: Rules) -> Self {
-        Verifier { key, rules }
+    /// A verifier of tokens signed with `key`, pinned to its algorithm.
+    pub fn new(key: Key, rules: Rules) -> Self {
+        Verifier {
+            keys: SessionKeys::Key(key),
+            rules,
+        }
     }
 
-    /// The claims of `token` if it is valid at `now` (Unix seconds).
-    pub fn verify(&self, token: &str, now: i64) -> Result<Verified, JwtError> {
-        // Limits first: nothing is decoded before these hold.
-        if token.len() > self.rules.max_len {
-            return Err(JwtError::TooLong);
-        }
-        if !token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-        {
-            return Err(JwtError::Malformed);
-        }
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(JwtError::Malformed);
-        };
-        if header.is_empty() || payload.is_empty() || signature.is_empty() {
-            return Err(JwtError::Malformed);
-        }
+    /// A verifier of tokens signed with `keys`.
+    pub fn with_keys(keys: SessionKeys, rules: Rules) -> Self {
+        Verifier { keys, rules }
+    }
 
-        let header: Map<String, Value> = decode_json(header)?;
-        if header.get("alg").and_then(Value::as_str) != Some(self.key.alg()) {
-            return Err(JwtError::Algorithm);
-        }
-        if header.contains_key("crit") {
-            return Err(JwtError::Critical);
-        }
-        if let Some(expected) = &self.rules.typ {
-            let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
-            if !media_type_eq(typ, expected) {
-                return Err(JwtError::Type);
+    /// Where the keys come from.
+    pub fn keys(&self) -> &SessionKeys {
+        &self.keys
+    }
+
+    /// The claims of `token` if it is valid at `now` (Unix seconds), with the
+    /// keys held now (a JWK set is not fetched: see [`Verifier::verify_fresh`]).
+    pub fn verify(&self, token: &str, now: i64) -> Result<Verified, JwtError> {
+        let parsed = ringside_jwt::parse(token, self.rules.max_len)?;
+        match &self.keys {
+            SessionKeys::Key(key) => self.check(&parsed, key, now),
+            SessionKeys::Jwks(jwks) => {
+                let keys = jwks.keys().ok_or(JwtError::KeysUnavailable)?;
+                let key = keys
+                    .find(parsed.header().kid.as_deref())
+                    .ok_or(JwtError::UnknownKey)?;
+                self.check(&parsed, key, now)
             }
         }
-        let signature = B64.decode(signature).map_err(|_| JwtError::Malformed)?;
-        let signed_len = token.len() - token.rsplit('.').next().map_or(0, str::len) - 1;
-        if !self.key.verify(&token.as_bytes()[..signed_len], &signature) {
-            return Err(JwtError::Signature);
-        }
+    }
 
-        // Only a signed payload is read.
-        let claims: Map<String, Value> = decode_json(payload)?;
-        let time = |name: &str| -> Result<i64, JwtError> {
-            let value = claims.get(name).ok_or(JwtError::MissingClaim)?;
-            value
-                .as_i64()
-                .or_else(|| {
-                    value
-                        .as_f64()
-                        .filter(|f| f.is_finite() && f.abs() < 1e15)
-                        .map(|f| f.floor() as i64)
-                })
-                .ok_or(JwtError::MissingClaim)
+    /// Like [`Verifier::verify`], but a token whose `kid` is not in the JWK
+    /// set makes the mint fetch the set again (at most once a minute, so
+    /// made-up `kid`s cannot make it hammer the provider) before refusing.
+    pub async fn verify_fresh(&self, token: &str, now: i64) -> Result<Verified, JwtError> {
+        match (self.verify(token, now), &self.keys) {
+            (Err(JwtError::UnknownKey | JwtError::KeysUnavailable), SessionKeys::Jwks(jwks)) => {
+                jwks.refresh_for_unknown_kid().await;
+                self.verify(token, now)
+            }
+            (result, SessionKeys::Jwks(jwks)) => {
+                jwks.refresh_if_old();
+                result
+            }
+            (result, _) => result,
+        }
+    }
+
+    fn check(
+        &self,
+        parsed: &ringside_jwt::Token<'_>,
+        key: &Key,
+        now: i64,
+    ) -> Result<Verified, JwtError> {
+        let typ = match &self.rules.typ {
+            Some(typ) => Typ::MediaType(typ),
+            None => Typ::Any,
         };
-        let (exp, nbf, iat) = (time("exp")?, time("nbf")?, time("iat")?);
-        let leeway = self.rules.leeway_secs;
-        if now >= exp.saturating_add(leeway) {
-            return Err(JwtError::Expired);
-        }
-        if nbf > now.saturating_add(leeway) || iat > now.saturating_add(leeway) {
-            return Err(JwtError::NotYetValid);
-        }
+        let claims: Map<String, Value> = parsed.verify(key, typ)?;
+        let exp = ringside_jwt::numeric_date(&claims, "exp")?.ok_or(JwtError::MissingClaim)?;
+        let times = Times {
+            exp: Some(exp),
+            nbf: ringside_jwt::numeric_date(&claims, "nbf")?,
+            iat: ringside_jwt::numeric_date(&claims, "iat")?,
+        };
+        ringside_jwt::check_times(times, now, self.rules.leeway_secs)?;
         let sub = claims
             .get("sub")
             .and_then(Value::as_str)
@@ -302,42 +251,22 @@ impl Verifier {
         {
             return Err(JwtError::Issuer);
         }
-        if let Some(audience) = &self.rules.audience {
-            let matches = match claims.get("aud") {
-                Some(Value::String(aud)) => aud == audience,
-                Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
-                _ => false,
-            };
-            if !matches {
-                return Err(JwtError::Audience);
-            }
+        if let Some(audience) = &self.rules.audience
+            && !ringside_jwt::audience_contains(claims.get("aud"), audience)
+        {
+            return Err(JwtError::Audience);
         }
         Ok(Verified { sub, exp, claims })
     }
 }
 
-fn decode_json(part: &str) -> Result<Map<String, Value>, JwtError> {
-    let bytes = B64.decode(part).map_err(|_| JwtError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
-}
-
-/// `typ` comparison per RFC 7515 §4.1.9: case-insensitive, `application/` optional.
-fn media_type_eq(a: &str, b: &str) -> bool {
-    fn bare(t: &str) -> &str {
-        if t.len() > 12 && t[..12].eq_ignore_ascii_case("application/") {
-            &t[12..]
-        } else {
-            t
-        }
-    }
-    bare(a).eq_ignore_ascii_case(bare(b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ed25519_dalek::{Signer, SigningKey};
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+    use hmac::{Hmac, Mac};
     use serde_json::json;
+    use sha2::Sha256;
 
     const NOW: i64 = 1_800_000_000;
 
@@ -361,7 +290,7 @@ mod tests {
     }
 
     fn hs_verifier(rules: Rules) -> Verifier {
-        Verifier::new(SessionKey::hs256(&[9; 32]).unwrap(), rules)
+        Verifier::new(Key::hs256(&[9; 32]).unwrap(), rules)
     }
 
     #[test]
@@ -374,6 +303,39 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(hs_verifier(rules).verify(&token, NOW).unwrap().sub, "42");
+    }
+
+    #[test]
+    fn nbf_and_iat_are_optional_but_checked_when_present_and_exp_is_required() {
+        // Issue #13: Supabase, Auth0 and Firebase send no `nbf`; every
+        // signed-in user was refused with "lacks a required claim".
+        let v = hs_verifier(Rules::default());
+        let header = json!({"alg": "HS256", "typ": "JWT"});
+        let no_nbf = json!({"sub": "42", "iat": NOW, "exp": NOW + 60});
+        assert_eq!(
+            v.verify(&hs256(&[9; 32], &header, &no_nbf), NOW)
+                .unwrap()
+                .sub,
+            "42"
+        );
+        let bare = json!({"sub": "42", "exp": NOW + 60});
+        assert!(v.verify(&hs256(&[9; 32], &header, &bare), NOW).is_ok());
+        let no_exp = json!({"sub": "42", "iat": NOW});
+        assert_eq!(
+            v.verify(&hs256(&[9; 32], &header, &no_exp), NOW),
+            Err(JwtError::MissingClaim)
+        );
+        let future_iat = json!({"sub": "42", "iat": NOW + 31, "exp": NOW + 600});
+        assert_eq!(
+            v.verify(&hs256(&[9; 32], &header, &future_iat), NOW),
+            Err(JwtError::NotYetValid)
+        );
+        let text_nbf = json!({"sub": "42", "nbf": "soon", "exp": NOW + 600});
+        assert_eq!(
+            v.verify(&hs256(&[9; 32], &header, &text_nbf), NOW),
+            Err(JwtError::MissingClaim),
+            "a time that is not a number is refused, not ignored"
+        );
     }
 
     #[test]
@@ -444,15 +406,6 @@ mod tests {
                 hs256(
                     &[9; 32],
                     &good_header,
-                    &json!({"sub": "42", "exp": NOW + 60, "nbf": NOW, "iss": "app", "aud": "chat"}),
-                ),
-                JwtError::MissingClaim,
-                "no iat",
-            ),
-            (
-                hs256(
-                    &[9; 32],
-                    &good_header,
                     &json!({"sub": "42", "exp": NOW - 31, "iat": NOW - 100, "nbf": NOW - 100, "iss": "app", "aud": "chat"}),
                 ),
                 JwtError::Expired,
@@ -504,51 +457,5 @@ mod tests {
             &json!({"sub": "42", "exp": NOW - 5, "iat": NOW - 100, "nbf": NOW - 100, "iss": "app", "aud": "chat"}),
         );
         assert!(v.verify(&within_leeway, NOW).is_ok(), "30 s of leeway");
-    }
-
-    #[test]
-    fn an_ed25519_verifier_refuses_an_hs256_token_signed_with_its_public_key() {
-        let signing = SigningKey::from_bytes(&[3; 32]);
-        let public = signing.verifying_key();
-        let verifier = Verifier::new(
-            SessionKey::ed25519(&STANDARD.encode(public.as_bytes())).unwrap(),
-            Rules::default(),
-        );
-        let header = json!({"alg": "EdDSA", "typ": "JWT"});
-        let signed = encode(&header, &claims());
-        let token = format!(
-            "{signed}.{}",
-            B64.encode(signing.sign(signed.as_bytes()).to_bytes())
-        );
-        assert_eq!(verifier.verify(&token, NOW).unwrap().sub, "42");
-        // Algorithm confusion: an HMAC keyed with the public key.
-        let confused = hs256(public.as_bytes(), &json!({"alg": "HS256"}), &claims());
-        assert_eq!(verifier.verify(&confused, NOW), Err(JwtError::Algorithm));
-    }
-
-    #[test]
-    fn ed25519_keys_load_from_raw_base64_or_pem() {
-        let public = SigningKey::from_bytes(&[3; 32]).verifying_key();
-        let mut der = vec![
-            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-        ];
-        der.extend_from_slice(public.as_bytes());
-        let pem = format!(
-            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-            STANDARD.encode(&der)
-        );
-        for text in [
-            pem,
-            STANDARD.encode(public.as_bytes()),
-            B64.encode(public.as_bytes()),
-        ] {
-            let key = SessionKey::ed25519(&text).unwrap();
-            assert!(
-                matches!(key, SessionKey::Ed25519(k) if k == public),
-                "{text}"
-            );
-        }
-        assert!(SessionKey::ed25519("AAAA").is_err());
-        assert!(SessionKey::hs256(b"short").is_err());
     }
 }

@@ -28,10 +28,14 @@ pub enum Outcome {
     UpstreamUnavailable,
     /// 500: the mint failed.
     Internal,
+    /// 503: a global ceiling on new visitors is reached.
+    CapacityReached,
+    /// 401: a new visitor must solve the proof-of-work first.
+    ChallengeRequired,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 10] = [
+    const ALL: [Outcome; 12] = [
         Outcome::Minted,
         Outcome::Reused,
         Outcome::Shared,
@@ -42,6 +46,8 @@ impl Outcome {
         Outcome::UpstreamError,
         Outcome::UpstreamUnavailable,
         Outcome::Internal,
+        Outcome::CapacityReached,
+        Outcome::ChallengeRequired,
     ];
 
     /// The label value.
@@ -57,6 +63,8 @@ impl Outcome {
             Outcome::UpstreamError => "upstream_error",
             Outcome::UpstreamUnavailable => "upstream_unavailable",
             Outcome::Internal => "internal_error",
+            Outcome::CapacityReached => "visitor_capacity_reached",
+            Outcome::ChallengeRequired => "challenge_required",
         }
     }
 }
@@ -117,17 +125,31 @@ pub enum LimitKind {
     Ip,
     /// Per identity.
     Identity,
-    /// New identities (cookie-less visitors) per browser address.
+    /// New identities (cookie-less visitors) per browser address (IPv6: /64).
     NewVisitor,
+    /// New visitors per IPv6 /56.
+    NewVisitor56,
+    /// New visitors per IPv6 /48.
+    NewVisitor48,
 }
 
 impl LimitKind {
+    const ALL: [LimitKind; 5] = [
+        LimitKind::Ip,
+        LimitKind::Identity,
+        LimitKind::NewVisitor,
+        LimitKind::NewVisitor56,
+        LimitKind::NewVisitor48,
+    ];
+
     /// The label value (and the `scope` of [`crate::error::MintError::RateLimited`]).
     pub fn as_str(self) -> &'static str {
         match self {
             LimitKind::Ip => "ip",
             LimitKind::Identity => "identity",
             LimitKind::NewVisitor => "new_visitor",
+            LimitKind::NewVisitor56 => "new_visitor_56",
+            LimitKind::NewVisitor48 => "new_visitor_48",
         }
     }
 }
@@ -153,7 +175,8 @@ pub struct Metrics {
     upstream: [[AtomicU64; CallResult::ALL.len()]; 2],
     retries: [AtomicU64; 2],
     latency: [Histogram; 2],
-    rate_limited: [AtomicU64; 3],
+    rate_limited: [AtomicU64; LimitKind::ALL.len()],
+    capacity_reached: [AtomicU64; 2],
     customer_cache_hits: AtomicU64,
     token_cache_hits: AtomicU64,
 }
@@ -202,12 +225,15 @@ impl Metrics {
 
     /// Counts a refusal by a route limit.
     pub fn rate_limited(&self, kind: LimitKind) {
-        let i = match kind {
-            LimitKind::Ip => 0,
-            LimitKind::Identity => 1,
-            LimitKind::NewVisitor => 2,
-        };
+        let i = LimitKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
         self.rate_limited[i].fetch_add(1, Relaxed);
+    }
+
+    /// Counts a new visitor refused by a global ceiling
+    /// (`hourly_visitors` or `daily_budget`).
+    pub fn capacity_reached(&self, ceiling: &str) {
+        let i = usize::from(ceiling == "daily_budget");
+        self.capacity_reached[i].fetch_add(1, Relaxed);
     }
 
     /// Counts an upsert skipped because the customer is known.
@@ -223,8 +249,9 @@ impl Metrics {
             .sum()
     }
 
-    /// The exposition text; `cached_tokens` is the token cache's size.
-    pub fn render(&self, cached_tokens: usize) -> String {
+    /// The exposition text; `cached_tokens` is the token cache's size;
+    /// `redis` whether Redis answers and its errors so far, when configured.
+    pub fn render(&self, cached_tokens: usize, redis: Option<(bool, u64)>) -> String {
         let mut out = String::with_capacity(4096);
         family(
             &mut out,
@@ -258,10 +285,7 @@ impl Metrics {
             "counter",
             "Token requests refused with 429, by limit.",
         );
-        for (kind, count) in [LimitKind::Ip, LimitKind::Identity, LimitKind::NewVisitor]
-            .iter()
-            .zip(&self.rate_limited)
-        {
+        for (kind, count) in LimitKind::ALL.iter().zip(&self.rate_limited) {
             let _ = writeln!(
                 out,
                 "ringside_mint_rate_limited_total{{limit=\"{}\"}} {}",
@@ -331,6 +355,38 @@ impl Metrics {
             "Tokens held for reuse.",
         );
         let _ = writeln!(out, "ringside_mint_cached_tokens {cached_tokens}");
+        family(
+            &mut out,
+            "ringside_mint_visitor_capacity_reached_total",
+            "counter",
+            "New visitors refused with 503 visitor_capacity_reached, by ceiling (--new-visitors-per-hour, --visitor-budget-per-day-usd).",
+        );
+        for (ceiling, count) in ["hourly_visitors", "daily_budget"]
+            .iter()
+            .zip(&self.capacity_reached)
+        {
+            let _ = writeln!(
+                out,
+                "ringside_mint_visitor_capacity_reached_total{{ceiling=\"{ceiling}\"}} {}",
+                count.load(Relaxed)
+            );
+        }
+        if let Some((up, errors)) = redis {
+            family(
+                &mut out,
+                "ringside_mint_redis_up",
+                "gauge",
+                "1 when Redis answers; 0 while the mint serves with this replica's own limits and caches.",
+            );
+            let _ = writeln!(out, "ringside_mint_redis_up {}", u8::from(up));
+            family(
+                &mut out,
+                "ringside_mint_redis_errors_total",
+                "counter",
+                "Redis calls that failed or timed out (each fell back to this replica's own state).",
+            );
+            let _ = writeln!(out, "ringside_mint_redis_errors_total {errors}");
+        }
         out
     }
 }
@@ -345,7 +401,7 @@ mod tests {
         metrics.outcome(Outcome::Reused);
         metrics.upstream(Call::Mint, CallResult::Ok, Duration::from_millis(20));
         metrics.rate_limited(LimitKind::Ip);
-        let text = metrics.render(3);
+        let text = metrics.render(3, Some((false, 2)));
         for line in [
             "ringside_mint_requests_total{outcome=\"reused\"} 1",
             "ringside_mint_cache_hits_total{cache=\"token\"} 1",
@@ -355,6 +411,8 @@ mod tests {
             "ringside_mint_upstream_duration_seconds_bucket{call=\"mint\",le=\"0.01\"} 0",
             "ringside_mint_upstream_duration_seconds_count{call=\"mint\"} 1",
             "ringside_mint_cached_tokens 3",
+            "ringside_mint_redis_up 0",
+            "ringside_mint_redis_errors_total 2",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

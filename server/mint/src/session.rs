@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::clock::Clock;
 use crate::error::MintError;
 use crate::identity::{Caller, Identify, IdentifyFuture, Identity, cookies};
-use crate::jwt::{JwtError, Verifier};
+use crate::jwt::{JwtError, SessionKeys, Verifier};
 
 /// The longest encoded `sub` kept readable in the handle; longer ones are hashed.
 const MAX_READABLE_SUB: usize = 200;
@@ -48,10 +48,15 @@ impl Sessions {
         self
     }
 
-    /// The user of these headers.
-    pub fn user(&self, headers: &HeaderMap) -> Result<Identity, MintError> {
+    /// The user of these headers. With a JWK set, a token signed by a key
+    /// the mint does not hold yet makes it fetch the set again (at most once
+    /// a minute).
+    pub async fn user(&self, headers: &HeaderMap) -> Result<Identity, MintError> {
         let now = self.clock.unix();
-        let refuse = |e: JwtError| MintError::Unauthenticated(e.reason());
+        let refuse = |e: JwtError| match e {
+            JwtError::KeysUnavailable => MintError::Unavailable(e.reason().into()),
+            e => MintError::Unauthenticated(e.reason()),
+        };
         let mut authorization = headers.get_all(header::AUTHORIZATION).iter();
         let verified = match (authorization.next(), authorization.next()) {
             (Some(_), Some(_)) => {
@@ -70,7 +75,10 @@ impl Sessions {
                     .ok_or(MintError::Unauthenticated(
                         "the Authorization header is not a Bearer token",
                     ))?;
-                self.verifier.verify(token, now).map_err(refuse)?
+                self.verifier
+                    .verify_fresh(token, now)
+                    .await
+                    .map_err(refuse)?
             }
             (None, _) => {
                 let name = self
@@ -80,7 +88,7 @@ impl Sessions {
                 let mut first_error = None;
                 let mut found = None;
                 for value in cookies(headers, name) {
-                    match self.verifier.verify(value, now) {
+                    match self.verifier.verify_fresh(value, now).await {
                         Ok(verified) => {
                             found = Some(verified);
                             break;
@@ -109,7 +117,20 @@ impl Sessions {
 
 impl Identify for Sessions {
     fn identify<'a>(&'a self, caller: Caller<'a>) -> IdentifyFuture<'a> {
-        Box::pin(std::future::ready(self.user(&caller.parts.headers)))
+        Box::pin(self.user(&caller.parts.headers))
+    }
+
+    fn start(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if let SessionKeys::Jwks(jwks) = self.verifier.keys()
+                && let Err(error) = jwks.load().await
+            {
+                tracing::error!(
+                    %error,
+                    "session keys: the JWK set could not be fetched at start; signed-in users get 503 until it can (tried again at most once a minute)"
+                );
+            }
+        })
     }
 }
 

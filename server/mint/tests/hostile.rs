@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
 use ringside_mint::clock::SystemClock;
 use ringside_mint::conn::Settings;
-use ringside_mint::jwt::{Rules, SessionKey, Verifier};
+use ringside_mint::jwt::{Key, Rules, Verifier};
 use ringside_mint::session::Sessions;
 use ringside_mint::{Limits, Mint, MintOptions};
 use serde_json::Value;
@@ -62,7 +62,7 @@ async fn spawn_stack_with(sessions: bool, settings: Settings) -> Stack {
     let mut options = MintOptions::new(&mock_url, KEY.to_string().into(), vec![ORIGIN.into()]);
     options.limits = Limits::OFF;
     if sessions {
-        let verifier = Verifier::new(SessionKey::hs256(SESSION_SECRET).unwrap(), Rules::default());
+        let verifier = Verifier::new(Key::hs256(SESSION_SECRET).unwrap(), Rules::default());
         options.identity = Arc::new(Sessions::new(verifier, None, Arc::new(SystemClock::new())));
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

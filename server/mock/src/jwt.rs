@@ -1,5 +1,6 @@
-//! Client Tokens as JWTs: signed with Ed25519 (`alg: EdDSA`), verified by the
-//! rules of RFC 8725 (JWT Best Current Practices):
+//! Client Tokens as JWTs: signed with Ed25519 (`alg: EdDSA`), verified by
+//! `ringside-jwt` (the one JWT verifier the mint uses too) by the rules of
+//! RFC 8725 (JWT Best Current Practices):
 //! - size (4 KiB) and charset (`[A-Za-z0-9_.-]`) limits before any parsing;
 //! - one pinned algorithm, and `typ` must be `ringside-client+jwt`, so no
 //!   other kind of JWT (or an API key) is ever accepted as a Client Token;
@@ -10,7 +11,8 @@
 //! Revocation (`jti`) is checked by the caller, which owns the token store.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer as _, SigningKey};
+use ringside_jwt::{JwtError, Key, Times, Typ};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ClientTokenError;
@@ -64,10 +66,11 @@ pub struct Claims {
     pub ip: Option<String>,
 }
 
-/// The gateway's signing key and the identity it signs as.
+/// The gateway's signing key, its public half, and the identity it signs as.
 #[derive(Debug)]
 pub struct TokenSigner {
     key: SigningKey,
+    public: Key,
     kid: String,
     issuer: String,
 }
@@ -77,8 +80,12 @@ impl TokenSigner {
     pub fn generate(issuer: impl Into<String>) -> Self {
         let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
         let kid = B64.encode(&key.verifying_key().as_bytes()[..8]);
+        let public = Key::ed25519_bytes(key.verifying_key().as_bytes())
+            .expect("an Ed25519 public key is a point of the curve")
+            .with_kid(Some(kid.clone()));
         TokenSigner {
             key,
+            public,
             kid,
             issuer: issuer.into(),
         }
@@ -87,6 +94,11 @@ impl TokenSigner {
     /// The issuer (`iss`) of the tokens this signer makes.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The public key, as verifiers hold it.
+    pub fn public_key(&self) -> &Key {
+        &self.public
     }
 
     /// The public key, as the JWKS document publishes it.
@@ -121,76 +133,20 @@ impl TokenSigner {
 
     /// Verifies a token's form, signature, type and time claims at `now`.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ClientTokenError> {
-        verify(&self.key.verifying_key(), &self.issuer, token, now)
+        verify(&self.public, &self.issuer, token, now)
     }
 }
 
-/// Verifies `token` against `key` and `issuer` at Unix time `now`.
-pub fn verify(
-    key: &VerifyingKey,
-    issuer: &str,
-    token: &str,
-    now: i64,
-) -> Result<Claims, ClientTokenError> {
+/// Verifies `token` against `key` and `issuer` at Unix time `now`, by
+/// `ringside-jwt` (the project's one JWT verifier), in the contract's terms:
+/// every refusal is `invalid_client_token` with a fixed reason, except an
+/// expired token (`client_token_expired`).
+pub fn verify(key: &Key, issuer: &str, token: &str, now: i64) -> Result<Claims, ClientTokenError> {
     use ClientTokenError::Invalid;
 
-    if token.is_empty() {
-        return Err(Invalid("the token is empty"));
-    }
-    if token.len() > MAX_LEN {
-        return Err(Invalid("the token is over 4 KiB"));
-    }
-    if !token
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-    {
-        return Err(Invalid("the token has characters outside [A-Za-z0-9_.-]"));
-    }
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Invalid("a JWT has three parts"));
-    };
-
-    let header = B64
-        .decode(header_b64)
-        .map_err(|_| Invalid("the header is not base64url JSON"))?;
-    // The struct refuses a duplicated `alg` or `typ`; the map sees every
-    // member, so a `crit` is refused even as `null`.
-    let (header, members): (Header, serde_json::Map<String, serde_json::Value>) = match (
-        serde_json::from_slice(&header),
-        serde_json::from_slice(&header),
-    ) {
-        (Ok(header), Ok(members)) => (header, members),
-        _ => return Err(Invalid("the header is not base64url JSON")),
-    };
-    if header.alg != ALG {
-        return Err(Invalid("the algorithm must be EdDSA"));
-    }
-    if header.typ.as_deref() != Some(TYP) {
-        return Err(Invalid("the typ must be ringside-client+jwt"));
-    }
-    if members.contains_key("crit") {
-        return Err(Invalid("crit extensions are not supported"));
-    }
-
-    let signature = B64
-        .decode(signature_b64)
-        .ok()
-        .and_then(|bytes| Signature::from_slice(&bytes).ok())
-        .ok_or(Invalid("the signature is malformed"))?;
-    let signed = &token[..header_b64.len() + 1 + claims_b64.len()];
-    key.verify_strict(signed.as_bytes(), &signature)
-        .map_err(|_| Invalid("the signature does not verify"))?;
-
-    let claims: Claims = B64
-        .decode(claims_b64)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(Invalid(
-            "the claims are not valid JSON with iss, aud, sub, jti, iat, nbf, exp",
-        ))?;
+    let claims: Claims = ringside_jwt::parse(token, MAX_LEN)
+        .and_then(|token| token.verify(key, Typ::Exact(TYP)))
+        .map_err(refusal)?;
     if claims.iss != issuer {
         return Err(Invalid("the issuer is not this gateway"));
     }
@@ -200,15 +156,37 @@ pub fn verify(
     if claims.sub.is_empty() || claims.jti.is_empty() {
         return Err(Invalid("sub and jti are required"));
     }
-    // Saturating: a signed token with `nbf` or `exp` at the ends of i64 must
-    // be refused, not overflow (a panic in debug builds).
-    if now < claims.nbf.saturating_sub(LEEWAY_SECS) {
-        return Err(Invalid("the token is not valid yet"));
-    }
-    if now >= claims.exp.saturating_add(LEEWAY_SECS) {
-        return Err(ClientTokenError::Expired);
-    }
+    let times = Times {
+        exp: Some(claims.exp),
+        nbf: Some(claims.nbf),
+        iat: None,
+    };
+    ringside_jwt::check_times(times, now, LEEWAY_SECS).map_err(refusal)?;
     Ok(claims)
+}
+
+/// The contract's refusal for each reason the verifier gives.
+fn refusal(error: JwtError) -> ClientTokenError {
+    use ClientTokenError::Invalid;
+    match error {
+        JwtError::Expired => ClientTokenError::Expired,
+        JwtError::Empty => Invalid("the token is empty"),
+        JwtError::TooLong => Invalid("the token is over 4 KiB"),
+        JwtError::Charset => Invalid("the token has characters outside [A-Za-z0-9_.-]"),
+        JwtError::Parts => Invalid("a JWT has three parts"),
+        JwtError::EmptyPart => Invalid("a JWT has three non-empty parts"),
+        JwtError::Header => Invalid("the header is not base64url JSON"),
+        JwtError::Algorithm => Invalid("the algorithm must be EdDSA"),
+        JwtError::Type => Invalid("the typ must be ringside-client+jwt"),
+        JwtError::Critical => Invalid("crit extensions are not supported"),
+        JwtError::UnknownKey => Invalid("the token was signed by another key"),
+        JwtError::SignatureMalformed => Invalid("the signature is malformed"),
+        JwtError::Signature => Invalid("the signature does not verify"),
+        JwtError::Claims | JwtError::MissingClaim(_) | JwtError::ClaimType(_) => {
+            Invalid("the claims are not valid JSON with iss, aud, sub, jti, iat, nbf, exp")
+        }
+        JwtError::NotYetValid => Invalid("the token is not valid yet"),
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let mint = Mint::new(config.mint_options()?);
+    mint.start().await;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let admin = match config.admin_listen {
         Some(address) => Some(tokio::net::TcpListener::bind(address).await?),
@@ -64,10 +65,12 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         config.static_dir.clone(),
         config.admin_listen.is_none(),
     );
-    servers.spawn(ringside_mint::conn::serve(
+    let trusted = config.trusted_proxies.clone();
+    servers.spawn(ringside_mint::conn::serve_with(
         listener,
         app,
         config.conn_settings(),
+        move |ip| trusted.iter().any(|net| net.contains(ip)),
         stopped(),
     ));
 

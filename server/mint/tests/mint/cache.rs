@@ -251,3 +251,34 @@ async fn a_customer_ringside_no_longer_knows_is_upserted_again_and_the_token_min
         "a 404 means no token was made: upsert, then mint once more"
     );
 }
+
+#[tokio::test]
+async fn a_token_named_stale_by_its_jti_alone_is_never_reused() {
+    // Issue #13: the widget will send the refused token's `jti` rather than
+    // the whole token; the mint takes either.
+    let mock = spawn_mock().await;
+    let mint = spawn_mint_with(&mock.url, &[], reuse_half).await;
+    let first = mint.token(None).await;
+    let cookie = first.cookie();
+    let jti = claims(first.token())["jti"].as_str().unwrap().to_string();
+    assert!(jti.starts_with("ct_"), "{jti}");
+    let other = mint
+        .request(&[
+            ("origin", &mint.origin),
+            ("cookie", &cookie),
+            ("x-ringside-stale-token", "ct_someone_else"),
+        ])
+        .await;
+    assert_eq!(other.token(), first.token(), "another jti changes nothing");
+    let replaced = mint
+        .request(&[
+            ("origin", &mint.origin),
+            ("cookie", &cookie),
+            ("x-ringside-stale-token", &jti),
+        ])
+        .await;
+    assert_ne!(replaced.token(), first.token(), "its jti names it stale");
+    assert_eq!(mock.mints(), 2);
+    let again = mint.token(Some(&cookie)).await;
+    assert_eq!(again.token(), replaced.token(), "and the new one is reused");
+}

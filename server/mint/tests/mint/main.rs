@@ -2,10 +2,13 @@
 //! (behind a layer that counts and can break upstream calls). One module
 //! per part of issue #4.
 
+mod attacks;
 mod cache;
 mod limits;
 mod operations;
 mod origins;
+mod providers;
+mod replicas;
 mod resilience;
 mod secrets;
 mod sessions;

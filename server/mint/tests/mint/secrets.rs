@@ -80,6 +80,8 @@ async fn the_fc_key_never_shows_in_logs_debug_output_or_answers() {
         "session",
         "--session-hs256-secret",
         "session-secret-that-never-prints-0123456789",
+        "--session-audience",
+        "chat",
     ])
     .unwrap();
     let debug = format!("{config:?} {:?}", config.mint_options().unwrap());

@@ -8,7 +8,7 @@ use ed25519_dalek::SigningKey;
 use reqwest::StatusCode;
 use ringside_mint::MintOptions;
 use ringside_mint::clock::Clock;
-use ringside_mint::jwt::{Rules, SessionKey, Verifier};
+use ringside_mint::jwt::{Key, Rules, Verifier};
 use ringside_mint::session::Sessions;
 use serde_json::{Value, json};
 
@@ -26,7 +26,7 @@ fn rules() -> Rules {
     }
 }
 
-fn with_sessions(key: SessionKey) -> impl FnOnce(&mut MintOptions) {
+fn with_sessions(key: Key) -> impl FnOnce(&mut MintOptions) {
     move |options| {
         options.identity = Arc::new(Sessions::new(
             Verifier::new(key, rules()),
@@ -50,12 +50,7 @@ fn header(alg: &str) -> Value {
 #[tokio::test]
 async fn a_signed_in_user_gets_a_token_for_its_own_customer_by_bearer_or_cookie() {
     let mock = spawn_mock().await;
-    let mint = spawn_mint_with(
-        &mock.url,
-        &[],
-        with_sessions(SessionKey::hs256(SECRET).unwrap()),
-    )
-    .await;
+    let mint = spawn_mint_with(&mock.url, &[], with_sessions(Key::hs256(SECRET).unwrap())).await;
     let now = mint.clock.unix();
     let session = jwt(
         &header("HS256"),
@@ -97,12 +92,7 @@ async fn a_signed_in_user_gets_a_token_for_its_own_customer_by_bearer_or_cookie(
 #[tokio::test]
 async fn forged_expired_wrong_alg_alg_none_and_missing_session_tokens_get_401_and_cost_nothing() {
     let mock = spawn_mock().await;
-    let mint = spawn_mint_with(
-        &mock.url,
-        &[],
-        with_sessions(SessionKey::hs256(SECRET).unwrap()),
-    )
-    .await;
+    let mint = spawn_mint_with(&mock.url, &[], with_sessions(Key::hs256(SECRET).unwrap())).await;
     let now = mint.clock.unix();
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
     let good = claims_for("42", now);
@@ -291,7 +281,7 @@ async fn an_ed25519_key_accepts_eddsa_tokens_and_refuses_hmac_tokens_keyed_with_
     let mint = spawn_mint_with(
         &mock.url,
         &[],
-        with_sessions(SessionKey::ed25519(&public_b64).unwrap()),
+        with_sessions(Key::ed25519(&public_b64).unwrap()),
     )
     .await;
     let now = mint.clock.unix();
@@ -333,12 +323,7 @@ async fn an_ed25519_key_accepts_eddsa_tokens_and_refuses_hmac_tokens_keyed_with_
 #[tokio::test]
 async fn a_session_token_stops_working_once_it_expires_on_the_mints_clock() {
     let mock = spawn_mock().await;
-    let mint = spawn_mint_with(
-        &mock.url,
-        &[],
-        with_sessions(SessionKey::hs256(SECRET).unwrap()),
-    )
-    .await;
+    let mint = spawn_mint_with(&mock.url, &[], with_sessions(Key::hs256(SECRET).unwrap())).await;
     let now = mint.clock.unix();
     let claims = json!({"sub": "7", "iss": "https://app.example", "aud": "ringside-chat", "iat": now, "nbf": now, "exp": now + 120});
     let session = jwt(&header("HS256"), &claims, hs256(SECRET));

@@ -407,3 +407,168 @@ impl Write for Capture {
 pub(crate) fn log_text() -> String {
     String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
 }
+
+/// An identity provider's key endpoint on loopback: serves a JWK set that
+/// tests change (key rotation), counts its fetches and can be taken down.
+pub(crate) struct Provider {
+    /// The JWK set's URL.
+    pub(crate) url: String,
+    state: Arc<ProviderState>,
+    _stop: oneshot::Sender<()>,
+}
+
+#[derive(Default)]
+struct ProviderState {
+    document: Mutex<Value>,
+    fetches: AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Provider {
+    /// Serves `jwks` from now on.
+    pub(crate) fn publish(&self, jwks: Value) {
+        *self.state.document.lock().unwrap() = jwks;
+    }
+
+    /// Fetches of the JWK set so far.
+    pub(crate) fn fetches(&self) -> usize {
+        self.state.fetches.load(Ordering::SeqCst)
+    }
+
+    /// Answers 503 (or the set again).
+    pub(crate) fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
+    }
+}
+
+/// A provider publishing `jwks` at `/.well-known/jwks.json`.
+pub(crate) async fn spawn_provider(jwks: Value) -> Provider {
+    let state = Arc::new(ProviderState::default());
+    *state.document.lock().unwrap() = jwks;
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/jwks.json",
+            axum::routing::get(|State(state): State<Arc<ProviderState>>| async move {
+                state.fetches.fetch_add(1, Ordering::SeqCst);
+                if state.down.load(Ordering::SeqCst) {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                axum::Json(state.document.lock().unwrap().clone()).into_response()
+            }),
+        )
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().unwrap()
+    );
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Provider {
+        url,
+        state,
+        _stop: stop,
+    }
+}
+
+/// The test keys of `server/jwt/testdata` (made for tests only).
+#[macro_export]
+macro_rules! testkey {
+    ($file:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../jwt/testdata/",
+            $file
+        ))
+    };
+}
+
+/// A Redis server of its own on a free loopback port (Debian's
+/// `redis-server`, which `cargo xtask setup` installs), with nothing saved
+/// to disk; stopped when dropped.
+pub(crate) struct RedisServer {
+    /// `redis://127.0.0.1:PORT`.
+    pub(crate) url: String,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    /// Starts one and waits until it answers.
+    pub(crate) async fn start() -> RedisServer {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let mut server = RedisServer {
+            url: format!("redis://127.0.0.1:{port}"),
+            port,
+            child: None,
+        };
+        server.spawn().await;
+        server
+    }
+
+    async fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--loglevel", "warning"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server did not start ({e}): `cargo xtask setup` installs Debian's redis-server")
+            });
+        self.child = Some(child);
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut reply = [0u8; 7];
+                if stream.write_all(b"PING\r\n").await.is_ok()
+                    && stream.read_exact(&mut reply).await.is_ok()
+                    && &reply == b"+PONG\r\n"
+                {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not answer on port {}",
+                self.port
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops it (its data is gone: nothing is saved).
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub(crate) async fn restart(&mut self) {
+        self.stop();
+        self.spawn().await;
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Options that make a mint a replica sharing `redis` (under a key prefix
+/// of the test's own).
+pub(crate) fn replica_of(redis: &RedisServer, prefix: &str) -> Arc<ringside_mint::store::Store> {
+    Arc::new(ringside_mint::store::Store::new(&redis.url, prefix).unwrap())
+}
