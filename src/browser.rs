@@ -38,10 +38,11 @@ pub fn copy_text(text: &str) {
 
 /// Aborts a request when no bytes have arrived for a while.
 pub struct Watchdog {
-    timeout_ms: i32,
-    handle: Cell<i32>,
+    /// How many times bytes arrived.
+    kicks: Rc<Cell<u32>>,
     fired: Rc<Cell<bool>>,
-    on_timeout: Closure<dyn FnMut()>,
+    interval: i32,
+    _check: Closure<dyn FnMut()>,
 }
 
 impl std::fmt::Debug for Watchdog {
@@ -52,40 +53,55 @@ impl std::fmt::Debug for Watchdog {
     }
 }
 
+/// How many checks of silence make a stall: the watchdog fires between
+/// `timeout_ms` and a quarter more after the last kick.
+const QUIET_CHECKS: u32 = 4;
+
 impl Watchdog {
-    /// Aborts `controller` after `timeout_ms` without a [`Watchdog::kick`].
+    /// Aborts `controller` after about `timeout_ms` without a [`Watchdog::kick`].
+    ///
+    /// A kick is only a counter: each read of a stream used to clear and set
+    /// a timer (three calls into the browser per token); now a check every
+    /// quarter of the timeout sees whether the counter moved.
     pub fn new(controller: &AbortController, timeout_ms: u32) -> Self {
+        let kicks = Rc::new(Cell::new(0));
         let fired = Rc::new(Cell::new(false));
-        let on_timeout = {
-            let (fired, controller) = (fired.clone(), controller.clone());
+        let check = {
+            let (kicks, fired, controller) = (kicks.clone(), fired.clone(), controller.clone());
+            let (mut seen, mut quiet) = (0, 0);
             Closure::new(move || {
-                fired.set(true);
-                controller.abort();
+                if kicks.get() != seen {
+                    (seen, quiet) = (kicks.get(), 0);
+                    return;
+                }
+                quiet += 1;
+                if quiet == QUIET_CHECKS && !fired.get() {
+                    fired.set(true);
+                    controller.abort();
+                }
             })
         };
-        let dog = Watchdog {
-            timeout_ms: timeout_ms.min(i32::MAX as u32) as i32,
-            handle: Cell::new(0),
+        let period = (timeout_ms / QUIET_CHECKS).clamp(50, i32::MAX as u32) as i32;
+        let interval = web_sys::window()
+            .and_then(|w| {
+                w.set_interval_with_callback_and_timeout_and_arguments_0(
+                    check.as_ref().unchecked_ref(),
+                    period,
+                )
+                .ok()
+            })
+            .unwrap_or(0);
+        Watchdog {
+            kicks,
             fired,
-            on_timeout,
-        };
-        dog.kick();
-        dog
+            interval,
+            _check: check,
+        }
     }
 
     /// Bytes arrived: start the wait again.
     pub fn kick(&self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        window.clear_timeout_with_handle(self.handle.get());
-        let handle = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                self.on_timeout.as_ref().unchecked_ref(),
-                self.timeout_ms,
-            )
-            .unwrap_or(0);
-        self.handle.set(handle);
+        self.kicks.set(self.kicks.get().wrapping_add(1));
     }
 
     /// Whether it gave up on the request.
@@ -97,7 +113,7 @@ impl Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         if let Some(window) = web_sys::window() {
-            window.clear_timeout_with_handle(self.handle.get());
+            window.clear_interval_with_handle(self.interval);
         }
     }
 }
