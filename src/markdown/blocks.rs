@@ -428,7 +428,9 @@ impl Parser {
         let b = rest.as_bytes();
         let first = b.first().copied().unwrap_or(0);
         let in_paragraph = matches!(self.stack[container].kind, Kind::Paragraph);
-        let deep = self.stack.len() >= MAX_NESTING;
+        // The depth of what may open here, not of the open blocks this line
+        // may yet close: streaming re-parses the tail from a fresh stack.
+        let deep = container + 1 >= MAX_NESTING;
 
         if c.indent >= TAB {
             // Indented code, which cannot interrupt a paragraph.

@@ -238,6 +238,20 @@ mod tests {
     }
 
     #[test]
+    fn nesting_past_the_limit_streams_as_it_parses_whole() {
+        // Found by the fuzzer: the depth limit counted blocks the next line
+        // was about to close, so a re-parsed tail nested differently.
+        let text = format!("{}        code\n- >>>x\n   b", ">".repeat(22));
+        for cut in 0..=text.len() {
+            assert_eq!(
+                follow(&[&text[..cut], &text[cut..]]),
+                whole(&text),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
     fn a_definition_after_its_use_rebuilds_the_block_that_used_it() {
         let mut stream = Stream::default();
         stream.push("See [docs].\n\nMore.\n\n");
