@@ -49,7 +49,9 @@ test("open focuses the input; Escape closes and returns focus to the launcher", 
 });
 
 test("the transcript is a live log, busy while an answer streams", async ({ page, stack }) => {
-  await stack.script({ token_count: 60, token_delay_ms: 20 });
+  // The typing status stands in for the answer until its first words show,
+  // so the model takes a visible moment to start here.
+  await stack.script({ first_token_delay_ms: 1500, token_count: 150, token_delay_ms: 20 });
   await page.goto(stack.pageUrl);
   const widget = new Widget(page);
   await widget.open();
@@ -57,6 +59,10 @@ test("the transcript is a live log, busy while an answer streams", async ({ page
   await widget.send("Hi");
   await expect(widget.log()).toHaveAttribute("aria-busy", "true");
   await expect(widget.answers().last().getByRole("status")).toHaveText("Assistant is typing");
+  // Once text shows, the text is what is read; the log stays busy until the end.
+  await expect(widget.answers().last().locator(".rsc-msg__body")).not.toBeEmpty();
+  await expect(widget.answers().last().getByRole("status")).toHaveCount(0);
+  await expect(widget.log()).toHaveAttribute("aria-busy", "true");
   await widget.idle();
   await expect(widget.log()).toHaveAttribute("aria-busy", "false");
 });
