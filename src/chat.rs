@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use ringside_wire::chat::{ChatMessage, ChatRequest, Role};
+use ringside_wire::chat::{ChatMessage, Role, StreamRequest};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
@@ -100,7 +100,7 @@ pub struct Chat {
 impl Chat {
     /// State for a widget with `options`; `emit(name, detail)` tells the
     /// host page what happens. A stored conversation is shown only once a
-    /// token says whose it is (see [`Chat::switch_customer`] and
+    /// token says whose it is (see `Chat::switch_customer` and
     /// [`Chat::prefetch_if_stored`]).
     pub fn new(options: Options, emit: Option<js_sys::Function>) -> Self {
         Chat {
@@ -562,18 +562,13 @@ impl Chat {
                 None => api_base.unwrap_or_else(|| DEFAULT_API_BASE.to_string()),
             };
             let client = ChatClient::new(&token, &api_base);
-            let request = ChatRequest {
-                model,
-                messages,
-                stream: true,
-                user: None,
-                max_tokens: None,
-                temperature: None,
-                stream_options: None,
+            let request = StreamRequest {
+                model: &model,
+                messages: &messages,
             };
             let signal = controller.signal();
             let result = client
-                .stream(&request, Some(&signal), watchdog, &mut |delta| {
+                .stream(request, Some(&signal), watchdog, &mut |delta| {
                     view.push(delta)
                 })
                 .await;

@@ -247,7 +247,7 @@ impl Options {
             match value.get(name) {
                 None | Some(Value::Null) => None,
                 Some(Value::String(text)) => Some(text.to_string()),
-                Some(Value::Object(_)) => Some(write_value(value.get(name)?)),
+                Some(object @ Value::Object(_)) => Some(compact(object)),
                 Some(_) => {
                     problems.push(format!("option `{name}` must be an object"));
                     None
@@ -277,7 +277,7 @@ impl Options {
         match value.get("context") {
             None | Some(Value::Null) => {}
             Some(Value::String(text)) => options.context = Some(text.to_string()),
-            Some(other) => options.context = Some(write_value(other)),
+            Some(other) => options.context = Some(compact(other)),
         }
         match text_of("persist").as_ref().map(|s| s.as_deref()) {
             Ok(None) => {}
@@ -289,6 +289,13 @@ impl Options {
         }
         (options, problems)
     }
+}
+
+/// `value` as compact JSON text.
+fn compact(value: &Value<'_>) -> String {
+    let mut text = String::new();
+    json::write_value(&mut text, value);
+    text
 }
 
 /// Whether the widget may send questions or credentials to `url`: an https
@@ -321,43 +328,6 @@ pub fn is_trusted_url(url: &str, relative: bool) -> bool {
         && host.split('.').count() == 4
         && host.split('.').all(|part| part.parse::<u8>().is_ok());
     https || v4_loopback || host == "localhost" || host == "[::1]"
-}
-
-/// Writes a parsed value back as compact JSON.
-pub fn write_value(value: &Value<'_>) -> String {
-    fn write(out: &mut String, value: &Value<'_>) {
-        match value {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => out.push_str(n),
-            Value::String(s) => json::write_string(out, s),
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(out, item);
-                }
-                out.push(']');
-            }
-            Value::Object(members) => {
-                out.push('{');
-                for (i, (key, item)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    json::write_string(out, key);
-                    out.push(':');
-                    write(out, item);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let mut out = String::new();
-    write(&mut out, value);
-    out
 }
 
 #[cfg(test)]

@@ -185,7 +185,7 @@ async fn one_stream(
         .header("authorization", format!("Client {token}"))
         .header("origin", ORIGIN)
         .header("content-type", "application/json")
-        .body(request.to_json())
+        .body(serde_json::to_string(&request).expect("a request serialises"))
         .send()
         .await
         .map_err(|_| Failure::Connect)?;
