@@ -73,7 +73,7 @@ pub struct State {
 
 /// What the widget keeps that nothing renders.
 #[derive(Debug)]
-struct Inner {
+struct Kept {
     options: Options,
     streams: Vec<(u32, StreamView)>,
     /// The ids of the messages restored from storage, which belong to the
@@ -94,7 +94,7 @@ pub struct Chat {
     pub state: RwSignal<State>,
     /// The transcript.
     pub conversation: RwSignal<Conversation>,
-    inner: StoredValue<Inner, LocalStorage>,
+    inner: StoredValue<Kept, LocalStorage>,
 }
 
 impl Chat {
@@ -106,7 +106,7 @@ impl Chat {
         Chat {
             state: RwSignal::new(State::default()),
             conversation: RwSignal::new(Conversation::default()),
-            inner: StoredValue::new_local(Inner {
+            inner: StoredValue::new_local(Kept {
                 options,
                 streams: Vec::new(),
                 restored: 0..0,
@@ -133,12 +133,12 @@ impl Chat {
     }
 
     /// Reads the inner state. Never call back into `Chat` from `f`.
-    fn with<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&Kept) -> R) -> R {
         self.inner.with_value(f)
     }
 
     /// Changes the inner state (nothing, once unmounted). Never call back into `Chat` from `f`.
-    fn change<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
+    fn change<R>(&self, f: impl FnOnce(&mut Kept) -> R) -> Option<R> {
         self.inner.try_update_value(f)
     }
 
