@@ -19,8 +19,9 @@ use crate::strings::Strings;
 /// What a button of the panel does: the value of its `data-action`, written
 /// by the panel's view, the transcript and the Markdown's code blocks, and
 /// read back by the panel's one click listener. To add a button, add a
-/// variant here (its name, and its arm in [`Action::ALL`]), give the button
-/// `data-action=Action::New.name()`, and handle it in the panel's `click`.
+/// variant here (its name in [`Action::name`], and the variant in `ALL`),
+/// give the button `data-action=Action::New.name()`, and handle it in the
+/// panel's `click`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Copy a message's text.
