@@ -3,7 +3,7 @@
 //! stream costs it in memory.
 //!
 //! ```sh
-//! cargo run --release -p ringside-mock --example bench_streams -- --concurrency 5000
+//! cargo run --release -p ringside-bench --bin mock-streams -- --concurrency 5000
 //! ```
 //!
 //! It starts the mock as a child process (this same executable re-run with
