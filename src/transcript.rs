@@ -16,32 +16,55 @@ use crate::conversation::{Conversation, Message, Status};
 use crate::render::{PaintHook, StreamView};
 use crate::strings::Strings;
 
-/// What a button of the panel does: the value of its `data-action`, written
-/// by the panel's view, the transcript and the Markdown's code blocks, and
-/// read back by the panel's one click listener. To add a button, add a
-/// variant here (its name in [`Action::name`], and the variant in `ALL`),
-/// give the button `data-action=Action::New.name()`, and handle it in the
-/// panel's `click`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+/// Declares [`Action`] from one list of `Variant = "its data-action"`, so
+/// that no variant can lack a name or be missing from `Action::ALL` (which
+/// [`Action::parse`] reads).
+macro_rules! actions {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)+) => {
+        /// What a button of the panel does: the value of its `data-action`,
+        /// written by the panel's view, the transcript and the Markdown's
+        /// code blocks, and read back by the panel's one click listener. To
+        /// add a button, add a line to the list below, give the button
+        /// `data-action=Action::Yours.name()`, and handle it in the panel's
+        /// `click` (whose `match` names every action).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        impl Action {
+            /// Every action.
+            const ALL: &'static [Action] = &[$(Action::$variant,)+];
+
+            /// The value of `data-action` for this action.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+actions! {
     /// Copy a message's text.
-    Copy,
+    Copy = "copy",
     /// Ask again for the last answer.
-    Regenerate,
+    Regenerate = "regenerate",
     /// Send again a question that was not sent, or ask again an interrupted answer.
-    Retry,
+    Retry = "retry",
     /// Copy a code block.
-    CopyCode,
+    CopyCode = "copy-code",
     /// Send a suggested question.
-    Suggest,
+    Suggest = "suggest",
     /// Start a new conversation (the panel's header).
-    NewConversation,
+    NewConversation = "new-conversation",
     /// Close the panel (the panel's header).
-    Close,
+    Close = "close",
     /// Scroll to the newest text.
-    Jump,
+    Jump = "jump",
     /// Stop the answer being streamed.
-    Stop,
+    Stop = "stop",
 }
 
 impl Action {
@@ -54,37 +77,12 @@ impl Action {
     /// The selector of the elements that have one.
     const MESSAGE_SELECTOR: &'static str = "[data-id]";
 
-    /// Every action, for [`Action::parse`].
-    const ALL: [Action; 9] = [
-        Action::Copy,
-        Action::Regenerate,
-        Action::Retry,
-        Action::CopyCode,
-        Action::Suggest,
-        Action::NewConversation,
-        Action::Close,
-        Action::Jump,
-        Action::Stop,
-    ];
-
-    /// The value of `data-action` for this action.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Action::Copy => "copy",
-            Action::Regenerate => "regenerate",
-            Action::Retry => "retry",
-            Action::CopyCode => "copy-code",
-            Action::Suggest => "suggest",
-            Action::NewConversation => "new-conversation",
-            Action::Close => "close",
-            Action::Jump => "jump",
-            Action::Stop => "stop",
-        }
-    }
-
     /// The action a `data-action` value names.
     pub fn parse(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|action| action.name() == name)
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|action| action.name() == name)
     }
 
     /// The action of a clicked element, and the message it belongs to.
@@ -423,7 +421,7 @@ mod tests {
 
     #[test]
     fn every_action_reads_back_from_its_name_and_no_two_share_one() {
-        for action in Action::ALL {
+        for &action in Action::ALL {
             assert_eq!(Action::parse(action.name()), Some(action));
         }
         let mut names: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
