@@ -136,6 +136,7 @@ impl Parts {
             }
             (Action::Close, _) => chat.set_open(false),
             (Action::Jump, _) => self.scroll.jump(),
+            (Action::Expand, _) => chat.show(|s| s.expanded = !s.expanded),
             (Action::Stop, _) => {
                 event.prevent_default();
                 chat.stop();
@@ -183,6 +184,7 @@ enum Part {
     Notice,
     Input,
     Send,
+    Expand,
 }
 
 impl Part {
@@ -195,6 +197,7 @@ impl Part {
             Part::Notice => "rsc-composer__notice",
             Part::Input => "rsc-composer__input",
             Part::Send => "rsc-composer__send",
+            Part::Expand => "rsc-panel__expand",
         }
     }
 
@@ -215,6 +218,7 @@ struct Rendered {
     /// Why sending is blocked, if it is.
     banner: Option<String>,
     unseen: bool,
+    expanded: bool,
     notice: Option<String>,
     streaming: bool,
     cooling: bool,
@@ -227,6 +231,7 @@ impl Rendered {
             open: s.open,
             banner: s.blocked.clone().map(|blocked| chat.blocked_text(blocked)),
             unseen: s.unseen,
+            expanded: s.expanded,
             notice: match s.cooldown {
                 0 => s.notice.clone(),
                 wait => Some(chat.cooldown_text(wait as usize)),
@@ -245,6 +250,8 @@ struct Live {
     notice: Element,
     input: web_sys::HtmlTextAreaElement,
     send: Element,
+    /// Only with `expandable`.
+    expand: Option<Element>,
 }
 
 impl Live {
@@ -256,6 +263,7 @@ impl Live {
             notice: Part::Notice.find(panel)?,
             input: Part::Input.find(panel)?.dyn_into().ok()?,
             send: Part::Send.find(panel)?,
+            expand: Part::Expand.find(panel),
             panel: panel.clone(),
         })
     }
@@ -275,6 +283,15 @@ impl Live {
         if before.is_none_or(|b| b.banner != shown.banner) {
             toggle(&self.banner, "hidden", shown.banner.is_none());
             self.banner.set_text_content(shown.banner.as_deref());
+        }
+        if changed(|s| s.expanded) {
+            toggle(&self.panel, "data-expanded", shown.expanded);
+            if let Some(expand) = &self.expand {
+                let _ = expand.set_attribute(
+                    "aria-pressed",
+                    if shown.expanded { "true" } else { "false" },
+                );
+            }
         }
         if changed(|s| s.unseen) {
             toggle(&self.jump, "hidden", !shown.unseen);
@@ -434,6 +451,21 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     });
 
     let (new_label, close_label) = (chat.text("newConversation"), chat.text("close"));
+    let expand = (options.expandable && !inline).then(|| {
+        let label = chat.text("expandPanel");
+        view! {
+            <button
+                type="button"
+                class=Part::Expand.class()
+                data-action=Action::Expand.name()
+                aria-label=label.clone()
+                aria-pressed="false"
+                title=label
+            >
+                "⤢"
+            </button>
+        }
+    });
     let close = (!inline).then(|| {
         view! {
             <button
@@ -467,6 +499,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 >
                     "+"
                 </button>
+                {expand}
                 {close}
             </div>
             <p class=Part::Banner.class() role="alert" hidden></p>
