@@ -39,7 +39,7 @@
   // Option names, camelCase; attributes use the kebab-case form.
   var OPTIONS = ["tokenEndpoint", "tokenCredentials", "tokenHeaders", "apiBase", "model", "title", "welcome",
     "suggestions", "placeholder", "theme", "position", "persist", "strings", "open", "mode", "container", "context",
-    "maxLength", "historyLimit", "outOfCreditMessage", "stallTimeoutMs", "dir", "name", "expandable"];
+    "maxLength", "historyLimit", "outOfCreditMessage", "stallTimeoutMs", "dir", "name"];
   var EVENTS = ["open", "close", "message", "error", "token"];
   // Stored conversations: "ringside-chat:v2:{tokenEndpoint}#{name}@{customer}".
   var STORED = "ringside-chat:";

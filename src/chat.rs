@@ -69,8 +69,6 @@ pub struct State {
     pub cooldown: u32,
     /// New text arrived below where the reader is ("Jump to latest").
     pub unseen: bool,
-    /// The floating panel is widened (`expandable`).
-    pub expanded: bool,
 }
 
 /// What the widget keeps that nothing renders.

@@ -89,8 +89,6 @@ pub struct Options {
     pub out_of_credit_message: String,
     /// An answer that sends nothing for this long is interrupted.
     pub stall_timeout_ms: u32,
-    /// A floating panel has a button that widens it.
-    pub expandable: bool,
 }
 
 /// Who reads an option.
@@ -153,7 +151,6 @@ pub const TABLE: &[OptionName] = &[
     option("outOfCreditMessage", ReadBy::Widget, r#""Top up, please""#),
     option("stallTimeoutMs", ReadBy::Widget, "3000"),
     option("name", ReadBy::Both, r#""help""#),
-    option("expandable", ReadBy::Widget, "true"),
 ];
 
 /// The public gateway, when neither the page nor the mint names one.
@@ -181,7 +178,6 @@ impl Default for Options {
             persist: Persist::Session,
             out_of_credit_message: String::new(),
             stall_timeout_ms: 30_000,
-            expandable: false,
         };
         options.storage_key = format!("ringside-chat:v2:{}#@", options.token_endpoint);
         options
@@ -276,14 +272,6 @@ impl Options {
                     .collect();
             }
             Some(_) => bad("suggestions", "a list of strings, or one string split by |"),
-        }
-        match value.get("expandable") {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(on)) => options.expandable = *on,
-            // From an attribute: present (empty) or `true`/`false`.
-            Some(Value::String(s)) if matches!(s.trim(), "" | "true") => options.expandable = true,
-            Some(Value::String(s)) if s.trim() == "false" => {}
-            Some(_) => bad("expandable", "true or false"),
         }
         let mut number = |name: &str, min: u64, max: u64| -> Option<u64> {
             let n = match value.get(name)? {

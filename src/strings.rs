@@ -14,7 +14,6 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("message", "Message"),
     ("newConversation", "New conversation"),
     ("close", "Close chat"),
-    ("expandPanel", "Wider panel"),
     ("copyMessage", "Copy message"),
     ("copy", "Copy"),
     ("copied", "Copied"),

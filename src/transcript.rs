@@ -65,8 +65,6 @@ actions! {
     Jump = "jump",
     /// Stop the answer being streamed.
     Stop = "stop",
-    /// Widen the floating panel, or narrow it again (the panel's header).
-    Expand = "expand",
 }
 
 impl Action {

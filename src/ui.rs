@@ -136,7 +136,6 @@ impl Parts {
             }
             (Action::Close, _) => chat.set_open(false),
             (Action::Jump, _) => self.scroll.jump(),
-            (Action::Expand, _) => chat.show(|s| s.expanded = !s.expanded),
             (Action::Stop, _) => {
                 event.prevent_default();
                 chat.stop();
@@ -184,7 +183,6 @@ enum Part {
     Notice,
     Input,
     Send,
-    Expand,
 }
 
 impl Part {
@@ -197,7 +195,6 @@ impl Part {
             Part::Notice => "rsc-composer__notice",
             Part::Input => "rsc-composer__input",
             Part::Send => "rsc-composer__send",
-            Part::Expand => "rsc-panel__expand",
         }
     }
 
@@ -218,7 +215,6 @@ struct Rendered {
     /// Why sending is blocked, if it is.
     banner: Option<String>,
     unseen: bool,
-    expanded: bool,
     notice: Option<String>,
     streaming: bool,
     cooling: bool,
@@ -231,7 +227,6 @@ impl Rendered {
             open: s.open,
             banner: s.blocked.clone().map(|blocked| chat.blocked_text(blocked)),
             unseen: s.unseen,
-            expanded: s.expanded,
             notice: match s.cooldown {
                 0 => s.notice.clone(),
                 wait => Some(chat.cooldown_text(wait as usize)),
@@ -250,8 +245,6 @@ struct Live {
     notice: Element,
     input: web_sys::HtmlTextAreaElement,
     send: Element,
-    /// Only with `expandable`.
-    expand: Option<Element>,
 }
 
 impl Live {
@@ -263,7 +256,6 @@ impl Live {
             notice: Part::Notice.find(panel)?,
             input: Part::Input.find(panel)?.dyn_into().ok()?,
             send: Part::Send.find(panel)?,
-            expand: Part::Expand.find(panel),
             panel: panel.clone(),
         })
     }
@@ -283,15 +275,6 @@ impl Live {
         if before.is_none_or(|b| b.banner != shown.banner) {
             toggle(&self.banner, "hidden", shown.banner.is_none());
             self.banner.set_text_content(shown.banner.as_deref());
-        }
-        if changed(|s| s.expanded) {
-            toggle(&self.panel, "data-expanded", shown.expanded);
-            if let Some(expand) = &self.expand {
-                let _ = expand.set_attribute(
-                    "aria-pressed",
-                    if shown.expanded { "true" } else { "false" },
-                );
-            }
         }
         if changed(|s| s.unseen) {
             toggle(&self.jump, "hidden", !shown.unseen);
@@ -451,21 +434,6 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     });
 
     let (new_label, close_label) = (chat.text("newConversation"), chat.text("close"));
-    let expand = (options.expandable && !inline).then(|| {
-        let label = chat.text("expandPanel");
-        view! {
-            <button
-                type="button"
-                class=Part::Expand.class()
-                data-action=Action::Expand.name()
-                aria-label=label.clone()
-                aria-pressed="false"
-                title=label
-            >
-                "⤢"
-            </button>
-        }
-    });
     let close = (!inline).then(|| {
         view! {
             <button
@@ -499,7 +467,6 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 >
                     "+"
                 </button>
-                {expand}
                 {close}
             </div>
             <p class=Part::Banner.class() role="alert" hidden></p>

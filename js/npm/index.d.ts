@@ -16,8 +16,6 @@ export interface ChatStrings {
   message?: string;
   newConversation?: string;
   close?: string;
-  /** The label of the button that widens the panel (`expandable`). */
-  expandPanel?: string;
   copyMessage?: string;
   copy?: string;
   copied?: string;
@@ -95,8 +93,6 @@ export interface ChatOptions {
   dir?: "ltr" | "rtl";
   /** Tells apart the stored conversations of widgets sharing a token endpoint. */
   name?: string;
-  /** A floating panel gets a button that widens it. Default false. */
-  expandable?: boolean;
 }
 
 /** What each event hands to its listeners. */
