@@ -402,6 +402,8 @@ pub fn is_trusted_url(url: &str, relative: bool) -> bool {
 mod tests {
     // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
+    use crate::project_files::{names_in, typescript_members};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -497,30 +499,6 @@ mod tests {
         }
     }
 
-    /// The names between `open` and `close` in `text`, from the first
-    /// `open` on: what `name` picks out of each line (or item).
-    #[cfg(not(target_arch = "wasm32"))]
-    fn names_in(
-        path: &str,
-        open: &str,
-        close: &str,
-        split: char,
-        name: fn(&str) -> Option<&str>,
-    ) -> Vec<String> {
-        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-        let text = std::fs::read_to_string(&file).unwrap();
-        let start = text
-            .find(open)
-            .unwrap_or_else(|| panic!("{path} has no `{open}`"))
-            + open.len();
-        let end = start + text[start..].find(close).unwrap();
-        text[start..end]
-            .split(split)
-            .filter_map(|part| name(part.trim()))
-            .map(str::to_string)
-            .collect()
-    }
-
     #[cfg(not(target_arch = "wasm32"))]
     fn table_names() -> Vec<String> {
         TABLE.iter().map(|o| o.name.to_string()).collect()
@@ -553,15 +531,8 @@ mod tests {
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn the_typescript_types_name_every_option_of_the_table() {
-        let typed = names_in(
-            "js/npm/index.d.ts",
-            "export interface ChatOptions {",
-            "\n}",
-            '\n',
-            |line| line.split_once("?:").map(|(name, _)| name),
-        );
         assert_eq!(
-            sorted(typed),
+            typescript_members("ChatOptions"),
             sorted(table_names()),
             "js/npm/index.d.ts ChatOptions"
         );
