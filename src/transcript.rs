@@ -17,8 +17,7 @@ use crate::render::{PaintHook, StreamView};
 use crate::strings::Strings;
 
 /// Declares [`Action`] from one list of `Variant = "its data-action"`, so
-/// that no variant can lack a name or be missing from `Action::ALL` (which
-/// [`Action::parse`] reads).
+/// that [`Action::name`] and [`Action::parse`] cannot miss a variant.
 macro_rules! actions {
     ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)+) => {
         /// What a button of the panel does: the value of its `data-action`,
@@ -34,12 +33,21 @@ macro_rules! actions {
 
         impl Action {
             /// Every action.
+            #[cfg(test)]
             const ALL: &'static [Action] = &[$(Action::$variant,)+];
 
             /// The value of `data-action` for this action.
             pub const fn name(self) -> &'static str {
                 match self {
                     $(Action::$variant => $name,)+
+                }
+            }
+
+            /// The action a `data-action` value names.
+            pub fn parse(name: &str) -> Option<Action> {
+                match name {
+                    $($name => Some(Action::$variant),)+
+                    _ => None,
                 }
             }
         }
@@ -76,14 +84,6 @@ impl Action {
     pub const MESSAGE_ID: &'static str = "data-id";
     /// The selector of the elements that have one.
     const MESSAGE_SELECTOR: &'static str = "[data-id]";
-
-    /// The action a `data-action` value names.
-    pub fn parse(name: &str) -> Option<Action> {
-        Action::ALL
-            .iter()
-            .copied()
-            .find(|action| action.name() == name)
-    }
 
     /// The action of a clicked element, and the message it belongs to.
     pub fn of(target: &Element) -> Option<(Action, Option<u32>, Element)> {
