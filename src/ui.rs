@@ -396,6 +396,21 @@ impl Drop for Listeners {
     }
 }
 
+/// A button of the panel's header: `glyph` shown, `label` its name and tooltip.
+fn icon_button(action: Action, label: String, glyph: &'static str) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="rsc-icon-button"
+            data-action=action.name()
+            aria-label=label.clone()
+            title=label
+        >
+            {glyph}
+        </button>
+    }
+}
+
 /// The chat panel, shown while the chat's [`State::open`](crate::chat::State::open) is true. Its structure is a
 /// static view; what changes is written by one effect, and its events reach
 /// one listener (each reactive attribute or `on:` handler would add its own
@@ -433,20 +448,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         Some(shown)
     });
 
-    let (new_label, close_label) = (chat.text("newConversation"), chat.text("close"));
-    let close = (!inline).then(|| {
-        view! {
-            <button
-                type="button"
-                class="rsc-icon-button"
-                data-action=Action::Close.name()
-                aria-label=close_label.clone()
-                title=close_label
-            >
-                "×"
-            </button>
-        }
-    });
+    let close = (!inline).then(|| icon_button(Action::Close, chat.text("close"), "×"));
     view! {
         <section
             class=if inline { "rsc-panel rsc-panel--inline" } else { "rsc-panel" }
@@ -458,15 +460,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         >
             <div class="rsc-panel__header" part="header">
                 <h2 id="rsc-title" class="rsc-panel__title">{options.title}</h2>
-                <button
-                    type="button"
-                    class="rsc-icon-button"
-                    data-action=Action::NewConversation.name()
-                    aria-label=new_label.clone()
-                    title=new_label
-                >
-                    "+"
-                </button>
+                {icon_button(Action::NewConversation, chat.text("newConversation"), "+")}
                 {close}
             </div>
             <p class=Part::Banner.class() role="alert" hidden></p>
