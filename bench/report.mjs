@@ -379,7 +379,7 @@ p("## 5. SSE parsing");
   p(
     `*Method.* The stream is ${fmt(n.frame_reads?.bytes ?? w?.bytes)} bytes: a 4,000-token answer in the mock's exact frame layout (a role chunk, one \`chat.completion.chunk\` per word, a finish chunk, \`[DONE]\`), made by \`bench/sse-wasm/src/stream.rs\`, which both benches share. ` +
       "Each iteration feeds it to a new parser in the given reads and counts the events. MB = 10⁶ bytes. " +
-      "*Native:* criterion (median of 100 samples; 1 s warm-up, 3 s measurement) in the `bench` profile: `cargo bench -p ringside-wire --bench sse`. " +
+      "*Native:* criterion (median of 100 samples; 1 s warm-up, 3 s measurement) in the `bench` profile: `cargo bench -p ringside-bench --bench sse`. " +
       "*Wasm:* the crate `bench/sse-wasm` built as the widget is (profile `wasm-release`, opt-level z, wasm-bindgen `--target web`, `wasm-opt -Oz`), loaded in a Chromium page; the page times `Bench.run` with `performance.now()` after a warm-up, over enough rounds to last 150 ms, and reports the median of 7. " +
       "*Command:* `node bench/browser.mjs --only parser --sse-wasm target/bench/sse-wasm …`.",
   );
@@ -420,7 +420,7 @@ if (streams) {
   p(
     `*Method.* The mock runs as its own process; the client mints one Client Token, opens ${fmt(streams.concurrency)} streaming completions over the ramp, each with its own deterministic answer of ${streams.min_tokens}–${streams.max_tokens} tokens ${streams.token_delay_ms} ms apart after a ${streams.first_token_delay_ms} ms first-token delay (so all are open at once), ` +
       "and checks every stream through the widget's `SseParser` and `StreamFrame::parse`: the role chunk, exactly the expected tokens in order, the finish chunk, `[DONE]`. Memory is the mock's `VmRSS`. " +
-      "*Command:* `cargo run --release -p ringside-mock --example bench_streams -- --concurrency 5000`.",
+      "*Command:* `cargo run --release -p ringside-bench --bin mock-streams -- --concurrency 5000`.",
   );
 }
 

@@ -3,7 +3,7 @@
 //! and the shared SSE parser.
 
 use js_sys::{Reflect, Uint8Array};
-use ringside_wire::chat::{ChatRequest, StreamFrame};
+use ringside_wire::chat::{StreamFrame, StreamRequest};
 use ringside_wire::sse::SseParser;
 use ringside_wire::token::TokenResponse;
 use wasm_bindgen::{JsCast, JsValue};
@@ -132,7 +132,7 @@ impl ChatClient {
     /// Ends `Ok` only at `[DONE]`.
     pub async fn stream(
         &self,
-        request: &ChatRequest,
+        request: StreamRequest<'_>,
         signal: Option<&AbortSignal>,
         watchdog: &Watchdog,
         on_delta: &mut dyn FnMut(&str),

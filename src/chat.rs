@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use ringside_wire::chat::{ChatMessage, ChatRequest, Role};
+use ringside_wire::chat::{ChatMessage, Role, StreamRequest};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
@@ -73,7 +73,7 @@ pub struct State {
 
 /// What the widget keeps that nothing renders.
 #[derive(Debug)]
-struct Inner {
+struct Kept {
     options: Options,
     streams: Vec<(u32, StreamView)>,
     /// The ids of the messages restored from storage, which belong to the
@@ -94,19 +94,19 @@ pub struct Chat {
     pub state: RwSignal<State>,
     /// The transcript.
     pub conversation: RwSignal<Conversation>,
-    inner: StoredValue<Inner, LocalStorage>,
+    inner: StoredValue<Kept, LocalStorage>,
 }
 
 impl Chat {
     /// State for a widget with `options`; `emit(name, detail)` tells the
     /// host page what happens. A stored conversation is shown only once a
-    /// token says whose it is (see [`Chat::switch_customer`] and
+    /// token says whose it is (see `Chat::switch_customer` and
     /// [`Chat::prefetch_if_stored`]).
     pub fn new(options: Options, emit: Option<js_sys::Function>) -> Self {
         Chat {
             state: RwSignal::new(State::default()),
             conversation: RwSignal::new(Conversation::default()),
-            inner: StoredValue::new_local(Inner {
+            inner: StoredValue::new_local(Kept {
                 options,
                 streams: Vec::new(),
                 restored: 0..0,
@@ -133,12 +133,12 @@ impl Chat {
     }
 
     /// Reads the inner state. Never call back into `Chat` from `f`.
-    fn with<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&Kept) -> R) -> R {
         self.inner.with_value(f)
     }
 
     /// Changes the inner state (nothing, once unmounted). Never call back into `Chat` from `f`.
-    fn change<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
+    fn change<R>(&self, f: impl FnOnce(&mut Kept) -> R) -> Option<R> {
         self.inner.try_update_value(f)
     }
 
@@ -562,18 +562,13 @@ impl Chat {
                 None => api_base.unwrap_or_else(|| DEFAULT_API_BASE.to_string()),
             };
             let client = ChatClient::new(&token, &api_base);
-            let request = ChatRequest {
-                model,
-                messages,
-                stream: true,
-                user: None,
-                max_tokens: None,
-                temperature: None,
-                stream_options: None,
+            let request = StreamRequest {
+                model: &model,
+                messages: &messages,
             };
             let signal = controller.signal();
             let result = client
-                .stream(&request, Some(&signal), watchdog, &mut |delta| {
+                .stream(request, Some(&signal), watchdog, &mut |delta| {
                     view.push(delta)
                 })
                 .await;

@@ -30,6 +30,52 @@ pub mod token;
 pub mod transcript;
 pub mod ui;
 
+/// What the tests that hold other files to the Rust (the loader, the npm
+/// types, the README) read them with.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod project_files {
+    /// The text of `path`, from the repository's root.
+    pub(crate) fn read(path: &str) -> String {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    }
+
+    /// The names in `path` between `open` and the next `close`: what `name`
+    /// picks out of each piece between `split`s.
+    pub(crate) fn names_in(
+        path: &str,
+        open: &str,
+        close: &str,
+        split: char,
+        name: fn(&str) -> Option<&str>,
+    ) -> Vec<String> {
+        let text = read(path);
+        let start = text
+            .find(open)
+            .unwrap_or_else(|| panic!("{path} has no `{open}`"))
+            + open.len();
+        let end = start + text[start..].find(close).unwrap();
+        text[start..end]
+            .split(split)
+            .filter_map(|part| name(part.trim()))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The members of a TypeScript interface of `js/npm/index.d.ts`, sorted.
+    pub(crate) fn typescript_members(interface: &str) -> Vec<String> {
+        let mut members = names_in(
+            "js/npm/index.d.ts",
+            &format!("export interface {interface} {{"),
+            "\n}",
+            '\n',
+            |line| line.split_once("?:").map(|(name, _)| name),
+        );
+        members.sort();
+        members
+    }
+}
+
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot};

@@ -1,6 +1,12 @@
 //! The widget's options: the same names whether they come from `data-*`
 //! attributes, custom-element attributes or the JS `mount(options)` call
 //! (the loader turns each into this JSON, camelCase as in `dataset`).
+//!
+//! [`TABLE`] is the one list of the option names. The loader's `OPTIONS`
+//! (`js/ringside-chat.js`), the npm package's `ChatOptions`
+//! (`js/npm/index.d.ts`) and the README's table are held to it by this
+//! module's tests, and so is [`Options::from_json`], which must read every
+//! option the table says the widget reads.
 
 use ringside_wire::json::{self, Value};
 
@@ -84,6 +90,68 @@ pub struct Options {
     /// An answer that sends nothing for this long is interrupted.
     pub stall_timeout_ms: u32,
 }
+
+/// Who reads an option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBy {
+    /// The loader alone, in JS, before any wasm (the launcher, the host element).
+    Loader,
+    /// The widget alone ([`Options::from_json`]).
+    Widget,
+    /// Both.
+    Both,
+}
+
+/// One option a page can set.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionName {
+    /// Its name, camelCase (kebab-case in attributes).
+    pub name: &'static str,
+    /// Who reads it.
+    pub read_by: ReadBy,
+    /// A value other than its default, as JSON: the tests mount with it to
+    /// see that it is read.
+    pub example: &'static str,
+}
+
+const fn option(name: &'static str, read_by: ReadBy, example: &'static str) -> OptionName {
+    OptionName {
+        name,
+        read_by,
+        example,
+    }
+}
+
+/// Every option a page can set, in the order the README lists them. To add
+/// one: a row here, a field of [`Options`] (and its reading in
+/// [`Options::from_json`]) if the widget reads it, its name in the loader's
+/// `OPTIONS`, its type and doc in `ChatOptions`, a row in the README; the
+/// tests name whichever is missing.
+pub const TABLE: &[OptionName] = &[
+    option("tokenEndpoint", ReadBy::Both, r#""/api/other-token""#),
+    option("tokenCredentials", ReadBy::Widget, r#""include""#),
+    option("tokenHeaders", ReadBy::Widget, r#"{"x-csrf-token":"abc"}"#),
+    option("apiBase", ReadBy::Widget, r#""https://gateway.example""#),
+    option("model", ReadBy::Widget, r#""fc:openai/gpt-4o""#),
+    option("title", ReadBy::Widget, r#""Help""#),
+    option("welcome", ReadBy::Widget, r#""Hello""#),
+    option("suggestions", ReadBy::Widget, r#"["Pricing?"]"#),
+    option("placeholder", ReadBy::Widget, r#""Type here""#),
+    option("theme", ReadBy::Loader, r#""dark""#),
+    option("position", ReadBy::Loader, r#""left""#),
+    option("mode", ReadBy::Both, r#""inline""#),
+    option("container", ReadBy::Loader, r##""#chat""##),
+    option("open", ReadBy::Loader, "true"),
+    option("persist", ReadBy::Widget, r#""local""#),
+    option("context", ReadBy::Widget, r#"{"page":"/pricing"}"#),
+    option("strings", ReadBy::Both, r#"{"send":"Envoyer"}"#),
+    option("dir", ReadBy::Loader, r#""rtl""#),
+    option("maxLength", ReadBy::Widget, "200"),
+    option("historyLimit", ReadBy::Widget, "5"),
+    option("outOfCreditMessage", ReadBy::Widget, r#""Top up, please""#),
+    option("stallTimeoutMs", ReadBy::Widget, "3000"),
+    option("name", ReadBy::Both, r#""help""#),
+];
 
 /// The public gateway, when neither the page nor the mint names one.
 pub const DEFAULT_API_BASE: &str = "https://api.fightclub.pro";
@@ -247,7 +315,7 @@ impl Options {
             match value.get(name) {
                 None | Some(Value::Null) => None,
                 Some(Value::String(text)) => Some(text.to_string()),
-                Some(Value::Object(_)) => Some(write_value(value.get(name)?)),
+                Some(object @ Value::Object(_)) => Some(compact(object)),
                 Some(_) => {
                     problems.push(format!("option `{name}` must be an object"));
                     None
@@ -277,7 +345,7 @@ impl Options {
         match value.get("context") {
             None | Some(Value::Null) => {}
             Some(Value::String(text)) => options.context = Some(text.to_string()),
-            Some(other) => options.context = Some(write_value(other)),
+            Some(other) => options.context = Some(compact(other)),
         }
         match text_of("persist").as_ref().map(|s| s.as_deref()) {
             Ok(None) => {}
@@ -289,6 +357,13 @@ impl Options {
         }
         (options, problems)
     }
+}
+
+/// `value` as compact JSON text.
+fn compact(value: &Value<'_>) -> String {
+    let mut text = String::new();
+    json::write_value(&mut text, value);
+    text
 }
 
 /// Whether the widget may send questions or credentials to `url`: an https
@@ -323,47 +398,12 @@ pub fn is_trusted_url(url: &str, relative: bool) -> bool {
     https || v4_loopback || host == "localhost" || host == "[::1]"
 }
 
-/// Writes a parsed value back as compact JSON.
-pub fn write_value(value: &Value<'_>) -> String {
-    fn write(out: &mut String, value: &Value<'_>) {
-        match value {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => out.push_str(n),
-            Value::String(s) => json::write_string(out, s),
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(out, item);
-                }
-                out.push(']');
-            }
-            Value::Object(members) => {
-                out.push('{');
-                for (i, (key, item)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    json::write_string(out, key);
-                    out.push(':');
-                    write(out, item);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let mut out = String::new();
-    write(&mut out, value);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
+    use crate::project_files::{names_in, typescript_members};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -438,6 +478,83 @@ mod tests {
         let (options, problems) = Options::from_json("not json");
         assert_eq!(options, Options::default());
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn the_widget_reads_every_option_the_table_gives_it_and_no_other() {
+        for option in TABLE {
+            let (options, problems) =
+                Options::from_json(&format!("{{\"{}\":{}}}", option.name, option.example));
+            assert!(problems.is_empty(), "{}: {problems:?}", option.name);
+            let read = options != Options::default();
+            let widget = option.read_by != ReadBy::Loader;
+            assert_eq!(
+                read,
+                widget,
+                "`{}` is read by {:?}, but Options::from_json {} it",
+                option.name,
+                option.read_by,
+                if read { "reads" } else { "ignores" }
+            );
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn table_names() -> Vec<String> {
+        TABLE.iter().map(|o| o.name.to_string()).collect()
+    }
+
+    /// `names`, sorted: the loader and the types list them in their own order.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn sorted(mut names: Vec<String>) -> Vec<String> {
+        names.sort();
+        names
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_loader_knows_every_option_of_the_table() {
+        let loader = names_in(
+            "js/ringside-chat.js",
+            "var OPTIONS = [",
+            "];",
+            ',',
+            |item| item.strip_prefix('"')?.strip_suffix('"'),
+        );
+        assert_eq!(
+            sorted(loader),
+            sorted(table_names()),
+            "js/ringside-chat.js OPTIONS"
+        );
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_typescript_types_name_every_option_of_the_table() {
+        assert_eq!(
+            typescript_members("ChatOptions"),
+            sorted(table_names()),
+            "js/npm/index.d.ts ChatOptions"
+        );
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_readme_documents_every_option_of_the_table() {
+        let rows = names_in(
+            "README.md",
+            "| option | default | what it does |",
+            "\n\n",
+            '\n',
+            |row| row.strip_prefix("| `")?.split(" |").next(),
+        );
+        // A row may name several options: `` `maxLength`, `historyLimit` ``.
+        let documented: Vec<String> = rows
+            .iter()
+            .flat_map(|row| row.split(", "))
+            .map(|name| name.trim_matches('`').to_string())
+            .collect();
+        assert_eq!(documented, table_names(), "README.md's option table");
     }
 
     /// Issue 14: an injected `<ringside-chat api-base="http://evil">` must

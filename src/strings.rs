@@ -158,4 +158,108 @@ mod tests {
             assert_eq!(strings.get(key), *text);
         }
     }
+
+    /// Where the code asks for a string by its key: `.text("key")` (the
+    /// chat's), `strings.get(…)` and `s.get(…)` (a `Strings`), `.fill("key", …)`,
+    /// and the keys [`crate::error::ChatError::user_message`] returns. Every
+    /// literal in such a call's first argument counts (`if user { "you" }
+    /// else { "assistant" }` gives two).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn keys_asked_for(file: &str, text: &str, found: &mut Vec<(String, String)>) {
+        let literals = |code: &str, found: &mut Vec<(String, String)>| {
+            for (i, piece) in code.split('"').enumerate() {
+                if i % 2 == 1 {
+                    found.push((file.to_string(), piece.to_string()));
+                }
+            }
+        };
+        for call in [".text(", "strings.get(", " s.get(", "(s.get(", ".fill("] {
+            for (at, _) in text.match_indices(call) {
+                // The first argument: up to a comma or the closing
+                // parenthesis at its own depth.
+                let argument = &text[at + call.len()..];
+                let mut depth = 0;
+                let end = argument
+                    .find(|c| {
+                        match c {
+                            '(' | '{' | '[' => depth += 1,
+                            ')' | '}' | ']' if depth == 0 => return true,
+                            ')' | '}' | ']' => depth -= 1,
+                            ',' if depth == 0 => return true,
+                            _ => {}
+                        }
+                        false
+                    })
+                    .unwrap_or(argument.len());
+                literals(&argument[..end], found);
+            }
+        }
+        if let Some(at) = text.find("fn user_message(") {
+            let body = &text[at..];
+            let end = body.find("\n    }\n").unwrap_or(body.len());
+            literals(&body[..end], found);
+        }
+    }
+
+    /// A misspelled key would show the key itself on screen: it fails here.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn every_key_the_code_asks_for_has_a_default() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("strings.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                keys_asked_for(&path.display().to_string(), &text, &mut found);
+            }
+        }
+        // The scan itself must keep finding them (the panel's, the
+        // transcript's, the errors').
+        for key in ["send", "copied", "retry", "you", "cooldown", "network"] {
+            assert!(
+                found.iter().any(|(_, k)| k == key),
+                "the scan missed `{key}`: {found:?}"
+            );
+        }
+        for (file, key) in &found {
+            assert!(
+                DEFAULTS.iter().any(|(k, _)| k == key),
+                "{file} asks for the string `{key}`, which has no default in DEFAULTS"
+            );
+        }
+    }
+
+    /// The loader shows its few texts before the wasm is there, with the same
+    /// English defaults.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_loaders_texts_are_keys_with_the_same_defaults() {
+        let loader = crate::project_files::read("js/ringside-chat.js");
+        let calls: Vec<&str> = loader.split("text(\"").skip(1).collect();
+        assert!(calls.len() >= 3, "the loader's text(…) calls: {calls:?}");
+        for call in calls {
+            let (key, rest) = call
+                .split_once("\", \"")
+                .expect("text(\"key\", \"fallback\")");
+            let fallback = rest.split('"').next().unwrap();
+            assert_eq!(
+                DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, t)| *t),
+                Some(fallback),
+                "the loader's `{key}`"
+            );
+        }
+    }
+
+    /// The npm package's `ChatStrings` type names exactly the keys there are.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_typescript_types_name_every_string() {
+        let mut keys: Vec<String> = DEFAULTS.iter().map(|(k, _)| k.to_string()).collect();
+        keys.sort();
+        assert_eq!(
+            crate::project_files::typescript_members("ChatStrings"),
+            keys
+        );
+    }
 }

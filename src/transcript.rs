@@ -16,59 +16,84 @@ use crate::conversation::{Conversation, Message, Status};
 use crate::render::{PaintHook, StreamView};
 use crate::strings::Strings;
 
-/// What a button in the transcript does; the value of its `data-action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+/// Declares [`Action`] from one list of `Variant = "its data-action"`, so
+/// that [`Action::name`] and [`Action::parse`] cannot miss a variant.
+macro_rules! actions {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)+) => {
+        /// What a button of the panel does: the value of its `data-action`,
+        /// written by the panel's view, the transcript and the Markdown's
+        /// code blocks, and read back by the panel's one click listener. To
+        /// add a button, add a line to the list below, give the button
+        /// `data-action=Action::Yours.name()`, and handle it in the panel's
+        /// `click` (whose `match` names every action).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        impl Action {
+            /// Every action.
+            #[cfg(test)]
+            const ALL: &'static [Action] = &[$(Action::$variant,)+];
+
+            /// The value of `data-action` for this action.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)+
+                }
+            }
+
+            /// The action a `data-action` value names.
+            pub fn parse(name: &str) -> Option<Action> {
+                match name {
+                    $($name => Some(Action::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+actions! {
     /// Copy a message's text.
-    Copy,
+    Copy = "copy",
     /// Ask again for the last answer.
-    Regenerate,
+    Regenerate = "regenerate",
     /// Send again a question that was not sent, or ask again an interrupted answer.
-    Retry,
+    Retry = "retry",
     /// Copy a code block.
-    CopyCode,
+    CopyCode = "copy-code",
     /// Send a suggested question.
-    Suggest,
+    Suggest = "suggest",
     /// Start a new conversation (the panel's header).
-    NewConversation,
+    NewConversation = "new-conversation",
     /// Close the panel (the panel's header).
-    Close,
+    Close = "close",
     /// Scroll to the newest text.
-    Jump,
+    Jump = "jump",
     /// Stop the answer being streamed.
-    Stop,
+    Stop = "stop",
 }
 
 impl Action {
-    const ALL: [(Action, &'static str); 9] = [
-        (Action::Copy, "copy"),
-        (Action::Regenerate, "regenerate"),
-        (Action::Retry, "retry"),
-        (Action::CopyCode, "copy-code"),
-        (Action::Suggest, "suggest"),
-        (Action::NewConversation, "new-conversation"),
-        (Action::Close, "close"),
-        (Action::Jump, "jump"),
-        (Action::Stop, "stop"),
-    ];
-
-    fn name(self) -> &'static str {
-        Action::ALL
-            .iter()
-            .find(|(a, _)| *a == self)
-            .map_or("", |(_, n)| n)
-    }
+    /// The attribute that names a button's action.
+    pub const ATTRIBUTE: &'static str = "data-action";
+    /// The selector of the elements that have one.
+    const SELECTOR: &'static str = "[data-action]";
+    /// The attribute of a message's `article` that holds its id.
+    pub const MESSAGE_ID: &'static str = "data-id";
+    /// The selector of the elements that have one.
+    const MESSAGE_SELECTOR: &'static str = "[data-id]";
 
     /// The action of a clicked element, and the message it belongs to.
     pub fn of(target: &Element) -> Option<(Action, Option<u32>, Element)> {
-        let button = target.closest("[data-action]").ok()??;
-        let name = button.get_attribute("data-action")?;
-        let action = Action::ALL.iter().find(|(_, n)| *n == name)?.0;
+        let button = target.closest(Action::SELECTOR).ok()??;
+        let action = Action::parse(&button.get_attribute(Action::ATTRIBUTE)?)?;
         let id = button
-            .closest("[data-id]")
+            .closest(Action::MESSAGE_SELECTOR)
             .ok()
             .flatten()
-            .and_then(|m| m.get_attribute("data-id"))
+            .and_then(|m| m.get_attribute(Action::MESSAGE_ID))
             .and_then(|id| id.parse().ok());
         Some((action, id, button))
     }
@@ -89,7 +114,7 @@ fn button(
 ) -> Element {
     let b = element(document, "button", class);
     let _ = b.set_attribute("type", "button");
-    let _ = b.set_attribute("data-action", action.name());
+    let _ = b.set_attribute(Action::ATTRIBUTE, action.name());
     if let Some(label) = label {
         let _ = b.set_attribute("aria-label", label);
     }
@@ -104,7 +129,8 @@ struct Footer {
     last_answer: bool,
 }
 
-struct Shown {
+/// One message's elements in the log, and what its footer shows.
+struct MessageDom {
     id: u32,
     article: Element,
     footer: Element,
@@ -118,7 +144,7 @@ pub struct Transcript {
     strings: Strings,
     welcome: String,
     suggestions: Vec<String>,
-    shown: Vec<Shown>,
+    shown: Vec<MessageDom>,
     welcome_node: Option<Element>,
     /// The last child of the log: while it is in view, the browser's scroll
     /// anchoring keeps it there as text grows above it (no script per frame).
@@ -227,7 +253,7 @@ impl Transcript {
         state: Footer,
         stream: Option<StreamView>,
         before: Option<Element>,
-    ) -> Shown {
+    ) -> MessageDom {
         let user = message.role == Role::User;
         let article = element(
             &self.document,
@@ -242,7 +268,7 @@ impl Transcript {
             "aria-label",
             self.strings.get(if user { "you" } else { "assistant" }),
         );
-        let _ = article.set_attribute("data-id", &message.id.to_string());
+        let _ = article.set_attribute(Action::MESSAGE_ID, &message.id.to_string());
         let body = element(&self.document, "div", "rsc-msg__body");
         // Each message takes its own direction from its text: an English
         // answer in an Arabic page reads left to right, and the other way.
@@ -258,7 +284,7 @@ impl Transcript {
             // The user's own words, shown exactly as typed.
             None => body.set_text_content(Some(&message.text)),
         }
-        Shown {
+        MessageDom {
             id: message.id,
             article,
             footer,
@@ -382,4 +408,59 @@ impl Transcript {
 /// The element an event happened on, as an `Element`.
 pub fn target_element(event: &web_sys::Event) -> Option<Element> {
     event.target()?.dyn_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
+    use super::*;
+    use crate::markdown::tree::{Attr, Node, block};
+    use crate::markdown::{Block, Refs};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn every_action_reads_back_from_its_name_and_no_two_share_one() {
+        for &action in Action::ALL {
+            assert_eq!(Action::parse(action.name()), Some(action));
+        }
+        let mut names: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len(), "{names:?}");
+        assert_eq!(Action::parse("Copy"), None);
+        assert_eq!(Action::SELECTOR, format!("[{}]", Action::ATTRIBUTE));
+        assert_eq!(
+            Action::MESSAGE_SELECTOR,
+            format!("[{}]", Action::MESSAGE_ID)
+        );
+    }
+
+    /// The Markdown's code blocks write their copy button's action as text
+    /// (the tree only knows attributes); it must name [`Action::CopyCode`].
+    #[test]
+    fn a_code_blocks_copy_button_names_the_copy_code_action() {
+        fn actions(node: &Node, out: &mut Vec<String>) {
+            if let Node::Element {
+                attrs, children, ..
+            } = node
+            {
+                out.extend(
+                    attrs
+                        .iter()
+                        .filter(|(attr, _)| *attr == Attr::Action)
+                        .map(|(_, value)| value.clone()),
+                );
+                children.iter().for_each(|child| actions(child, out));
+            }
+        }
+        let code = Block::Code {
+            lang: "sh".into(),
+            text: "ls\n".into(),
+        };
+        let mut found = Vec::new();
+        actions(&block(&code, &Refs::default()), &mut found);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(Action::parse(&found[0]), Some(Action::CopyCode));
+    }
 }

@@ -172,10 +172,45 @@ impl Parts {
     }
 }
 
-/// What the panel shows besides its structure and the transcript: the one
-/// effect below writes it into the DOM, and only what changed.
+/// The panel's parts that the code finds again once the view is mounted:
+/// the view gives each its class, [`Part::find`] looks it up by the same
+/// name. (The transcript's elements are the transcript's own.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Banner,
+    Log,
+    Jump,
+    Notice,
+    Input,
+    Send,
+}
+
+impl Part {
+    /// The part's class (its BEM name; `style/widget.css` styles it).
+    const fn class(self) -> &'static str {
+        match self {
+            Part::Banner => "rsc-banner",
+            Part::Log => "rsc-log",
+            Part::Jump => "rsc-jump",
+            Part::Notice => "rsc-composer__notice",
+            Part::Input => "rsc-composer__input",
+            Part::Send => "rsc-composer__send",
+        }
+    }
+
+    /// The part inside `panel`.
+    fn find(self, panel: &Element) -> Option<Element> {
+        panel
+            .query_selector(&format!(".{}", self.class()))
+            .ok()
+            .flatten()
+    }
+}
+
+/// What the panel shows besides its structure and the transcript, as the
+/// one effect below last wrote it into the DOM (it writes only what changed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Shown {
+struct Rendered {
     open: bool,
     /// Why sending is blocked, if it is.
     banner: Option<String>,
@@ -185,10 +220,10 @@ struct Shown {
     cooling: bool,
 }
 
-impl Shown {
+impl Rendered {
     fn of(chat: Chat) -> Self {
         let streaming = chat.conversation.with(Conversation::is_streaming);
-        chat.state.with(|s| Shown {
+        chat.state.with(|s| Rendered {
             open: s.open,
             banner: s.blocked.clone().map(|blocked| chat.blocked_text(blocked)),
             unseen: s.unseen,
@@ -213,9 +248,21 @@ struct Live {
 }
 
 impl Live {
+    /// The changing parts of a mounted `panel`.
+    fn find(panel: &Element) -> Option<Self> {
+        Some(Live {
+            banner: Part::Banner.find(panel)?,
+            jump: Part::Jump.find(panel)?,
+            notice: Part::Notice.find(panel)?,
+            input: Part::Input.find(panel)?.dyn_into().ok()?,
+            send: Part::Send.find(panel)?,
+            panel: panel.clone(),
+        })
+    }
+
     /// Writes into the DOM what differs from `before` (everything the first time).
-    fn show(&self, shown: &Shown, before: Option<&Shown>, chat: Chat) {
-        let changed = |f: fn(&Shown) -> bool| before.is_none_or(|b| f(b) != f(shown));
+    fn show(&self, shown: &Rendered, before: Option<&Rendered>, chat: Chat) {
+        let changed = |f: fn(&Rendered) -> bool| before.is_none_or(|b| f(b) != f(shown));
         let toggle = |element: &Element, name: &str, on: bool| {
             let _ = element.toggle_attribute_with_force(name, on);
         };
@@ -247,11 +294,14 @@ impl Live {
             let _ = self.send.set_attribute("type", kind);
             self.send.set_text_content(Some(&label));
             match shown.streaming {
-                true => self.send.set_attribute("data-action", "stop").ok(),
-                false => self.send.remove_attribute("data-action").ok(),
+                true => self
+                    .send
+                    .set_attribute(Action::ATTRIBUTE, Action::Stop.name())
+                    .ok(),
+                false => self.send.remove_attribute(Action::ATTRIBUTE).ok(),
             };
         }
-        let disabled = |s: &Shown| !s.streaming && (s.banner.is_some() || s.cooling);
+        let disabled = |s: &Rendered| !s.streaming && (s.banner.is_some() || s.cooling);
         if changed(disabled) {
             toggle(&self.send, "disabled", disabled(shown));
         }
@@ -268,9 +318,8 @@ struct Mounted {
 
 impl Mounted {
     fn new(panel: Element, chat: Chat) -> Option<Self> {
-        let part = |selector: &str| panel.query_selector(selector).ok().flatten();
-        let log = part(".rsc-log")?;
-        let input: web_sys::HtmlTextAreaElement = part(".rsc-composer__input")?.dyn_into().ok()?;
+        let live = Live::find(&panel)?;
+        let log = Part::Log.find(&panel)?;
         let scroll = Scroll {
             chat,
             log: log.clone(),
@@ -285,18 +334,11 @@ impl Mounted {
         );
         let parts = Parts {
             chat,
-            input: input.clone(),
+            input: live.input.clone(),
             scroll,
         };
         Some(Mounted {
-            live: Live {
-                banner: part(".rsc-banner")?,
-                jump: part(".rsc-jump")?,
-                notice: part(".rsc-composer__notice")?,
-                send: part(".rsc-composer__send")?,
-                input,
-                panel: panel.clone(),
-            },
+            live,
             transcript,
             _listeners: Listeners::attach(panel, log, parts),
         })
@@ -354,7 +396,22 @@ impl Drop for Listeners {
     }
 }
 
-/// The chat panel, shown while [`Chat::open`] is true. Its structure is a
+/// A button of the panel's header: `glyph` shown, `label` its name and tooltip.
+fn icon_button(action: Action, label: String, glyph: &'static str) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="rsc-icon-button"
+            data-action=action.name()
+            aria-label=label.clone()
+            title=label
+        >
+            {glyph}
+        </button>
+    }
+}
+
+/// The chat panel, shown while the chat's [`State::open`](crate::chat::State::open) is true. Its structure is a
 /// static view; what changes is written by one effect, and its events reach
 /// one listener (each reactive attribute or `on:` handler would add its own
 /// copy of Leptos' generic code to the wasm).
@@ -367,8 +424,8 @@ pub fn Panel(chat: Chat) -> impl IntoView {
     // Once mounted, the transcript follows the conversation and the rest of
     // the panel the state.
     let mounted = StoredValue::new_local(None::<Mounted>);
-    Effect::new(move |before: Option<Option<Shown>>| {
-        let shown = Shown::of(chat);
+    Effect::new(move |before: Option<Option<Rendered>>| {
+        let shown = Rendered::of(chat);
         let panel: Element = panel.get()?.into();
         mounted.update_value(|mounted| {
             if mounted.is_none() {
@@ -391,14 +448,7 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         Some(shown)
     });
 
-    let (new_label, close_label) = (chat.text("newConversation"), chat.text("close"));
-    let close = (!inline).then(|| {
-        view! {
-            <button type="button" class="rsc-icon-button" data-action="close" aria-label=close_label.clone() title=close_label>
-                "×"
-            </button>
-        }
-    });
+    let close = (!inline).then(|| icon_button(Action::Close, chat.text("close"), "×"));
     view! {
         <section
             class=if inline { "rsc-panel rsc-panel--inline" } else { "rsc-panel" }
@@ -410,39 +460,31 @@ pub fn Panel(chat: Chat) -> impl IntoView {
         >
             <div class="rsc-panel__header" part="header">
                 <h2 id="rsc-title" class="rsc-panel__title">{options.title}</h2>
-                <button
-                    type="button"
-                    class="rsc-icon-button"
-                    data-action="new-conversation"
-                    aria-label=new_label.clone()
-                    title=new_label
-                >
-                    "+"
-                </button>
+                {icon_button(Action::NewConversation, chat.text("newConversation"), "+")}
                 {close}
             </div>
-            <p class="rsc-banner" role="alert" hidden></p>
+            <p class=Part::Banner.class() role="alert" hidden></p>
             <div
-                class="rsc-log"
+                class=Part::Log.class()
                 part="log"
                 role="log"
                 aria-live="polite"
                 aria-busy="false"
                 tabindex="0"
             ></div>
-            <button type="button" class="rsc-jump" data-action="jump" hidden>
+            <button type="button" class=Part::Jump.class() data-action=Action::Jump.name() hidden>
                 {chat.text("jumpToLatest")}
             </button>
             <form class="rsc-composer" part="composer">
-                <p class="rsc-composer__notice" role="status"></p>
+                <p class=Part::Notice.class() role="status"></p>
                 <textarea
-                    class="rsc-composer__input"
+                    class=Part::Input.class()
                     part="input"
                     aria-label=chat.text("message")
                     rows="1"
                     placeholder=options.placeholder
                 ></textarea>
-                <button type="submit" class="rsc-composer__send" part="send">
+                <button type="submit" class=Part::Send.class() part="send">
                     {chat.text("send")}
                 </button>
             </form>

@@ -1,13 +1,15 @@
 //! Chat completions: `POST /v1/chat/completions`, streamed or not.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::json::{self, Value};
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Role {
     /// Instructions for the model.
     System,
@@ -18,7 +20,8 @@ pub enum Role {
 }
 
 /// One message of a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ChatMessage {
     /// Who wrote it.
     pub role: Role,
@@ -27,41 +30,59 @@ pub struct ChatMessage {
 }
 
 /// `stream_options` of a chat request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct StreamOptions {
     /// Ask for a last chunk carrying the token usage.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub include_usage: bool,
 }
 
 /// The body of `POST /v1/chat/completions`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ChatRequest {
     /// A provider-prefixed model id, e.g. `fc:openai/gpt-4o-mini`.
     pub model: String,
     /// The conversation so far.
     pub messages: Vec<ChatMessage>,
     /// Stream the answer as SSE chunks.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub stream: bool,
     /// The customer this call is for; with a Client Token it must be the pinned one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub user: Option<String>,
     /// The most tokens to generate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_tokens: Option<u32>,
     /// Sampling temperature, 0 to 2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub temperature: Option<f64>,
     /// Streaming options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub stream_options: Option<StreamOptions>,
 }
 
 /// Why the model stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum FinishReason {
     /// The answer is complete.
     Stop,
@@ -70,7 +91,8 @@ pub enum FinishReason {
 }
 
 /// Token counts of one call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Usage {
     /// Tokens of the request's messages.
     pub prompt_tokens: u32,
@@ -81,18 +103,26 @@ pub struct Usage {
 }
 
 /// The incremental part of a stream chunk.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Delta {
     /// Set on the first delta only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub role: Option<Role>,
     /// The next piece of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub content: Option<String>,
 }
 
 /// One choice of a stream chunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ChunkChoice {
     /// Always 0: Ringside streams one choice.
     pub index: u32,
@@ -103,7 +133,8 @@ pub struct ChunkChoice {
 }
 
 /// An OpenAI `chat.completion.chunk`, one per SSE frame.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ChatChunk {
     /// The completion's id (`chatcmpl-…`), the same in every chunk.
     pub id: String,
@@ -116,12 +147,16 @@ pub struct ChatChunk {
     /// Empty in the usage chunk.
     pub choices: Vec<ChunkChoice>,
     /// Only in the usage chunk (with `stream_options.include_usage`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub usage: Option<Usage>,
 }
 
 /// One choice of a non-streamed completion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct CompletionChoice {
     /// Always 0.
     pub index: u32,
@@ -132,7 +167,8 @@ pub struct CompletionChoice {
 }
 
 /// An OpenAI `chat.completion`: the answer of a non-streamed call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ChatCompletion {
     /// `chatcmpl-…`.
     pub id: String,
@@ -160,11 +196,16 @@ pub enum StreamFrame {
 }
 
 /// The parts of a chunk a client uses (ids and timestamps are skipped).
+/// [`StreamFrame::parse`] reads it as serde reads this type; the tests hold
+/// the two equal.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Deserialize))]
 pub struct ChunkView {
     /// The choices; empty in the usage chunk.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub choices: Vec<ChunkChoice>,
     /// Present in the usage chunk.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub usage: Option<Usage>,
 }
 
@@ -200,41 +241,75 @@ impl std::fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
-fn role(value: &Value<'_>) -> Result<Option<Role>, FrameError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) => match s.as_ref() {
-            "assistant" => Ok(Some(Role::Assistant)),
-            "user" => Ok(Some(Role::User)),
-            "system" => Ok(Some(Role::System)),
-            _ => Err(FrameError::Shape("unknown role")),
-        },
-        _ => Err(FrameError::Shape("role is not a string")),
+fn role(value: &Value<'_>) -> Option<Role> {
+    match value.as_str()? {
+        "assistant" => Some(Role::Assistant),
+        "user" => Some(Role::User),
+        "system" => Some(Role::System),
+        _ => None,
     }
 }
 
-fn optional_str(
-    value: Option<&Value<'_>>,
-    what: &'static str,
-) -> Result<Option<String>, FrameError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.to_string())),
-        Some(_) => Err(FrameError::Shape(what)),
+fn finish_reason(value: &Value<'_>) -> Option<FinishReason> {
+    match value.as_str()? {
+        "stop" => Some(FinishReason::Stop),
+        "length" => Some(FinishReason::Length),
+        _ => None,
     }
+}
+
+fn count(value: &Value<'_>) -> Option<u32> {
+    u32::try_from(value.as_u64()?).ok()
+}
+
+fn is_object(value: &Value<'_>) -> bool {
+    matches!(value, Value::Object(_))
+}
+
+/// A choice of a chunk, as serde reads a [`ChunkChoice`].
+fn choice(item: &Value<'_>) -> Result<ChunkChoice, FrameError> {
+    let delta = item
+        .get("delta")
+        .filter(|d| is_object(d))
+        .ok_or(FrameError::Shape("a choice without a delta object"))?;
+    Ok(ChunkChoice {
+        index: item
+            .get("index")
+            .and_then(count)
+            .ok_or(FrameError::Shape("a choice without an index"))?,
+        delta: Delta {
+            role: json::optional(delta.get("role"), role).ok_or(FrameError::Shape("bad role"))?,
+            content: json::optional(delta.get("content"), |c| c.as_str().map(str::to_string))
+                .ok_or(FrameError::Shape("content is not a string"))?,
+        },
+        finish_reason: json::optional(item.get("finish_reason"), finish_reason)
+            .ok_or(FrameError::Shape("unknown finish_reason"))?,
+    })
+}
+
+/// A chunk's usage, as serde reads a [`Usage`].
+fn usage(value: &Value<'_>) -> Option<Usage> {
+    Some(Usage {
+        prompt_tokens: count(value.get("prompt_tokens")?)?,
+        completion_tokens: count(value.get("completion_tokens")?)?,
+        total_tokens: count(value.get("total_tokens")?)?,
+    })
 }
 
 impl StreamFrame {
     /// The data marking the end of a stream.
     pub const DONE: &'static str = "[DONE]";
 
-    /// Decodes the `data` of one SSE event of a completion stream.
+    /// Decodes the `data` of one SSE event of a completion stream: `[DONE]`,
+    /// an object with a non-null `error` (read as serde reads an
+    /// [`ErrorBody`](crate::error::ErrorBody)), or a chunk (read as serde
+    /// reads a [`ChunkView`]).
     pub fn parse(data: &str) -> Result<StreamFrame, FrameError> {
         if data == Self::DONE {
             return Ok(StreamFrame::Done);
         }
         let value = json::parse(data).map_err(FrameError::Json)?;
-        if !matches!(value, Value::Object(_)) {
+        if !is_object(&value) {
             return Err(FrameError::Shape("not an object"));
         }
         if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
@@ -242,51 +317,32 @@ impl StreamFrame {
                 .map(StreamFrame::Error)
                 .ok_or(FrameError::Shape("bad error"));
         }
-        let mut choices = Vec::new();
-        match value.get("choices") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => {
-                for item in items {
-                    let delta = item
-                        .get("delta")
-                        .ok_or(FrameError::Shape("a choice without delta"))?;
-                    let finish_reason = match item.get("finish_reason") {
-                        None | Some(Value::Null) => None,
-                        Some(Value::String(s)) if s == "stop" => Some(FinishReason::Stop),
-                        Some(Value::String(s)) if s == "length" => Some(FinishReason::Length),
-                        Some(_) => return Err(FrameError::Shape("unknown finish_reason")),
-                    };
-                    choices.push(ChunkChoice {
-                        index: item.get("index").and_then(Value::as_u64).unwrap_or(0) as u32,
-                        delta: Delta {
-                            role: delta.get("role").map(role).transpose()?.flatten(),
-                            content: optional_str(delta.get("content"), "content is not a string")?,
-                        },
-                        finish_reason,
-                    });
-                }
-            }
+        let choices = match value.get("choices") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items.iter().map(choice).collect::<Result<_, _>>()?,
             Some(_) => return Err(FrameError::Shape("choices is not an array")),
-        }
-        let usage = match value.get("usage") {
-            None | Some(Value::Null) => None,
-            Some(usage) => {
-                let count = |key| usage.get(key).and_then(Value::as_u64).map(|n| n as u32);
-                Some(Usage {
-                    prompt_tokens: count("prompt_tokens").ok_or(FrameError::Shape("bad usage"))?,
-                    completion_tokens: count("completion_tokens")
-                        .ok_or(FrameError::Shape("bad usage"))?,
-                    total_tokens: count("total_tokens").ok_or(FrameError::Shape("bad usage"))?,
-                })
-            }
         };
+        let usage =
+            json::optional(value.get("usage"), usage).ok_or(FrameError::Shape("bad usage"))?;
         Ok(StreamFrame::Chunk(ChunkView { choices, usage }))
     }
 }
 
-impl ChatRequest {
-    /// This request as JSON, written without serde (the widget's path; the
-    /// tests hold it equal to the serde form).
+/// What the widget POSTs to `/v1/chat/completions`: a streamed
+/// [`ChatRequest`] with the model and the messages, and nothing else (the
+/// sampling settings are the host's, upstream). Written without serde; the
+/// tests hold [`StreamRequest::to_json`] equal to serde's writing of the
+/// same request.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamRequest<'a> {
+    /// A provider-prefixed model id, e.g. `fc:openai/gpt-4o-mini`.
+    pub model: &'a str,
+    /// The conversation so far.
+    pub messages: &'a [ChatMessage],
+}
+
+impl StreamRequest<'_> {
+    /// This request as JSON.
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(
             64 + self
@@ -296,7 +352,7 @@ impl ChatRequest {
                 .sum::<usize>(),
         );
         out.push_str("{\"model\":");
-        json::write_string(&mut out, &self.model);
+        json::write_string(&mut out, self.model);
         out.push_str(",\"messages\":[");
         for (i, message) in self.messages.iter().enumerate() {
             if i > 0 {
@@ -312,29 +368,23 @@ impl ChatRequest {
             json::write_string(&mut out, &message.content);
             out.push('}');
         }
-        out.push(']');
-        if self.stream {
-            out.push_str(",\"stream\":true");
-        }
-        if let Some(user) = &self.user {
-            out.push_str(",\"user\":");
-            json::write_string(&mut out, user);
-        }
-        if let Some(max) = self.max_tokens {
-            out.push_str(",\"max_tokens\":");
-            json::write_u64(&mut out, u64::from(max));
-        }
-        if let Some(options) = self.stream_options {
-            out.push_str(if options.include_usage {
-                ",\"stream_options\":{\"include_usage\":true}"
-            } else {
-                ",\"stream_options\":{\"include_usage\":false}"
-            });
-        }
-        // `temperature` is a server-side setting here: the widget never sends
-        // one, and writing floats would cost the wasm its float formatting.
-        out.push('}');
+        out.push_str("],\"stream\":true}");
         out
+    }
+}
+
+#[cfg(feature = "serde")]
+impl From<StreamRequest<'_>> for ChatRequest {
+    fn from(request: StreamRequest<'_>) -> Self {
+        ChatRequest {
+            model: request.model.to_string(),
+            messages: request.messages.to_vec(),
+            stream: true,
+            user: None,
+            max_tokens: None,
+            temperature: None,
+            stream_options: None,
+        }
     }
 }
 
@@ -406,41 +456,34 @@ mod tests {
 
     #[test]
     fn a_request_written_by_hand_equals_the_serde_form() {
-        let request = ChatRequest {
-            model: "fc:openai/gpt-4o-mini".into(),
-            messages: vec![
-                ChatMessage {
-                    role: Role::System,
-                    content: "be \"nice\"\n\u{1}".into(),
-                },
-                ChatMessage {
-                    role: Role::User,
-                    content: "héllo <b>".into(),
-                },
-                ChatMessage {
-                    role: Role::Assistant,
-                    content: String::new(),
-                },
-            ],
-            stream: true,
-            user: Some("ext:u".into()),
-            max_tokens: Some(300),
-            temperature: None,
-            stream_options: Some(StreamOptions {
-                include_usage: true,
-            }),
+        let messages = [
+            ChatMessage {
+                role: Role::System,
+                content: "be \"nice\"\n\u{1}".into(),
+            },
+            ChatMessage {
+                role: Role::User,
+                content: "héllo <b>".into(),
+            },
+            ChatMessage {
+                role: Role::Assistant,
+                content: String::new(),
+            },
+        ];
+        let request = StreamRequest {
+            model: "fc:openai/gpt-4o-mini",
+            messages: &messages,
         };
         let ours: serde_json::Value = serde_json::from_str(&request.to_json()).unwrap();
-        assert_eq!(ours, serde_json::to_value(&request).unwrap());
-        let minimal = ChatRequest {
-            stream: false,
-            user: None,
-            max_tokens: None,
-            stream_options: None,
-            ..request
-        };
-        let ours: serde_json::Value = serde_json::from_str(&minimal.to_json()).unwrap();
-        assert_eq!(ours, serde_json::to_value(&minimal).unwrap());
+        assert_eq!(
+            ours,
+            serde_json::to_value(ChatRequest::from(request)).unwrap()
+        );
+        assert_eq!(
+            request.to_json(),
+            serde_json::to_string(&ChatRequest::from(request)).unwrap(),
+            "the same text, member for member"
+        );
     }
 
     #[test]
@@ -461,5 +504,113 @@ mod tests {
             serde_json::to_string(&request).unwrap(),
             r#"{"model":"fc:openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}"#
         );
+    }
+
+    // proptest needs a native target (its RNG and its failure files).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod agrees_with_serde {
+        use super::super::*;
+        use crate::error::ErrorBody;
+        use crate::error::tests::api_error;
+        use crate::shapes::{
+            any_value, array, either, integer, member, not_array, object, one_of, string,
+            struct_member,
+        };
+        use proptest::prelude::*;
+
+        /// A frame as serde reads it: `[DONE]`, an object with a non-null
+        /// `error` as an [`ErrorBody`], any other object as a [`ChunkView`].
+        fn serde_frame(data: &str) -> Option<StreamFrame> {
+            if data == StreamFrame::DONE {
+                return Some(StreamFrame::Done);
+            }
+            let value: serde_json::Value = serde_json::from_str(data).ok()?;
+            if !value.is_object() {
+                return None;
+            }
+            if value.get("error").is_some_and(|e| !e.is_null()) {
+                let body: ErrorBody = serde_json::from_str(data).ok()?;
+                return Some(StreamFrame::Error(body.error));
+            }
+            serde_json::from_str(data).ok().map(StreamFrame::Chunk)
+        }
+
+        fn chunk() -> BoxedStrategy<String> {
+            let delta = object(vec![
+                ("role", member(one_of(&["assistant", "user", "system"]))),
+                ("content", member(string())),
+            ]);
+            let choice = object(vec![
+                ("index", member(integer())),
+                ("delta", struct_member(delta)),
+                ("finish_reason", member(one_of(&["stop", "length"]))),
+            ]);
+            let usage = object(vec![
+                ("prompt_tokens", member(integer())),
+                ("completion_tokens", member(integer())),
+                ("total_tokens", member(integer())),
+            ]);
+            object(vec![
+                ("id", member(string())),
+                ("object", member(string())),
+                (
+                    "choices",
+                    member(array(either(vec![(6, choice), (1, any_value())]))),
+                ),
+                (
+                    "usage",
+                    prop_oneof![
+                        2 => Just(None),
+                        2 => usage.prop_map(Some),
+                        1 => not_array().prop_map(Some),
+                    ]
+                    .boxed(),
+                ),
+                // Mostly absent: the chunk's own members are what is tested here.
+                (
+                    "error",
+                    prop_oneof![
+                        6 => Just(None),
+                        1 => Just(Some("null".to_string())),
+                        2 => api_error().prop_map(Some),
+                        1 => any_value().prop_map(Some),
+                    ]
+                    .boxed(),
+                ),
+            ])
+        }
+
+        fn message() -> impl Strategy<Value = ChatMessage> {
+            (
+                prop::sample::select(vec![Role::System, Role::User, Role::Assistant]),
+                any::<String>(),
+            )
+                .prop_map(|(role, content)| ChatMessage { role, content })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            #[test]
+            fn every_near_frame_reads_as_serde_reads_it(data in either(vec![
+                (8, chunk()),
+                (1, any_value()),
+                (1, Just("[DONE]".to_string()).boxed()),
+            ])) {
+                prop_assert_eq!(StreamFrame::parse(&data).ok(), serde_frame(&data), "{}", data);
+            }
+
+            #[test]
+            fn every_request_is_written_as_serde_writes_it(
+                model in any::<String>(),
+                messages in prop::collection::vec(message(), 0..4),
+            ) {
+                let request = StreamRequest { model: &model, messages: &messages };
+                let ours: serde_json::Value = serde_json::from_str(&request.to_json()).unwrap();
+                prop_assert_eq!(ours, serde_json::to_value(ChatRequest::from(request)).unwrap());
+                let read: ChatRequest = serde_json::from_str(&request.to_json()).unwrap();
+                prop_assert_eq!(read, ChatRequest::from(request));
+            }
+        }
     }
 }

@@ -1,49 +1,56 @@
 //! The error body of every non-2xx Ringside answer, and the codes it carries.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 /// `{"error": {...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ApiError,
 }
 
 /// What went wrong, for a program (`type`, `code`, `param`) and a person (`message`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ApiError {
-    /// The family of the error, e.g. `invalid_request_error`.
-    #[serde(rename = "type")]
+    /// The family of the error, e.g. `invalid_request_error` (empty if a
+    /// server left it out: the code says enough).
+    #[cfg_attr(feature = "serde", serde(rename = "type", default))]
     pub kind: String,
     /// The precise reason, one of [`code`].
     pub code: String,
-    /// A sentence for the developer.
+    /// A sentence for the developer (empty if a server left it out).
+    #[cfg_attr(feature = "serde", serde(default))]
     pub message: String,
     /// The request field at fault, if one is.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub param: Option<String>,
 }
 
 impl ApiError {
-    /// Reads the `error` object of a body or frame (without serde).
+    /// Reads the `error` object of a body or frame (without serde) as serde
+    /// reads this type; `None` if it is not one. The tests hold the two equal.
     pub fn from_value(value: &crate::json::Value<'_>) -> Option<ApiError> {
-        let text = |key| {
-            value
-                .get(key)
-                .and_then(crate::json::Value::as_str)
-                .map(str::to_string)
+        use crate::json::{Value, optional};
+        let text = |v: &Value<'_>| v.as_str().map(str::to_string);
+        let defaulted = |key| match value.get(key) {
+            None => Some(String::new()),
+            Some(v) => text(v),
         };
         Some(ApiError {
-            kind: text("type").unwrap_or_default(),
-            code: text("code")?,
-            message: text("message").unwrap_or_default(),
-            param: text("param"),
+            kind: defaulted("type")?,
+            code: text(value.get("code")?)?,
+            message: defaulted("message")?,
+            param: optional(value.get("param"), text)?,
         })
     }
 }
 
 impl ErrorBody {
-    /// Reads an error body (without serde); `None` if it is not one.
+    /// Reads an error body (without serde) as serde reads this type; `None`
+    /// if it is not one.
     pub fn from_json(text: &str) -> Option<ErrorBody> {
         let value = crate::json::parse(text).ok()?;
         ApiError::from_value(value.get("error")?).map(|error| ErrorBody { error })
@@ -106,4 +113,42 @@ pub mod code {
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
     /// The first request with this Idempotency-Key is still running.
     pub const IDEMPOTENCY_REQUEST_IN_PROGRESS: &str = "idempotency_request_in_progress";
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    // proptest needs a native target (its RNG and its failure files).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) use reads_as_serde_reads::api_error;
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod reads_as_serde_reads {
+        use super::super::ErrorBody;
+        use crate::shapes::{member, object, one_of, string, struct_member};
+        use proptest::prelude::*;
+
+        /// An `error` object, near the contract's.
+        pub(crate) fn api_error() -> BoxedStrategy<String> {
+            object(vec![
+                ("type", member(one_of(&["api_error", "billing_error"]))),
+                (
+                    "code",
+                    member(one_of(&["upstream_error", "rate_limit_exceeded"])),
+                ),
+                ("message", member(string())),
+                ("param", member(string())),
+            ])
+        }
+
+        proptest! {
+            #[test]
+            fn every_near_error_body(text in object(vec![("error", struct_member(api_error()))])) {
+                prop_assert_eq!(
+                    ErrorBody::from_json(&text),
+                    serde_json::from_str::<ErrorBody>(&text).ok(),
+                    "{}", text
+                );
+            }
+        }
+    }
 }

@@ -6,7 +6,9 @@
 //! stream chunk, an error body, a token response, its options), so this module
 //! parses RFC 8259 JSON into a borrowed [`Value`] tree, keeps numbers as their
 //! text (only integers are ever read), and writes the one body the widget
-//! sends. Property tests hold it to serde_json's behaviour.
+//! sends. Property tests hold it to serde_json's behaviour, and each shape's
+//! reader here to serde's reading of the same shape (see [`crate::chat`],
+//! [`crate::error`], [`crate::token`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -64,10 +66,11 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// An integer that fits in `i64`.
+    /// An integer that fits in `i64`. (`-0` is not one: serde_json reads it
+    /// as the float `-0.0`.)
     pub fn as_i64(&self) -> Option<i64> {
         match self {
-            Value::Number(n) => n.parse().ok(),
+            Value::Number(n) if !n.starts_with("-0") => n.parse().ok(),
             _ => None,
         }
     }
@@ -83,6 +86,19 @@ impl<'a> Value<'a> {
     /// Whether this is `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+}
+
+/// An optional member read as serde reads an `Option<T>`: absent or `null`
+/// is `Some(None)`; anything else must be what `read` accepts, or the whole
+/// shape is refused (`None`).
+pub fn optional<'v, 'a, T>(
+    member: Option<&'v Value<'a>>,
+    read: impl FnOnce(&'v Value<'a>) -> Option<T>,
+) -> Option<Option<T>> {
+    match member {
+        None | Some(Value::Null) => Some(None),
+        Some(value) => read(value).map(Some),
     }
 }
 
@@ -400,6 +416,38 @@ pub fn write_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+/// Appends `value` as compact JSON to `out` (numbers as they were written).
+pub fn write_value(out: &mut String, value: &Value<'_>) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(n),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            for (i, (key, item)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_value(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
 /// Appends a non-negative integer to `out`.
 pub fn write_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -501,6 +549,16 @@ mod tests {
     }
 
     #[test]
+    fn integers_read_as_serde_json_reads_them() {
+        let int = |text| parse(text).unwrap().as_i64();
+        assert_eq!(int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(int("-0"), None, "serde_json reads -0 as a float");
+        assert_eq!(int("5.0"), None);
+        assert_eq!(int("1e2"), None);
+        assert_eq!(parse("-0").unwrap().as_u64(), None);
+    }
+
+    #[test]
     fn errors_say_where() {
         assert_eq!(
             parse("[1,x]").unwrap_err().to_string(),
@@ -564,6 +622,14 @@ mod tests {
                 let mut out = String::new();
                 write_string(&mut out, &text);
                 prop_assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text);
+            }
+
+            #[test]
+            fn values_written_here_read_back_in_serde_json(value in json()) {
+                let text = serde_json::to_string(&value).unwrap();
+                let mut out = String::new();
+                write_value(&mut out, &parse(&text).unwrap());
+                prop_assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), value);
             }
 
             #[test]

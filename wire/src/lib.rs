@@ -11,21 +11,37 @@
 //! - [`token`]: what a mint endpoint returns to the widget.
 //! - [`sse`]: the incremental Server-Sent Events parser.
 //! - [`json`]: a small JSON reader and writer, so the widget's wasm need not
-//!   carry serde_json (servers use serde; tests hold the two to agree).
+//!   carry serde_json.
 //!
 //! Types have public fields and no behaviour beyond (de)serialisation, so each
 //! side builds and reads them as it likes; the one piece of logic shared here
 //! is the SSE parser, because every side must read streams the same way.
+//!
+//! # Features
+//! - `serde`: `Serialize`/`Deserialize` for every shape, and the modules
+//!   only servers use ([`customer`], [`embeddings`], [`moderations`],
+//!   [`threads`]). The servers turn it on; the widget does not: it reads
+//!   [`token::TokenResponse`], [`error::ErrorBody`] and the stream's
+//!   [`chat::StreamFrame`]s, and writes [`chat::StreamRequest`], by hand with
+//!   [`json`]. Each of those has a property test holding it to serde's
+//!   reading (or writing) of the same shape on every input.
 
 pub mod chat;
+#[cfg(feature = "serde")]
 pub mod customer;
+#[cfg(feature = "serde")]
 pub mod embeddings;
 pub mod error;
 pub mod json;
+#[cfg(feature = "serde")]
 pub mod moderations;
 pub mod sse;
+#[cfg(feature = "serde")]
 pub mod threads;
 pub mod token;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod shapes;
 
 // The unit tests run natively and, built for wasm32, in headless Chromium.
 #[cfg(all(test, target_arch = "wasm32"))]

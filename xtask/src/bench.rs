@@ -2,15 +2,16 @@
 //! test: no figure fails it, and CI does not run it.
 //!
 //! It sets up (the browser tools too), builds what `cargo xtask build` builds,
-//! plus release builds of the servers and their examples and the wasm parser
-//! bench (`bench/sse-wasm`), installs `bench/`'s npm packages (the peer,
-//! deep-chat, and playwright-core), then runs, in order:
+//! plus release builds of the servers and the native benchmarks and the wasm
+//! parser bench (`bench/sse-wasm`), installs `bench/`'s npm packages (the
+//! peer, deep-chat, and playwright-core), then runs, in order:
 //!
 //! 1. `bench/weight.mjs`: the bytes of each shipped file;
-//! 2. the criterion bench `wire/benches/sse.rs`: the SSE parser, natively;
+//! 2. the criterion bench `bench/native/benches/sse.rs`: the SSE parser, natively;
 //! 3. `bench/browser.mjs`: start-up, streaming cost, added latency and the
 //!    parser in wasm, in Debian's headless Chromium, ours beside deep-chat's;
-//! 4. the servers' own benchmarks, `bench_mint` and `bench_streams`;
+//! 4. the servers' own benchmarks ([`SERVER_BENCHES`]: the mint's tokens,
+//!    the mock's streams);
 //!
 //! and `bench/report.mjs` writes `BENCHMARKS.md` and `BENCHMARKS.json` at the
 //! root from what they measured. `--quick` runs fewer and shorter browser
@@ -44,6 +45,8 @@ pub(crate) fn run(args: &[String]) -> Result {
         "ringside-mock",
         "-p",
         "ringside-mint",
+        "-p",
+        "ringside-bench",
         "--bins",
         "--examples",
     ]))?;
@@ -71,7 +74,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     process::run(cargo().args([
         "bench",
         "-p",
-        "ringside-wire",
+        "ringside-bench",
         "--bench",
         "sse",
         "--",
@@ -99,33 +102,17 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     process::run(&mut browser)?;
 
-    // 6. The servers, with the commands their READMEs give.
-    let mint = json_line(cargo().args([
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "ringside-mint",
-        "--example",
-        "bench_mint",
-        "--",
-        "--seconds",
-        if quick { "1" } else { "3" },
-    ]))?;
-    fs::write(out.join("mint.json"), mint).map_err(|e| e.to_string())?;
-    let streams = json_line(cargo().args([
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "ringside-mock",
-        "--example",
-        "bench_streams",
-        "--",
-        "--concurrency",
-        if quick { "1000" } else { "5000" },
-    ]))?;
-    fs::write(out.join("streams.json"), streams).map_err(|e| e.to_string())?;
+    // 6. The servers, with the commands their docs give.
+    for bench in SERVER_BENCHES {
+        let figures = json_line(
+            cargo()
+                .args(["run", "--release", "--quiet", "-p", bench.package])
+                .args(bench.target)
+                .arg("--")
+                .args(if quick { bench.quick } else { bench.full }),
+        )?;
+        fs::write(out.join(bench.figures), figures).map_err(|e| e.to_string())?;
+    }
 
     let load_at_end = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     process::run(
@@ -149,6 +136,40 @@ pub(crate) fn run(args: &[String]) -> Result {
     eprintln!("wrote BENCHMARKS.md and BENCHMARKS.json");
     Ok(())
 }
+
+/// A server benchmark: where it lives, how it is run, where its figures go.
+struct ServerBench {
+    /// Its package.
+    package: &'static str,
+    /// Its target in the package (`--bin NAME` or `--example NAME`).
+    target: [&'static str; 2],
+    /// Its arguments for `--quick`.
+    quick: &'static [&'static str],
+    /// Its arguments for a full run.
+    full: &'static [&'static str],
+    /// The file of `target/bench` its JSON line goes to, for `report.mjs`.
+    figures: &'static str,
+}
+
+/// The servers' benchmarks, each where it lives: the mock's in
+/// `bench/native` with the rest; the mint's still among the mint's examples
+/// until it joins them.
+const SERVER_BENCHES: &[ServerBench] = &[
+    ServerBench {
+        package: "ringside-mint",
+        target: ["--example", "bench_mint"],
+        quick: &["--seconds", "1"],
+        full: &["--seconds", "3"],
+        figures: "mint.json",
+    },
+    ServerBench {
+        package: "ringside-bench",
+        target: ["--bin", "mock-streams"],
+        quick: &["--concurrency", "1000"],
+        full: &["--concurrency", "5000"],
+        figures: "streams.json",
+    },
+];
 
 /// `npm ci` in `bench/`, only when its lockfile changed since the last install.
 fn ensure_bench_packages(tools: &Tools) -> Result {

@@ -113,6 +113,10 @@ pub(crate) fn demo() -> Result {
         demo.mock.url
     );
     loop {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "xtask has no async runtime: waiting here blocks nothing"
+        )]
         std::thread::sleep(Duration::from_millis(300));
         for server in [&mut demo.mock, &mut demo.mint] {
             if !server.is_running() {

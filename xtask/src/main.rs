@@ -4,7 +4,7 @@
 //!   pages) at http://127.0.0.1:8080/ until Ctrl-C.
 //! - `screenshots`: the README's screenshots of the demo, in `docs/`.
 //! - `test`: set up (browser and test tools too), then run every check and
-//!   test: fmt, clippy, unit and HTTP tests, the browser-side unit tests
+//!   test: fmt, clippy, the docs' links, unit and HTTP tests, the browser-side unit tests
 //!   (wasm-bindgen-test), a short fuzzing run, the browser tests.
 //! - `build`: set up and build the widget (`dist/`) and the servers.
 //! - `package`: the npm package, packed by `npm pack`.
@@ -15,9 +15,10 @@
 //!
 //! The layout: [`setup`] installs and finds tools, [`tasks`] runs the commands,
 //! [`demo`] the demo and its screenshots,
-//! [`bench`] the benchmarks, [`fuzz`] the fuzz targets, [`process`] starts and
+//! [`bench`](mod@bench) the benchmarks, [`fuzz`] the fuzz targets, [`process`] starts and
 //! stops child processes, [`slim`] the widget's last build steps (unused
-//! exports out, wasm-opt, the glue minified).
+//! exports out, wasm-opt, the glue minified), [`tidy`] the conventions
+//! (also a `#[test]`).
 
 mod bench;
 mod demo;
@@ -26,6 +27,7 @@ mod process;
 mod setup;
 mod slim;
 mod tasks;
+mod tidy;
 
 use std::process::ExitCode;
 
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
         Some("test") => tasks::test(&args[1..]),
         Some("build") => tasks::build().map(drop),
         Some("setup") => setup::setup(args.iter().any(|a| a == "--browser")).map(drop),
-        Some("tidy") => tasks::tidy(),
+        Some("tidy") => tidy::tidy(),
         Some("package") => tasks::package(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run_command(&args[1..]),

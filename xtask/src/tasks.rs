@@ -55,7 +55,7 @@ fn widget_inputs() -> Vec<PathBuf> {
     files
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -176,7 +176,7 @@ fn build_examples(tools: &Tools) -> Result {
 pub(crate) fn test(extra: &[String]) -> Result {
     let tools = setup::setup(true)?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    tidy()?;
+    crate::tidy::tidy()?;
     run(cargo().args([
         "clippy",
         "--workspace",
@@ -195,6 +195,10 @@ pub(crate) fn test(extra: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
+    // The docs build without a warning: every intra-doc link resolves.
+    run(cargo()
+        .args(["doc", "--no-deps", "--workspace"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
     run(cargo()
         .args(["test", "--workspace"])
         .env("COMMONMARK_SPEC", setup::commonmark_spec()))?;
@@ -280,59 +284,6 @@ fn webdriver_capabilities(flags: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!("{{\"goog:chromeOptions\": {{\"binary\": \"{CHROMIUM}\", \"args\": [{args}]}}}}\n")
-}
-
-/// `cargo xtask tidy`: the project's conventions, checked.
-pub(crate) fn tidy() -> Result {
-    let root = root();
-    let mut problems = Vec::new();
-    let mut files = Vec::new();
-    for dir in ["src", "wire", "server", "xtask", "js", "e2e/tests", "demo"] {
-        collect_files(&root.join(dir), &mut files);
-    }
-    for file in files
-        .iter()
-        .filter(|f| !f.components().any(|c| c.as_os_str() == "node_modules"))
-    {
-        let Some(ext) = file.extension().and_then(|e| e.to_str()) else {
-            continue;
-        };
-        let Ok(text) = fs::read_to_string(file) else {
-            continue;
-        };
-        let shown = file.strip_prefix(&root).unwrap_or(file).display();
-        if ext == "rs" && !text.trim_start().starts_with("//!") {
-            problems.push(format!(
-                "{shown}: a Rust file opens with a `//!` doc saying what it is for"
-            ));
-        }
-        if matches!(ext, "rs" | "js" | "ts") {
-            // Model and user text must never become HTML.
-            for banned in [
-                "inner_html",
-                "innerHTML",
-                "outerHTML",
-                "insertAdjacentHTML",
-                "document.write",
-            ] {
-                let tidy_itself = file.ends_with("xtask/src/tasks.rs");
-                if text.contains(banned) && !tidy_itself {
-                    problems.push(format!(
-                        "{shown}: `{banned}` is banned (no text may become HTML)"
-                    ));
-                }
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "tidy found {} problem(s):\n  {}",
-            problems.len(),
-            problems.join("\n  ")
-        ))
-    }
 }
 
 #[cfg(test)]

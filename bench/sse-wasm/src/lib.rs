@@ -4,7 +4,7 @@
 //! [`Bench`] once, then times [`Bench::run`] with `performance.now()`.
 //!
 //! The stream is `stream::chat_frames`, the same bytes the native criterion
-//! bench (`wire/benches/sse.rs`) parses.
+//! bench (`bench/native/benches/sse.rs`) parses.
 
 mod stream;
 

@@ -3,7 +3,7 @@
 //! one content chunk per word token, a finish chunk, `[DONE]`), with words and
 //! paragraph breaks like its deterministic answers.
 //!
-//! Shared by the native criterion bench (`wire/benches/sse.rs`) and the wasm
+//! Shared by the native criterion bench (`bench/native/benches/sse.rs`) and the wasm
 //! bench (`bench/sse-wasm`), so both parse the very same bytes.
 
 const WORDS: &[&str] = &[

@@ -5,7 +5,7 @@
 //! task of its own (so it finishes even if that browser goes away), the
 //! others wait for its result. Both are bounded, forgetting the entry used
 //! least recently first. With `--redis-url`, reuse and known customers live
-//! in Redis ([`crate::redis`]) and these serve only while it is unreachable;
+//! in Redis ([`crate::store`]) and these serve only while it is unreachable;
 //! the single-flight stays here, in front of Redis' cross-replica lock.
 
 use std::collections::hash_map::RandomState;

@@ -3,7 +3,7 @@
 //! "theoretical arrival time", so a limit costs one map entry per active key,
 //! and a refusal knows exactly when the next request would pass
 //! (`Retry-After`). These are the limits of one process; with `--redis-url`
-//! the same arithmetic runs in Redis ([`crate::redis`]) and these serve only
+//! the same arithmetic runs in Redis ([`crate::store`]) and these serve only
 //! while Redis is unreachable.
 
 use std::collections::hash_map::RandomState;

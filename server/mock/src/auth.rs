@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use axum::http::{HeaderMap, header};
 use ringside_wire::customer::Scope;
 
+use crate::AppState;
 use crate::error::{ApiError, ClientTokenError};
 use crate::jwt::Claims;
-use crate::state::AppState;
 
 /// The key scope that minting, listing and revoking Client Tokens needs.
 pub const SCOPE_CLIENT_TOKENS: &str = "api:client_tokens";

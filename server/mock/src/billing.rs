@@ -29,11 +29,9 @@
 //! Threads and messages are free. Tokens are counted as the answers report
 //! them in `usage`.
 
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::Response;
-
 use crate::error::ApiError;
-use crate::state::{AppState, Store};
+use crate::rate::RateInfo;
+use crate::state::Store;
 
 /// The length of the rate-limit window.
 pub const WINDOW_MS: i64 = 60_000;
@@ -77,68 +75,20 @@ pub fn cost(model: &str, prompt_tokens: u32, completion_tokens: u32) -> f64 {
     })
 }
 
-/// Where a customer stands against its rate limit, for the `x-ratelimit-*` headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateInfo {
-    /// `rate_limit_rpm`.
-    pub limit: u32,
-    /// Requests left in the window.
-    pub remaining: u32,
-    /// Milliseconds until the oldest request leaves the window.
-    pub reset_ms: i64,
-}
-
-impl RateInfo {
-    /// Sets `x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests` and
-    /// `x-ratelimit-reset-requests` (a duration such as `12s`, as OpenAI writes it).
-    pub fn apply(&self, headers: &mut HeaderMap) {
-        headers.insert("x-ratelimit-limit-requests", HeaderValue::from(self.limit));
-        headers.insert(
-            "x-ratelimit-remaining-requests",
-            HeaderValue::from(self.remaining),
-        );
-        if let Ok(value) = HeaderValue::from_str(&duration_text(self.reset_ms)) {
-            headers.insert("x-ratelimit-reset-requests", value);
-        }
-    }
-}
-
-/// Sets the `x-ratelimit-*` headers of an admitted request, if it has a limit.
-pub fn with_rate(mut response: Response, rate: Option<RateInfo>) -> Response {
-    if let Some(rate) = rate {
-        rate.apply(response.headers_mut());
-    }
-    response
-}
-
-/// Admits a request for `customer` (if any) and charges it `usd`, in one
-/// step under the store's lock.
+/// Admits a request for `customer` (if any) at clock time `now_ms` and
+/// charges it `usd`, in one step (the caller holds the store's lock).
 pub fn admit_and_charge(
-    state: &AppState,
+    store: &mut Store,
+    now_ms: i64,
     customer: Option<&str>,
     usd: f64,
 ) -> Result<Option<RateInfo>, ApiError> {
     let Some(customer) = customer else {
         return Ok(None);
     };
-    let mut store = state.store();
-    let rate = admit(&mut store, customer, state.clock.now_ms())?;
-    charge(&mut store, customer, usd);
+    let rate = admit(store, customer, now_ms)?;
+    charge(store, customer, usd);
     Ok(rate)
-}
-
-/// `950ms`, `12s`, `1m0s`: whole seconds rounded up from one second on.
-pub fn duration_text(ms: i64) -> String {
-    let ms = u64::try_from(ms).unwrap_or(0);
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let secs = ms.div_ceil(1000);
-    if secs < 60 {
-        format!("{secs}s")
-    } else {
-        format!("{}m{}s", secs / 60, secs % 60)
-    }
 }
 
 /// Checks a request for `customer_id` at clock time `now_ms` against its rate
@@ -219,14 +169,5 @@ mod tests {
         let usd = cost("fc:openai/gpt-4o", 1_000_000, 1_000_000);
         assert!((usd - 12.5).abs() < 1e-9, "{usd}");
         assert_eq!(cost("fc:nobody/unknown", 10, 10), 0.0);
-    }
-
-    #[test]
-    fn reset_durations_read_like_openai_headers() {
-        assert_eq!(duration_text(-5), "0ms");
-        assert_eq!(duration_text(950), "950ms");
-        assert_eq!(duration_text(1000), "1s");
-        assert_eq!(duration_text(11_001), "12s");
-        assert_eq!(duration_text(60_000), "1m0s");
     }
 }

@@ -22,13 +22,13 @@ use ringside_wire::chat::{
 use ringside_wire::customer::Scope;
 use ringside_wire::error::{ErrorBody, kind};
 
+use crate::AppState;
 use crate::answer::{self, AnswerMode, Generator, Rng};
 use crate::auth::authorize;
 use crate::billing;
-use crate::controls::{Fault, Script};
+use crate::controls::{Fault, Pacing, Script};
 use crate::error::ApiError;
 use crate::json::{self, Body};
-use crate::state::{AppState, Pacing};
 
 /// The chat models the mock knows (their prices are in [`crate::billing`]).
 pub const MODELS: &[&str] = &[
@@ -68,13 +68,14 @@ pub async fn completions(
     let customer = caller.customer(&state, request.user.as_deref())?;
     let prompt_tokens = prompt_tokens(&request);
 
-    let (script, pacing, rate) = {
-        let mut store = state.store();
-        let rate = match &customer {
-            Some(id) => billing::admit(&mut store, id, state.clock.now_ms())?,
-            None => None,
-        };
-        (store.scripts.pop_front(), store.pacing, rate)
+    let rate = match &customer {
+        Some(id) => billing::admit(&mut state.store(), id, state.clock.now_ms())?,
+        None => None,
+    };
+    // Taken only once admitted: a refused request leaves the script waiting.
+    let (script, pacing) = {
+        let mut controls = state.controls();
+        (controls.scripts.pop_front(), controls.pacing)
     };
     // The answer is written with the store unlocked: a demo answer runs the
     // tokenizer, which needs about a second to load the first time (in a

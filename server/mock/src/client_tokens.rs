@@ -12,13 +12,14 @@ use axum::{
 };
 use ringside_wire::customer::{BindIp, ClientToken, CreateClientToken, List};
 
+use crate::AppState;
 use crate::auth::{require_client_tokens_scope, scope_name};
 use crate::customers::no_customer;
 use crate::error::ApiError;
 use crate::json::{self, Body, Path};
 use crate::jwt::{AUDIENCE, Claims};
 use crate::log::note_customer;
-use crate::state::{AppState, TokenRecord, new_id};
+use crate::state::{TokenRecord, new_id};
 
 /// The client token routes.
 pub fn router() -> Router<AppState> {

@@ -1,4 +1,6 @@
-//! The mock's flags (each also readable from the environment).
+//! The mock's flags (each also readable from the environment), and the two
+//! values they make: [`Settings`] (how it answers) and [`Options`] (what a
+//! test or a demo turns on).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -6,7 +8,26 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::answer::AnswerMode;
-use crate::state::{Options, Settings};
+use crate::serve::Timeouts;
+use crate::state::Settings;
+
+/// The rest of the flags: what a test or a demo turns on.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A second API key without the `api:client_tokens` scope: it may call
+    /// everything but minting, listing and revoking Client Tokens (403
+    /// `insufficient_scope`).
+    pub restricted_api_key: Option<String>,
+    /// Serve the test controls under `/__mock/…` (and keep the request log).
+    pub controls: bool,
+    /// How long clients may take to send a request head and a body.
+    pub timeouts: Timeouts,
+    /// Which answers are written when no script says (the controls may change it).
+    pub answer_mode: AnswerMode,
+    /// How far each delay between tokens may stray from `token_delay`, either
+    /// way (the controls may change it).
+    pub token_jitter: Duration,
+}
 
 /// A faithful stand-in for the Ringside gateway, for tests and demos.
 #[derive(Debug, Clone, Parser)]
@@ -84,7 +105,7 @@ impl Config {
         Options {
             restricted_api_key: self.restricted_api_key.clone(),
             controls: self.controls,
-            timeouts: crate::serve::Timeouts::default(),
+            timeouts: Timeouts::default(),
             answer_mode: self.answer_mode,
             token_jitter: Duration::from_millis(self.token_jitter_ms),
         }

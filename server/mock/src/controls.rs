@@ -11,6 +11,7 @@
 //!   live Client Token (of one customer);
 //! - `GET /__mock/log` → 200 `{requests: [...]}`: every `/v1` request.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use axum::{
@@ -21,11 +22,13 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::AppState;
 use crate::answer::AnswerMode;
+use crate::config::Options;
 use crate::error::ApiError;
 use crate::json::{self, Body};
 use crate::log::LogEntry;
-use crate::state::AppState;
+use crate::state::Settings;
 
 /// The longest answer a script or the settings may ask for, in tokens.
 pub const MAX_TOKENS: usize = 100_000;
@@ -35,6 +38,59 @@ pub const MAX_DELAY_MS: u64 = 600_000;
 pub const MAX_QUEUED: usize = 10_000;
 /// The most bytes of scripted text and tokens that may wait in the queue.
 pub const MAX_QUEUED_BYTES: usize = 64 << 20;
+
+/// What the controls have set: the scripted completions waiting, the default
+/// pacing, the customer-creation delay. Kept under its own lock
+/// ([`AppState::controls`]), never held with the store's.
+#[derive(Debug)]
+pub struct Controls {
+    /// Scripted completions, taken first in, first out.
+    pub scripts: VecDeque<Script>,
+    /// The default answer size and pacing.
+    pub pacing: Pacing,
+    /// An artificial delay inside customer creation.
+    pub customer_delay: Duration,
+}
+
+impl Controls {
+    /// Nothing scripted, and the flags' pacing.
+    pub fn new(settings: &Settings, options: &Options) -> Self {
+        Controls {
+            scripts: VecDeque::new(),
+            pacing: Pacing::new(settings, options),
+            customer_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// How completions are written, sized and paced when no script says
+/// otherwise: the flags' values until the controls change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    /// Generated answers or the demo's.
+    pub answer_mode: AnswerMode,
+    /// Tokens in a generated answer.
+    pub answer_tokens: usize,
+    /// Delay before the first content token.
+    pub first_token_delay: Duration,
+    /// Delay between content tokens.
+    pub token_delay: Duration,
+    /// How far each delay between tokens may stray from `token_delay`.
+    pub token_jitter: Duration,
+}
+
+impl Pacing {
+    /// The flags' pacing.
+    pub fn new(settings: &Settings, options: &Options) -> Self {
+        Pacing {
+            answer_mode: options.answer_mode,
+            answer_tokens: settings.answer_tokens,
+            first_token_delay: settings.first_token_delay,
+            token_delay: settings.token_delay,
+            token_jitter: options.token_jitter,
+        }
+    }
+}
 
 /// One scripted chat completion: what the next completion sends instead of
 /// the default answer. `tokens` wins over `text`, which wins over
@@ -362,14 +418,14 @@ async fn script(State(state): State<AppState>, Body(body): Body) -> Result<Statu
     for (i, script) in request.completions.iter().enumerate() {
         check_script(i, script)?;
     }
-    let mut store = state.store();
-    if store.scripts.len() + request.completions.len() > MAX_QUEUED {
+    let mut controls = state.controls();
+    if controls.scripts.len() + request.completions.len() > MAX_QUEUED {
         return Err(ApiError::invalid(
             "completions",
             format!("at most {MAX_QUEUED} scripts may wait"),
         ));
     }
-    let queued: usize = store.scripts.iter().map(Script::size).sum();
+    let queued: usize = controls.scripts.iter().map(Script::size).sum();
     let adding: usize = request.completions.iter().map(Script::size).sum();
     if queued + adding > MAX_QUEUED_BYTES {
         return Err(ApiError::invalid(
@@ -381,8 +437,8 @@ async fn script(State(state): State<AppState>, Body(body): Body) -> Result<Statu
         .completions
         .iter()
         .any(|s| s.answer_mode == Some(AnswerMode::Demo));
-    store.scripts.extend(request.completions);
-    drop(store);
+    controls.scripts.extend(request.completions);
+    drop(controls);
     if demo {
         crate::demo::tokens::warm_up();
     }
@@ -402,7 +458,7 @@ async fn customer_delay(
 ) -> Result<StatusCode, ApiError> {
     let delay: Delay = json::parse(&body)?;
     check_delay("ms".into(), Some(delay.ms))?;
-    state.store().customer_delay = Duration::from_millis(delay.ms);
+    state.controls().customer_delay = Duration::from_millis(delay.ms);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -424,7 +480,7 @@ struct SettingsBody {
 }
 
 fn current(state: &AppState) -> SettingsBody {
-    let pacing = state.store().pacing;
+    let pacing = state.controls().pacing;
     SettingsBody {
         answer_mode: Some(pacing.answer_mode),
         answer_tokens: Some(pacing.answer_tokens),
@@ -456,8 +512,8 @@ async fn change_settings(
         crate::demo::tokens::warm_up();
     }
     {
-        let mut store = state.store();
-        let pacing = &mut store.pacing;
+        let mut controls = state.controls();
+        let pacing = &mut controls.pacing;
         if let Some(mode) = change.answer_mode {
             pacing.answer_mode = mode;
         }

@@ -2,6 +2,13 @@
 //! an `Authorization` header, so every such route answers the preflight for
 //! any origin, and actual responses echo the request's `Origin` (never `*`,
 //! with `Vary: Origin`) and expose `Retry-After` and the `x-ratelimit-*` headers.
+//!
+//! Written here rather than with tower-http's `CorsLayer`, whose answers
+//! differ from these in ways `tests/api/cors.rs` pins: it writes its lists
+//! without spaces (`authorization,content-type`) and grants the first of two
+//! `Origin`s (here neither is: two are ambiguous); it also takes every
+//! `OPTIONS` as a preflight (here one without `Access-Control-Request-Method`
+//! reaches the router, and its 405).
 
 use axum::{
     body::Body,

@@ -11,12 +11,13 @@ use axum::{
 use ringside_wire::customer::{CreateCustomer, Customer, Topup};
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::auth::require_api_key;
 use crate::billing::round_nano;
 use crate::error::ApiError;
 use crate::json::{self, Body, Path};
 use crate::log::note_customer;
-use crate::state::{AppState, Idempotent, new_id};
+use crate::state::{Idempotent, new_id};
 
 /// How long an Idempotency-Key's answer is replayed.
 const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
@@ -151,7 +152,7 @@ pub async fn create(
 
 /// The artificial delay a test set with `POST /__mock/customer_delay`.
 async fn delay(state: &AppState) {
-    let delay = state.store().customer_delay;
+    let delay = state.controls().customer_delay;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

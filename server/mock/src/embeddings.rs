@@ -18,12 +18,13 @@ use ringside_wire::embeddings::{
     EncodingFormat,
 };
 
+use crate::AppState;
 use crate::answer::{Rng, fnv1a};
 use crate::auth::authorize;
 use crate::billing;
 use crate::error::ApiError;
 use crate::json::{self, Body};
-use crate::state::AppState;
+use crate::rate;
 
 /// The embedding models the mock knows, with their native dimensions.
 pub const MODELS: &[(&str, usize)] = &[
@@ -162,7 +163,8 @@ pub async fn create(
         .iter()
         .fold(0u32, |sum, i| sum.saturating_add(i.tokens.max(1)));
     let rate = billing::admit_and_charge(
-        &state,
+        &mut state.store(),
+        state.clock.now_ms(),
         customer.as_deref(),
         billing::cost(&request.model, prompt_tokens, 0),
     )?;
@@ -194,5 +196,5 @@ pub async fn create(
             total_tokens: prompt_tokens,
         },
     };
-    Ok(billing::with_rate(Json(list).into_response(), rate))
+    Ok(rate::with_rate(Json(list).into_response(), rate))
 }

@@ -259,7 +259,7 @@ impl IntoResponse for ApiError {
                 reset_ms,
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-                crate::billing::RateInfo {
+                crate::rate::RateInfo {
                     limit,
                     remaining: 0,
                     reset_ms,

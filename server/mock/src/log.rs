@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::{
     body::Body,
@@ -20,7 +20,6 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::json::{MAX_BODY, read_limited};
-use crate::state::AppState;
 
 /// The most requests kept.
 pub const MAX_ENTRIES: usize = 10_000;
@@ -125,16 +124,26 @@ fn announced_too_large(headers: &HeaderMap) -> bool {
 }
 
 /// The middleware of every `/v1` request: refuses a body announced over
-/// 1 MiB (413) whatever the route, and logs the request when the controls
-/// are on.
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// 1 MiB (413) whatever the route, and logs the request in `log` if there is
+/// one (when the controls are on).
+///
+/// The size check is written here rather than taken from tower-http's
+/// `RequestBodyLimitLayer`, which answers an announced length over the limit
+/// with its own `text/plain` body: the contract's 413 is its JSON error, and
+/// the log must see the refusal too. Bodies without a length are cut at the
+/// same limit where they are read ([`read_limited`]).
+pub async fn record(
+    State(log): State<Option<Arc<RequestLog>>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let too_large = announced_too_large(request.headers());
-    if !state.options.controls {
+    let Some(log) = log else {
         if too_large {
             return ApiError::PayloadTooLarge.into_response();
         }
         return next.run(request).await;
-    }
+    };
     let method = request.method().to_string();
     let path = match request.extensions().get::<OriginalUri>() {
         Some(original) => original.path().to_string(),
@@ -162,7 +171,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
             (response, logged, size, customer)
         }
     };
-    state.log.push(LogEntry {
+    log.push(LogEntry {
         method,
         status: response.status().as_u16(),
         auth,

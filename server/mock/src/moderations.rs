@@ -21,12 +21,13 @@ use ringside_wire::moderations::{
     ModerationInput, ModerationRequest, ModerationResponse, ModerationResult,
 };
 
+use crate::AppState;
 use crate::answer::{Rng, fnv1a};
 use crate::auth::authorize;
 use crate::billing;
 use crate::error::ApiError;
 use crate::json::{self, Body};
-use crate::state::AppState;
+use crate::rate;
 
 /// The moderation models the mock knows; the first is the default.
 pub const MODELS: &[&str] = &["fc:openai/omni-moderation-latest"];
@@ -129,7 +130,8 @@ pub async fn create(
     let customer = caller.customer(&state, None)?;
     let tokens: usize = texts.iter().map(|t| t.len().div_ceil(4)).sum();
     let rate = billing::admit_and_charge(
-        &state,
+        &mut state.store(),
+        state.clock.now_ms(),
         customer.as_deref(),
         billing::cost(model, u32::try_from(tokens).unwrap_or(u32::MAX), 0),
     )?;
@@ -138,5 +140,5 @@ pub async fn create(
         model: model.to_string(),
         results: texts.into_iter().map(classify).collect(),
     };
-    Ok(billing::with_rate(Json(answer).into_response(), rate))
+    Ok(rate::with_rate(Json(answer).into_response(), rate))
 }

@@ -1,22 +1,18 @@
 //! What the mock remembers: customers, idempotency records, client tokens,
-//! threads, rate-limit windows and the test controls' queue, behind one lock
-//! that no handler holds across an `.await`.
+//! threads and rate-limit windows, as plain data (the store of mini-redis'
+//! `db.rs`): this module depends on nothing else in the crate. The handlers
+//! reach it through [`AppState::store`](crate::AppState::store), one lock
+//! that no handler holds across an `.await`; the test controls' own data
+//! (scripts, pacing) is [`crate::controls::Controls`], under its own lock.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ringside_wire::customer::{ClientToken, Customer};
 use ringside_wire::threads::{Thread, ThreadMessage};
 
-use crate::answer::AnswerMode;
-use crate::clock::Clock;
-use crate::controls::Script;
-use crate::jwt::TokenSigner;
-use crate::log::RequestLog;
-
 /// How the mock answers, set by flags. (The mint's tests build this literal:
-/// new settings go to [`Options`].)
+/// new settings go to [`Options`](crate::Options).)
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The full API key (every scope, `api:client_tokens` included) that
@@ -28,108 +24,6 @@ pub struct Settings {
     pub first_token_delay: Duration,
     /// Delay between content tokens.
     pub token_delay: Duration,
-}
-
-/// The rest of the flags: what a test or a demo turns on.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// A second API key without the `api:client_tokens` scope: it may call
-    /// everything but minting, listing and revoking Client Tokens (403
-    /// `insufficient_scope`).
-    pub restricted_api_key: Option<String>,
-    /// Serve the test controls under `/__mock/…` (and keep the request log).
-    pub controls: bool,
-    /// How long clients may take to send a request head and a body.
-    pub timeouts: crate::serve::Timeouts,
-    /// Which answers are written when no script says (the controls may change it).
-    pub answer_mode: AnswerMode,
-    /// How far each delay between tokens may stray from `token_delay`, either
-    /// way (the controls may change it).
-    pub token_jitter: Duration,
-}
-
-/// Everything a handler needs; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The flags that set the defaults.
-    pub settings: Arc<Settings>,
-    /// Keys and switches.
-    pub options: Arc<Options>,
-    /// Signs and verifies Client Tokens.
-    pub signer: Arc<TokenSigner>,
-    /// The (movable) clock.
-    pub clock: Arc<Clock>,
-    /// Every `/v1` request, when the controls are on.
-    pub log: Arc<RequestLog>,
-    store: Arc<Mutex<Store>>,
-}
-
-impl AppState {
-    /// Fresh state with a new signing key, no second key and no controls.
-    pub fn new(settings: Settings, issuer: &str) -> Self {
-        Self::with_options(settings, Options::default(), issuer)
-    }
-
-    /// Fresh state with a new signing key.
-    pub fn with_options(settings: Settings, options: Options, issuer: &str) -> Self {
-        let store = Store::new(&settings, &options);
-        if options.answer_mode == AnswerMode::Demo {
-            crate::demo::tokens::warm_up();
-        }
-        AppState {
-            settings: Arc::new(settings),
-            options: Arc::new(options),
-            signer: Arc::new(TokenSigner::generate(issuer)),
-            clock: Arc::new(Clock::default()),
-            log: Arc::new(RequestLog::default()),
-            store: Arc::new(Mutex::new(store)),
-        }
-    }
-
-    /// Locks the store. A panic while it was held (a bug) does not wedge the
-    /// mock: the data is plain maps, still consistent enough to serve tests.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Forgets everything but the signing key, and puts the clock back to
-    /// real time (`POST /__mock/reset`).
-    pub fn reset(&self) {
-        *self.store() = Store::new(&self.settings, &self.options);
-        self.clock.reset();
-        self.log.clear();
-    }
-}
-
-/// How completions are written, sized and paced when no script says
-/// otherwise: the flags' values until the controls change them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pacing {
-    /// Generated answers or the demo's.
-    pub answer_mode: AnswerMode,
-    /// Tokens in a generated answer.
-    pub answer_tokens: usize,
-    /// Delay before the first content token.
-    pub first_token_delay: Duration,
-    /// Delay between content tokens.
-    pub token_delay: Duration,
-    /// How far each delay between tokens may stray from `token_delay`.
-    pub token_jitter: Duration,
-}
-
-impl Pacing {
-    /// The flags' pacing.
-    pub fn new(settings: &Settings, options: &Options) -> Self {
-        Pacing {
-            answer_mode: options.answer_mode,
-            answer_tokens: settings.answer_tokens,
-            first_token_delay: settings.first_token_delay,
-            token_delay: settings.token_delay,
-            token_jitter: options.token_jitter,
-        }
-    }
 }
 
 /// One answer kept for an Idempotency-Key.
@@ -189,12 +83,6 @@ pub struct Store {
     /// Admitted requests per customer id, in clock milliseconds, for the
     /// sliding rate-limit window.
     pub windows: HashMap<String, VecDeque<i64>>,
-    /// Scripted completions, taken first in, first out.
-    pub scripts: VecDeque<Script>,
-    /// The default answer size and pacing.
-    pub pacing: Pacing,
-    /// An artificial delay inside customer creation.
-    pub customer_delay: Duration,
     /// A counter for ordering records.
     pub seq: u64,
     /// Client-token records past which the next mint forgets long-expired ones.
@@ -210,9 +98,8 @@ pub const FORGET_EXPIRED_AFTER_SECS: i64 = 3600;
 /// The fewest records at which forgetting is worth a pass over them.
 const FORGET_AT_LEAST: usize = 1024;
 
-impl Store {
-    /// An empty store with the flags' pacing.
-    pub fn new(settings: &Settings, options: &Options) -> Self {
+impl Default for Store {
+    fn default() -> Self {
         Store {
             customers: HashMap::new(),
             external_ids: HashMap::new(),
@@ -220,14 +107,13 @@ impl Store {
             client_tokens: HashMap::new(),
             threads: HashMap::new(),
             windows: HashMap::new(),
-            scripts: VecDeque::new(),
-            pacing: Pacing::new(settings, options),
-            customer_delay: Duration::ZERO,
             seq: 0,
             forget_at: FORGET_AT_LEAST,
         }
     }
+}
 
+impl Store {
     /// Keeps a minted client token's record, and now and then forgets the
     /// ones expired for over [`FORGET_EXPIRED_AFTER_SECS`] at `now`. A pass
     /// runs when the records have doubled since the last, so its cost per
@@ -298,15 +184,22 @@ mod tests {
         }
     }
 
+    /// The store is plain data, as mini-redis' `db.rs`: it reaches into no
+    /// other module (which once made a circle of them: error, billing,
+    /// state, controls, error).
+    #[test]
+    fn the_store_depends_on_nothing_else_in_the_crate() {
+        let path = concat!("crate", "::");
+        let reaching: Vec<&str> = include_str!("state.rs")
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//") && line.contains(path))
+            .collect();
+        assert!(reaching.is_empty(), "{reaching:#?}");
+    }
+
     #[test]
     fn long_expired_token_records_are_forgotten_and_live_ones_kept() {
-        let settings = Settings {
-            api_key: "sk_test".into(),
-            answer_tokens: 1,
-            first_token_delay: Duration::ZERO,
-            token_delay: Duration::ZERO,
-        };
-        let mut store = Store::new(&settings, &Options::default());
+        let mut store = Store::default();
         let now = 1_000_000;
         for i in 0..10_000 {
             // Every other one expired two hours ago; the rest live on.

@@ -22,11 +22,13 @@ use ringside_wire::threads::{
     TextContent, Thread, ThreadMessage,
 };
 
+use crate::AppState;
 use crate::auth::{Caller, authorize};
 use crate::billing;
 use crate::error::ApiError;
 use crate::json::{self, Body, Path};
-use crate::state::{AppState, ThreadRecord, new_id};
+use crate::rate::{self, RateInfo};
+use crate::state::{ThreadRecord, new_id};
 
 /// The most messages a thread may hold.
 pub const MAX_MESSAGES: usize = 10_000;
@@ -45,9 +47,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Admits a request of `caller` for its customer (threads are free).
-fn admit(state: &AppState, caller: &Caller) -> Result<Option<billing::RateInfo>, ApiError> {
+fn admit(state: &AppState, caller: &Caller) -> Result<Option<RateInfo>, ApiError> {
     let customer = caller.customer(state, None)?;
-    billing::admit_and_charge(state, customer.as_deref(), 0.0)
+    billing::admit_and_charge(
+        &mut state.store(),
+        state.clock.now_ms(),
+        customer.as_deref(),
+        0.0,
+    )
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -137,7 +144,7 @@ pub async fn create_thread(
             messages,
         },
     );
-    Ok(billing::with_rate(Json(thread).into_response(), rate))
+    Ok(rate::with_rate(Json(thread).into_response(), rate))
 }
 
 /// Handles `GET /v1/threads/{id}`.
@@ -156,7 +163,7 @@ pub async fn get_thread(
         .filter(|t| visible(&caller, t.owner.as_deref()))
         .map(|t| t.thread.clone())
         .ok_or_else(|| not_found(&id))?;
-    Ok(billing::with_rate(Json(thread).into_response(), rate))
+    Ok(rate::with_rate(Json(thread).into_response(), rate))
 }
 
 /// Handles `POST /v1/threads/{id}/messages` `{role, content, metadata?}`.
@@ -184,7 +191,7 @@ pub async fn create_message(
         ));
     }
     thread.messages.push(created.clone());
-    Ok(billing::with_rate(Json(created).into_response(), rate))
+    Ok(rate::with_rate(Json(created).into_response(), rate))
 }
 
 /// The query of `GET /v1/threads/{id}/messages`.
@@ -271,5 +278,5 @@ pub async fn list_messages(
         has_more: rest.len() > page.len(),
         data: page,
     };
-    Ok(billing::with_rate(Json(list).into_response(), rate))
+    Ok(rate::with_rate(Json(list).into_response(), rate))
 }

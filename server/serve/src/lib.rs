@@ -16,6 +16,7 @@
 //!   hyper itself with 431 and the connection closed.
 //!
 //! At shutdown, every connection is asked to finish its request in flight.
+//! [`shutdown_signal`] is the shutdown both binaries wait for.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,6 +31,24 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::Service;
+
+/// Completes on Ctrl-C, or on SIGTERM (what a service manager or a container
+/// runtime sends) where there is one: the shutdown a server binary passes to
+/// [`serve`].
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.ok();
+}
 
 /// What the accept loop allows a client, and how long shutdown waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,20 +16,5 @@ async fn main() -> std::io::Result<()> {
     let listener = ringside_mock::bind(config.listen)?;
     let state = AppState::with_options(config.settings(), config.options(), &config.issuer);
     println!("listening on http://{}", listener.local_addr()?);
-    ringside_mock::run(listener, state, shutdown_signal()).await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler installs");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    ctrl_c.await.ok();
+    ringside_mock::run(listener, state, ringside_serve::shutdown_signal()).await
 }

@@ -139,3 +139,38 @@ async fn without_an_origin_no_cors_headers_are_sent() {
             .is_none()
     );
 }
+
+/// Two `Origin`s are ambiguous: neither is granted, on a preflight or an
+/// answer (tower-http's `CorsLayer` would grant the first; `src/cors.rs`).
+#[tokio::test]
+async fn two_origins_are_granted_nothing() {
+    let app = spawn_app().await;
+    let preflight = app
+        .request(Method::OPTIONS, "/v1/chat/completions", None)
+        .header("origin", ORIGIN)
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let answer = app
+        .request(Method::GET, "/v1/customers/ext:none", Some(&bearer(KEY)))
+        .header("origin", ORIGIN)
+        .header("origin", ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

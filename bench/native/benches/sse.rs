@@ -5,10 +5,10 @@
 //! `bench/sse-wasm` parses in Chromium.
 //!
 //! ```sh
-//! cargo bench -p ringside-wire --bench sse
+//! cargo bench -p ringside-bench --bench sse
 //! ```
 
-#[path = "../../bench/sse-wasm/src/stream.rs"]
+#[path = "../../sse-wasm/src/stream.rs"]
 mod stream;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

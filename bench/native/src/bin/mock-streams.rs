@@ -3,7 +3,7 @@
 //! stream costs it in memory.
 //!
 //! ```sh
-//! cargo run --release -p ringside-mock --example bench_streams -- --concurrency 5000
+//! cargo run --release -p ringside-bench --bin mock-streams -- --concurrency 5000
 //! ```
 //!
 //! It starts the mock as a child process (this same executable re-run with
@@ -185,7 +185,7 @@ async fn one_stream(
         .header("authorization", format!("Client {token}"))
         .header("origin", ORIGIN)
         .header("content-type", "application/json")
-        .body(request.to_json())
+        .body(serde_json::to_string(&request).expect("a request serialises"))
         .send()
         .await
         .map_err(|_| Failure::Connect)?;
