@@ -156,6 +156,8 @@ pub struct Metrics {
     rate_limited: [AtomicU64; 3],
     customer_cache_hits: AtomicU64,
     token_cache_hits: AtomicU64,
+    /// Ratings of answers received (the feedback route).
+    pub(crate) feedback: crate::feedback::Counts,
 }
 
 fn call_index(call: Call) -> usize {
@@ -331,6 +333,7 @@ impl Metrics {
             "Tokens held for reuse.",
         );
         let _ = writeln!(out, "ringside_mint_cached_tokens {cached_tokens}");
+        self.feedback.render(&mut out);
         out
     }
 }

@@ -3,6 +3,7 @@
 //! per part of issue #4.
 
 mod cache;
+mod feedback;
 mod limits;
 mod operations;
 mod origins;
