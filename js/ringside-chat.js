@@ -100,7 +100,6 @@
     };
     choose("mode", ["floating", "inline"]);
     choose("theme", ["light", "dark", "auto"]);
-    choose("position", ["right", "left"]);
     // The visitor's language: the option, else the page's, else the first
     // of the browser's we have texts for. Texts go by language (pt: pt-BR,
     // zh: zh-CN); numbers and times by the whole tag.
@@ -114,6 +113,8 @@
     o.locale = String(o.locale || tags[0] || "en");
     var rtl = o.texts == "ar" || o.texts == "he" || document.documentElement.dir == "rtl";
     choose("dir", [rtl ? "rtl" : "ltr", "ltr", "rtl"]);
+    // Mirrored, the launcher goes to the other corner too.
+    choose("position", o.dir == "rtl" ? ["left", "right"] : ["right", "left"]);
     if (typeof o.container === "string") o.container = document.querySelector(o.container);
     if (o.mode === "inline" && !(o.container instanceof Element)) {
       problems.push("option `container` must be an element or a selector of one in inline mode; using floating");

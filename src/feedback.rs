@@ -26,7 +26,7 @@ impl Chat {
         });
         if !same {
             self.give_feedback(id, |f| *f = Some(Feedback { up, reason: None }));
-            self.tell_feedback(id);
+            self.tell_feedback(id, "{\"kind\":\"rating\",\"rating\":");
         }
     }
 
@@ -41,7 +41,7 @@ impl Chat {
             }
         });
         if tell {
-            self.tell_feedback(id);
+            self.tell_feedback(id, "{\"kind\":\"reason\",\"rating\":");
         }
     }
 
@@ -54,13 +54,15 @@ impl Chat {
         self.store(&[id]);
     }
 
-    /// The `feedback` event, and the POST to the host's endpoint.
-    fn tell_feedback(&self, id: u32) {
+    /// The `feedback` event, and the POST to the host's endpoint: a new
+    /// rating (`kind: "rating"`), or the reason for one (`"reason"`, the
+    /// rating again beside it); `start` opens the JSON with the kind.
+    fn tell_feedback(&self, id: u32, start: &str) {
         let body = self.read(|c| {
             let answer = c.get(id)?;
             let feedback = answer.feedback.as_ref()?;
             let question = c.question_of(id).and_then(|q| c.get(q));
-            let mut body = String::from("{\"rating\":");
+            let mut body = String::from(start);
             body.push_str(if feedback.up { "\"up\"" } else { "\"down\"" });
             body.push_str(",\"reason\":");
             json::write_string(&mut body, feedback.reason.as_deref().unwrap_or(""));
@@ -105,13 +107,18 @@ impl Chat {
         };
         event.prevent_default();
         event.stop_propagation();
-        if key == "Escape" {
-            input
-                .unchecked_ref::<web_sys::HtmlInputElement>()
-                .set_value("");
-        }
-        if let Some(send) = input.next_element_sibling() {
-            send.unchecked_ref::<web_sys::HtmlElement>().click();
+        let id = input
+            .closest("[data-id]")
+            .ok()
+            .flatten()
+            .and_then(|m| m.get_attribute("data-id"))
+            .and_then(|id| id.parse().ok());
+        let reason = match key.as_str() {
+            "Enter" => input.unchecked_into::<web_sys::HtmlInputElement>().value(),
+            _ => String::new(),
+        };
+        if let Some(id) = id {
+            self.explain(id, &reason);
         }
         true
     }

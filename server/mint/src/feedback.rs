@@ -1,9 +1,9 @@
 //! `POST /api/chat-feedback`: where a widget with `feedbackEndpoint` sends
-//! the visitor's rating of an answer (thumbs up or down, an optional short
-//! reason, the question and the answer, their ids). The route logs each
-//! one, for the operator, and counts them in `/metrics`
-//! (`ringside_mint_feedback_total{rating}`); a host that wants to keep them
-//! reads its logs or nests its own route instead.
+//! the visitor's rating of an answer (thumbs up or down, then perhaps a
+//! short reason for it, with the question and the answer and their ids).
+//! The route logs each, for the operator, and counts them in `/metrics`
+//! (`ringside_mint_feedback_total{rating}`, `…_feedback_reasons_total`); a
+//! host that wants to keep them reads its logs or nests its own route.
 //!
 //! It checks the page's `Origin` as the token route does (other sites'
 //! pages cannot post), answers the CORS preflight, limits each address
@@ -44,10 +44,13 @@ const MAX_BODY: usize = 64 * 1024;
 /// How much of each text the log line keeps, in characters.
 const LOGGED: usize = 300;
 
-/// What the widget posts.
+/// What the widget posts: a rating, or the reason for one given earlier.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Rating {
+    /// `rating` (a new rating) or `reason` (why, for the rating beside it).
+    #[serde(default)]
+    kind: Kind,
     /// `up` or `down`.
     rating: Thumb,
     /// Why, in the visitor's words (may be empty).
@@ -67,6 +70,14 @@ struct Rating {
     conversation_id: String,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    #[default]
+    Rating,
+    Reason,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Thumb {
@@ -74,11 +85,12 @@ enum Thumb {
     Down,
 }
 
-/// The ratings received, for `/metrics`.
+/// The ratings and reasons received, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct Counts {
     up: AtomicU64,
     down: AtomicU64,
+    reasons: AtomicU64,
 }
 
 impl Counts {
@@ -90,9 +102,13 @@ impl Counts {
             "# HELP ringside_mint_feedback_total Ratings of answers received at the feedback route.\n\
              # TYPE ringside_mint_feedback_total counter\n\
              ringside_mint_feedback_total{{rating=\"up\"}} {}\n\
-             ringside_mint_feedback_total{{rating=\"down\"}} {}\n",
+             ringside_mint_feedback_total{{rating=\"down\"}} {}\n\
+             # HELP ringside_mint_feedback_reasons_total Reasons given for ratings, received at the feedback route.\n\
+             # TYPE ringside_mint_feedback_reasons_total counter\n\
+             ringside_mint_feedback_reasons_total {}\n",
             self.up.load(Relaxed),
-            self.down.load(Relaxed)
+            self.down.load(Relaxed),
+            self.reasons.load(Relaxed)
         );
     }
 }
@@ -177,17 +193,20 @@ fn accept(feedback: &Feedback, peer: IpAddr, headers: &HeaderMap, body: &[u8]) -
         Err(e) => return invalid(format!("the feedback is not what the widget sends: {e}")),
     };
     let counts = &mint.inner.metrics.feedback;
-    let thumb = match rating.rating {
-        Thumb::Up => {
-            counts.up.fetch_add(1, Relaxed);
-            "up"
-        }
-        Thumb::Down => {
-            counts.down.fetch_add(1, Relaxed);
-            "down"
-        }
+    let (thumb, counter) = match rating.rating {
+        Thumb::Up => ("up", &counts.up),
+        Thumb::Down => ("down", &counts.down),
+    };
+    let kind = match rating.kind {
+        Kind::Rating => "rating",
+        Kind::Reason => "reason",
+    };
+    match rating.kind {
+        Kind::Rating => counter.fetch_add(1, Relaxed),
+        Kind::Reason => counts.reasons.fetch_add(1, Relaxed),
     };
     tracing::info!(
+        kind,
         rating = thumb,
         reason = %cut(&rating.reason),
         question = %cut(&rating.message),

@@ -22,7 +22,7 @@ async fn ratings_from_allowed_pages_are_logged_and_counted_others_refused() {
     let mock = spawn_mock().await;
     let mint = spawn_mint_with(&mock.url, &[], |options| options.feedback = true).await;
     let down = json!({
-        "rating": "down", "reason": "The price is wrong <script>x</script>",
+        "kind": "reason", "rating": "down", "reason": "The price is wrong <script>x</script>",
         "message": "How much?", "answer": "It costs $5.", "messageId": "ab.3", "conversationId": "c9"
     });
     let answer = rate(&mint, &mint.origin, &down).await;
@@ -32,9 +32,15 @@ async fn ratings_from_allowed_pages_are_logged_and_counted_others_refused() {
         mint.origin.as_str(),
         "the widget of an allowed page may read the answer"
     );
+    // A rating alone (`kind` defaults to one), then a reason for another.
     let up = json!({ "rating": "up" });
     assert_eq!(
         rate(&mint, &mint.origin, &up).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let rated = json!({ "kind": "rating", "rating": "down" });
+    assert_eq!(
+        rate(&mint, &mint.origin, &rated).await.status(),
         StatusCode::NO_CONTENT
     );
 
@@ -73,6 +79,7 @@ async fn ratings_from_allowed_pages_are_logged_and_counted_others_refused() {
     for line in [
         "ringside_mint_feedback_total{rating=\"up\"} 1",
         "ringside_mint_feedback_total{rating=\"down\"} 1",
+        "ringside_mint_feedback_reasons_total 1",
     ] {
         assert!(
             metrics.lines().any(|l| l == line),
