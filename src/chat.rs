@@ -346,8 +346,7 @@ impl Chat {
     /// Starts a new, empty conversation.
     pub fn reset(&self) {
         self.stop();
-        let writer = self.read(|c| c.writer.clone());
-        self.edit(|c| *c = Conversation::new(browser::random_id(), writer));
+        self.edit(|c| c.restart(browser::random_id()));
         self.change(|i| {
             i.streams.clear();
             i.restored = 0..0;
@@ -366,7 +365,7 @@ impl Chat {
     /// whoever is signed in then.
     pub fn sign_out(&self) {
         self.stop();
-        self.edit(|c| *c = new_conversation(browser::random_id()));
+        self.edit(|c| c.restart(browser::random_id()));
         self.change(|i| {
             i.streams.clear();
             i.restored = 0..0;
@@ -389,7 +388,7 @@ impl Chat {
     fn forget_user(&self) {
         let shown_is_theirs = self.with(|i| i.tokens.customer.is_some());
         if shown_is_theirs {
-            self.edit(|c| *c = new_conversation(browser::random_id()));
+            self.edit(|c| c.restart(browser::random_id()));
         }
         self.change(|i| {
             if shown_is_theirs {

@@ -192,6 +192,14 @@ impl Conversation {
         first..self.next_id
     }
 
+    /// Makes it a new, empty conversation `id`. Ids go on from where they
+    /// were: the panel may show the old messages until it next runs, and
+    /// must not take a new message for an old one of the same id.
+    pub fn restart(&mut self, id: String) {
+        self.messages.clear();
+        self.id = id;
+    }
+
     /// Removes the messages whose ids `gone` names (ids go on from where they were).
     pub fn drop_where(&mut self, gone: &dyn Fn(u32) -> bool) {
         self.messages.retain(|m| !gone(m.id));
@@ -486,6 +494,22 @@ mod tests {
             c.adopt(stored).is_empty(),
             "a message already here is not added twice"
         );
+    }
+
+    /// A new conversation in the same page never reuses an id or a key: the
+    /// panel (which may not have run in between) and the threads know
+    /// messages by them.
+    #[test]
+    fn a_new_conversation_goes_on_with_new_ids_and_keys() {
+        let mut c = Conversation::new("one".into(), "w.".into());
+        let q = c.ask("old".into(), 1);
+        let key = c.get(q).unwrap().key.clone();
+        c.restart("two".into());
+        assert!(c.messages().is_empty());
+        let q2 = c.ask("new".into(), 2);
+        assert_ne!(q2, q);
+        assert_ne!(c.get(q2).unwrap().key, key);
+        assert_eq!(c.id, "two");
     }
 
     #[test]
