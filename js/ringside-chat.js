@@ -39,8 +39,11 @@
   // Option names, camelCase; attributes use the kebab-case form.
   var OPTIONS = ["tokenEndpoint", "tokenCredentials", "tokenHeaders", "apiBase", "model", "title", "welcome",
     "suggestions", "placeholder", "theme", "position", "persist", "strings", "open", "mode", "container", "context",
-    "maxLength", "historyLimit", "outOfCreditMessage", "stallTimeoutMs", "dir", "name"];
-  var EVENTS = ["open", "close", "message", "error", "token"];
+    "maxLength", "historyLimit", "outOfCreditMessage", "stallTimeoutMs", "dir", "name", "feedbackEndpoint", "locale"];
+  var EVENTS = ["open", "close", "message", "error", "token", "feedback"];
+  // The languages with bundled texts besides English (built in), each in
+  // ringside-chat.<locale>.json beside this file, fetched only for a page in it.
+  var LOCALES = ["es", "fr", "de", "pt-BR", "it", "nl", "ja", "zh-CN", "ko", "ar", "he", "hi", "ru", "pl", "tr"];
   // Stored conversations: "ringside-chat:v2:{tokenEndpoint}#{name}@{customer}".
   var STORED = "ringside-chat:";
   var kebab = function (name) { return name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); }); };
@@ -97,8 +100,21 @@
     };
     choose("mode", ["floating", "inline"]);
     choose("theme", ["light", "dark", "auto"]);
-    choose("position", ["right", "left"]);
-    choose("dir", [document.documentElement.dir === "rtl" ? "rtl" : "ltr", "ltr", "rtl"]);
+    // The visitor's language: the option, else the page's, else the first
+    // of the browser's we have texts for. Texts go by language (pt: pt-BR,
+    // zh: zh-CN); numbers and times by the whole tag.
+    var tags = [].concat(o.locale || document.documentElement.lang || navigator.languages || []);
+    o.texts = "";
+    tags.some(function (tag) {
+      var lang = String(tag).toLowerCase().split("-")[0];
+      var found = LOCALES.filter(function (l) { return l.split("-")[0] == lang; })[0];
+      if (found || lang == "en") return (o.texts = found || ""), (o.locale = String(tag));
+    });
+    o.locale = String(o.locale || tags[0] || "en");
+    var rtl = o.texts == "ar" || o.texts == "he" || document.documentElement.dir == "rtl";
+    choose("dir", [rtl ? "rtl" : "ltr", "ltr", "rtl"]);
+    // Mirrored, the launcher goes to the other corner too.
+    choose("position", o.dir == "rtl" ? ["left", "right"] : ["right", "left"]);
     if (typeof o.container === "string") o.container = document.querySelector(o.container);
     if (o.mode === "inline" && !(o.container instanceof Element)) {
       problems.push("option `container` must be an element or a selector of one in inline mode; using floating");
@@ -119,6 +135,17 @@
     var o = normalize(options);
     var strings = o.strings || {};
     var text = function (key, fallback) { return typeof strings[key] === "string" ? strings[key] : fallback; };
+    // Another language's texts, under the host's own (`strings` still wins).
+    var texts = !o.texts ? Promise.resolve() : assets.locale(o.texts).then(function (bundled) {
+      ["title", "placeholder", "welcome"].forEach(function (name) {
+        if (o[name] === undefined) o[name] = bundled[name];
+        delete bundled[name];
+      });
+      strings = o.strings = Object.assign(bundled, strings);
+      if (launcher) label();
+    }, function (error) {
+      console.error("[ringside-chat] the " + o.texts + " texts failed to load; using English:", error);
+    });
     // Two widgets with the same endpoint keep separate conversations.
     var index = instances++;
     if (o.name === undefined) o.name = index ? String(index) : "";
@@ -131,6 +158,7 @@
     host.setAttribute("data-theme", o.theme);
     host.setAttribute("data-position", o.position);
     host.setAttribute("dir", o.dir);
+    host.setAttribute("lang", o.locale);
     var root = host.attachShadow({ mode: "open" });
     if (!sheet) {
       sheet = new CSSStyleSheet();
@@ -150,7 +178,7 @@
     var label = function () {
       var open = launcher.getAttribute("aria-expanded") === "true";
       var name = open ? text("closeChat", "Close chat") : text("openChat", "Open chat");
-      launcher.setAttribute("aria-label", unread && !open ? name + " (" + text("unread", "{n} unread").replace("{n}", unread) + ")" : name);
+      launcher.setAttribute("aria-label", unread && !open ? name + " (" + text("unread", "{n} unread").replace("{n}", unread.toLocaleString(o.locale)) + ")" : name);
       badge.hidden = !unread || open;
       badge.textContent = String(unread);
     };
@@ -172,11 +200,19 @@
     };
     var ready = function () {
       if (!loading) {
-        loading = loadWidget().then(function (module) {
+        loading = Promise.all([loadWidget(), texts]).then(function (loaded) {
+          var module = loaded[0];
           if (destroyed) throw new Error("[ringside-chat] destroyed");
           var json = {};
-          Object.keys(o).forEach(function (k) { if (k !== "container") json[k] = o[k]; });
+          Object.keys(o).forEach(function (k) { if (k !== "container" && k !== "texts") json[k] = o[k]; });
           wasm = module.mount(root, JSON.stringify(json), emit);
+          // Conversations kept on the server: a module of their own, only for them.
+          if (o.persist == "server") {
+            var mounted = wasm;
+            assets.threads().then(function (threads) {
+              if (wasm == mounted) threads.attach(wasm, root, o, function () { return strings; }, handle.on);
+            }, function (error) { console.error("[ringside-chat] the threads module failed to load:", error); });
+          }
           return wasm;
         });
         loading.catch(function () { loading = null; });
@@ -348,6 +384,13 @@
     assets = {
       glue: function () { return import(new URL("ringside-chat-widget.js", base).href); },
       wasm: new URL("ringside-chat-widget_bg.wasm", base),
+      threads: function () { return import(new URL("ringside-chat-threads.js", base).href); },
+      locale: function (name) {
+        return fetch(new URL("ringside-chat." + name + ".json", base)).then(function (response) {
+          if (!response.ok) throw new Error(response.status);
+          return response.json();
+        });
+      },
     };
     // A script tag with options mounts the floating widget.
     if (script && (script.hasAttribute("data-token-endpoint") || script.hasAttribute("data-mode"))) {

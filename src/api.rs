@@ -32,6 +32,21 @@ async fn post(
     signal: Option<&AbortSignal>,
     credentials: RequestCredentials,
 ) -> Result<Response, ChatError> {
+    let response = JsFuture::from(send(url, headers, body, signal, credentials)?)
+        .await
+        .map_err(|e| network(url, &e))?;
+    Ok(response.unchecked_into())
+}
+
+/// `fetch(url, {method: "POST", headers, body, signal, credentials})`: the
+/// promise of the response.
+fn send(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    signal: Option<&AbortSignal>,
+    credentials: RequestCredentials,
+) -> Result<js_sys::Promise, ChatError> {
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_credentials(credentials);
@@ -47,10 +62,7 @@ async fn post(
         init.set_signal(Some(signal));
     }
     let window = web_sys::window().ok_or_else(|| network(url, &JsValue::from_str("no window")))?;
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|e| network(url, &e))?;
-    Ok(response.unchecked_into())
+    Ok(window.fetch_with_str_and_init(url, &init))
 }
 
 async fn text_of(url: &str, response: &Response) -> Result<String, ChatError> {
@@ -91,11 +103,7 @@ pub async fn fetch_token(
     if let Some(stale) = stale {
         headers.push(("x-ringside-stale-token", stale));
     }
-    let credentials = match credentials {
-        Credentials::SameOrigin => RequestCredentials::SameOrigin,
-        Credentials::Include => RequestCredentials::Include,
-        Credentials::Omit => RequestCredentials::Omit,
-    };
+    let credentials = credentials.into();
     let mut response = post(endpoint, &headers, body, None, credentials).await?;
     // A new visitor's proof-of-work (`--visitor-challenge`): solve, ask again.
     let solution = crate::challenge::answer(&response).await;
@@ -109,6 +117,35 @@ pub async fn fetch_token(
     let text = text_of(endpoint, &response).await?;
     TokenResponse::from_json(&text)
         .ok_or_else(|| ChatError::Malformed("the token response has no token".into()))
+}
+
+impl From<Credentials> for RequestCredentials {
+    fn from(credentials: Credentials) -> Self {
+        match credentials {
+            Credentials::SameOrigin => RequestCredentials::SameOrigin,
+            Credentials::Include => RequestCredentials::Include,
+            Credentials::Omit => RequestCredentials::Omit,
+        }
+    }
+}
+
+/// POSTs the visitor's rating of an answer (JSON `body`) to the host's
+/// feedback endpoint, with the cookies and headers of the token request,
+/// without waiting: a rating is worth one try. A request that fails is
+/// logged by the browser's console (the endpoint logs what it refuses).
+pub fn post_feedback(
+    endpoint: &str,
+    credentials: Credentials,
+    extra_headers: &[(String, String)],
+    body: &str,
+) {
+    let mut headers = vec![("content-type", "application/json")];
+    headers.extend(extra_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    match send(endpoint, &headers, body, None, credentials.into()) {
+        // Unhandled, a failed fetch is reported on the console with its reason.
+        Ok(_sent) => {}
+        Err(error) => crate::browser::console_error(&error.to_string()),
+    }
 }
 
 /// A chat client; you only get one from a [`Token`].

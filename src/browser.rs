@@ -117,3 +117,20 @@ impl Drop for Watchdog {
         }
     }
 }
+
+/// A random id of ten base-36 characters, from `Math.random`: names for
+/// conversations and the messages a page writes, not secrets.
+pub fn random_id() -> String {
+    let mut n = (js_sys::Math::random() * 3_656_158_440_062_976.0) as u64; // 36^10
+    let mut id = String::with_capacity(10);
+    for _ in 0..10 {
+        let digit = (n % 36) as u8;
+        id.push(char::from(if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        }));
+        n /= 36;
+    }
+    id
+}

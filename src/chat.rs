@@ -15,7 +15,7 @@ use web_sys::AbortController;
 
 use crate::api::{self, ChatClient};
 use crate::browser::{self, Watchdog};
-use crate::conversation::{Conversation, Status};
+use crate::conversation::{Conversation, Message, Status};
 use crate::error::{ChatError, Refusal};
 use crate::options::{DEFAULT_API_BASE, Mode, Options, is_trusted_url};
 use crate::render::StreamView;
@@ -33,15 +33,19 @@ pub enum Blocked {
 
 /// The answer being streamed now, so Stop can abort it.
 #[derive(Debug, Clone)]
-struct Active {
-    controller: AbortController,
+pub(crate) struct Active {
+    pub(crate) controller: AbortController,
     stopped: Rc<Cell<bool>>,
+    /// The page is going away (`pagehide`): the answer is kept to be continued.
+    pub(crate) left: Rc<Cell<bool>>,
+    /// The answer's id.
+    pub(crate) answer: u32,
 }
 
 /// The token endpoint's answer, shared by everyone waiting for it.
 #[derive(Debug, Default)]
-struct Tokens {
-    cache: TokenCache,
+pub(crate) struct Tokens {
+    pub(crate) cache: TokenCache,
     /// The fetch in flight: one at a time, however many callers wait.
     pending: Option<js_sys::Promise>,
     /// How the last fetch failed, for those who waited on it.
@@ -49,7 +53,7 @@ struct Tokens {
     /// The customer of the last token (its `sub`), whom the transcript
     /// shown belongs to. `None` before the first token: what is shown then
     /// was typed by whoever is at the keyboard now, and nothing stored is.
-    customer: Option<String>,
+    pub(crate) customer: Option<String>,
     /// The `jti` of a token Ringside refused, named to the mint on the next fetch.
     stale: Option<String>,
     /// Counts sign-outs: a fetch started before one is not the current user's.
@@ -73,15 +77,17 @@ pub struct State {
 
 /// What the widget keeps that nothing renders.
 #[derive(Debug)]
-struct Kept {
-    options: Options,
-    streams: Vec<(u32, StreamView)>,
+pub(crate) struct Kept {
+    pub(crate) options: Options,
+    pub(crate) streams: Vec<(u32, StreamView)>,
     /// The ids of the messages restored from storage, which belong to the
     /// customer of the token they were restored for.
-    restored: std::ops::Range<u32>,
-    tokens: Tokens,
-    active: Option<Active>,
+    pub(crate) restored: std::ops::Range<u32>,
+    pub(crate) tokens: Tokens,
+    pub(crate) active: Option<Active>,
     emit: Option<js_sys::Function>,
+    /// The answer the previous page left, to continue once restored.
+    pub(crate) resume: Option<String>,
 }
 
 /// The state of one widget; `Copy`, so closures take it freely.
@@ -103,9 +109,9 @@ impl Chat {
     /// token says whose it is (see `Chat::switch_customer` and
     /// [`Chat::prefetch_if_stored`]).
     pub fn new(options: Options, emit: Option<js_sys::Function>) -> Self {
-        Chat {
+        let chat = Chat {
             state: RwSignal::new(State::default()),
-            conversation: RwSignal::new(Conversation::default()),
+            conversation: RwSignal::new(new_conversation(browser::random_id())),
             inner: StoredValue::new_local(Kept {
                 options,
                 streams: Vec::new(),
@@ -113,8 +119,11 @@ impl Chat {
                 tokens: Tokens::default(),
                 active: None,
                 emit,
+                resume: None,
             }),
-        }
+        };
+        chat.resume();
+        chat
     }
 
     /// Fetches a token now if a conversation of this widget is stored, for
@@ -132,19 +141,41 @@ impl Chat {
         !self.inner.is_disposed()
     }
 
+    // Every access to the reactive state takes a guard, never a closure:
+    // Leptos' `with`-style accessors are generic over the closure they
+    // take, and each closure got its own copy of them in the wasm (about
+    // 300 bytes each, for some 90 places).
+
     /// Reads the inner state. Never call back into `Chat` from `f`.
-    fn with<R>(&self, f: impl FnOnce(&Kept) -> R) -> R {
-        self.inner.with_value(f)
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Kept) -> R) -> R {
+        f(&self.inner.read_value())
     }
 
     /// Changes the inner state (nothing, once unmounted). Never call back into `Chat` from `f`.
-    fn change<R>(&self, f: impl FnOnce(&mut Kept) -> R) -> Option<R> {
-        self.inner.try_update_value(f)
+    pub(crate) fn change<R>(&self, f: impl FnOnce(&mut Kept) -> R) -> Option<R> {
+        self.inner.try_write_value().map(|mut inner| f(&mut inner))
+    }
+
+    /// Reads the conversation, untracked.
+    pub fn read<R>(&self, f: impl FnOnce(&Conversation) -> R) -> R {
+        f(&self.conversation.read_untracked())
+    }
+
+    /// Changes the conversation (nothing, once unmounted): the panel follows.
+    pub(crate) fn edit<R>(&self, f: impl FnOnce(&mut Conversation) -> R) -> Option<R> {
+        self.conversation.try_write().map(|mut c| f(&mut c))
+    }
+
+    /// Reads what the panel shows, untracked.
+    pub fn seen<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.state.read_untracked())
     }
 
     /// Changes what the panel shows (nothing, once unmounted).
     pub fn show(&self, f: impl FnOnce(&mut State)) {
-        self.state.try_update(f);
+        if let Some(mut state) = self.state.try_write() {
+            f(&mut state);
+        }
     }
 
     /// The options the widget was mounted with.
@@ -192,7 +223,7 @@ impl Chat {
     /// first question. An inline panel is always open.
     pub fn set_open(&self, open: bool) {
         let open = open || self.is_inline();
-        if self.state.with_untracked(|s| s.open) != open {
+        if self.seen(|s| s.open) != open {
             self.show(|s| s.open = open);
             self.emit(if open { "open" } else { "close" }, JsValue::UNDEFINED);
         }
@@ -221,25 +252,25 @@ impl Chat {
     }
 
     /// Why `text` cannot be sent now, if it cannot.
-    fn refuse(&self, text: &str) -> Option<String> {
+    pub(crate) fn refuse(&self, text: &str) -> Option<String> {
         let max = self.with(|i| i.options.max_length);
-        let length = text.chars().count();
+        // Characters, counted as the bytes that start one: `chars().count()`
+        // links a vectorised counter of about 800 bytes of wasm.
+        let length = text.bytes().filter(|b| b & 0xc0 != 0x80).count();
         if text.is_empty() {
             return Some(self.text("empty"));
         }
         if length > max {
             return Some(self.with(|i| i.options.strings.fill("tooLong", length, max)));
         }
-        let (blocked, wait) = self
-            .state
-            .with_untracked(|s| (s.blocked.clone(), s.cooldown as usize));
+        let (blocked, wait) = self.seen(|s| (s.blocked.clone(), s.cooldown as usize));
         if let Some(blocked) = blocked {
             return Some(self.blocked_text(blocked));
         }
         if wait > 0 {
             return Some(self.cooldown_text(wait));
         }
-        if self.conversation.with_untracked(Conversation::is_streaming) {
+        if self.read(Conversation::is_streaming) {
             return Some(self.text("busy"));
         }
         None
@@ -254,25 +285,24 @@ impl Chat {
             return false;
         }
         self.show(|s| s.notice = None);
-        let Some(question) = self
-            .conversation
-            .try_update(|c| c.push(Role::User, text.to_string(), Status::Done))
-        else {
+        let at = browser::now_ms() as u64;
+        let Some(question) = self.edit(|c| c.ask(text.to_string(), at)) else {
             return false;
         };
-        self.ask(question);
+        self.store(&[question]);
+        self.ask(question, None);
         true
     }
 
     /// Asks again for the answer to a question that was not sent, or whose
     /// answer broke off.
     pub fn retry(&self, id: u32) {
-        let Some(message) = self.conversation.with_untracked(|c| c.get(id).cloned()) else {
+        let Some(message) = self.read(|c| c.get(id).cloned()) else {
             return;
         };
         let question = match message.role {
             Role::User => id,
-            _ => match self.conversation.with_untracked(|c| c.question_of(id)) {
+            _ => match self.read(|c| c.question_of(id)) {
                 Some(question) => question,
                 None => return,
             },
@@ -282,7 +312,7 @@ impl Chat {
             return;
         }
         self.show(|s| s.notice = None);
-        self.conversation.update(|c| {
+        self.edit(|c| {
             if message.role == Role::Assistant {
                 c.remove(id);
             }
@@ -290,13 +320,17 @@ impl Chat {
                 q.status = Status::Done;
             }
         });
+        if message.role == Role::Assistant {
+            self.unstore(&message.key);
+        }
+        self.store(&[question]);
         self.forget_stream(id);
-        self.ask(question);
+        self.ask(question, None);
     }
 
     /// Replaces the last answer with a new one.
     pub fn regenerate(&self) {
-        if let Some(answer) = self.conversation.with_untracked(Conversation::last_answer) {
+        if let Some(answer) = self.read(Conversation::last_answer) {
             self.retry(answer);
         }
     }
@@ -312,7 +346,7 @@ impl Chat {
     /// Starts a new, empty conversation.
     pub fn reset(&self) {
         self.stop();
-        self.conversation.set(Conversation::default());
+        self.edit(|c| c.restart(browser::random_id()));
         self.change(|i| {
             i.streams.clear();
             i.restored = 0..0;
@@ -320,6 +354,8 @@ impl Chat {
                 storage::clear(&i.options, customer);
             }
         });
+        // Other tabs see the new conversation at once.
+        self.store(&[]);
         self.show(|s| s.notice = None);
     }
 
@@ -329,7 +365,7 @@ impl Chat {
     /// whoever is signed in then.
     pub fn sign_out(&self) {
         self.stop();
-        self.conversation.set(Conversation::default());
+        self.edit(|c| c.restart(browser::random_id()));
         self.change(|i| {
             i.streams.clear();
             i.restored = 0..0;
@@ -352,7 +388,7 @@ impl Chat {
     fn forget_user(&self) {
         let shown_is_theirs = self.with(|i| i.tokens.customer.is_some());
         if shown_is_theirs {
-            self.conversation.set(Conversation::default());
+            self.edit(|c| c.restart(browser::random_id()));
         }
         self.change(|i| {
             if shown_is_theirs {
@@ -365,37 +401,74 @@ impl Chat {
         });
     }
 
-    fn forget_stream(&self, id: u32) {
+    pub(crate) fn forget_stream(&self, id: u32) {
         self.change(|i| i.streams.retain(|(s, _)| *s != id));
     }
 
-    fn save(&self) {
-        self.conversation.with_untracked(|c| {
+    /// Stores the messages `ids` of the conversation (and what the
+    /// conversation is) for the customer shown, if known; the others are
+    /// left as they are, so this tab never writes over another tab's.
+    pub(crate) fn store(&self, ids: &[u32]) {
+        let now = browser::now_ms() as u64;
+        self.read(|c| {
             self.with(|i| {
-                if let Some(customer) = &i.tokens.customer {
-                    storage::save(&i.options, customer, c);
+                let Some(customer) = &i.tokens.customer else {
+                    return;
+                };
+                storage::save_meta(&i.options, customer, c);
+                for message in ids.iter().filter_map(|id| c.get(*id)) {
+                    storage::save_message(&i.options, customer, &c.id, message, now);
                 }
             });
         });
     }
 
-    fn ask(&self, question: u32) {
-        let Some(answer) = self
-            .conversation
-            .try_update(|c| c.push(Role::Assistant, String::new(), Status::Streaming))
+    /// Stores `message` as it stands now (not as the conversation holds
+    /// it: an answer's text lives in its stream while it arrives).
+    pub(crate) fn store_as(&self, message: &Message) {
+        let now = browser::now_ms() as u64;
+        let id = self.read(|c| c.id.clone());
+        self.with(|i| {
+            if let Some(customer) = &i.tokens.customer {
+                storage::save_message(&i.options, customer, &id, message, now);
+            }
+        });
+    }
+
+    /// Forgets a stored message.
+    pub(crate) fn unstore(&self, key: &str) {
+        self.with(|i| {
+            if let Some(customer) = &i.tokens.customer {
+                storage::remove_message(&i.options, customer, key);
+            }
+        });
+    }
+
+    /// Asks for the answer to `question`; `prefix` is an answer's
+    /// beginning to continue (it is shown at once, and the model is asked
+    /// for the rest).
+    pub(crate) fn ask(&self, question: u32, prefix: Option<String>) {
+        let text = prefix.clone().unwrap_or_default();
+        let Some(Some(answer)) = self.edit(|c| c.reply(question, String::new(), Status::Streaming))
         else {
             return;
         };
         let view = StreamView::default();
+        view.push(&text);
         self.change(|i| i.streams.push((answer, view.clone())));
+        // Other tabs show it arriving (and its text once it is done).
+        self.store(&[answer]);
         let chat = *self;
         spawn_local(async move {
             let controller =
                 AbortController::new().expect("AbortController exists in every supported browser");
             let stopped = Rc::new(Cell::new(false));
+            let left = Rc::new(Cell::new(false));
             let active = Active {
                 controller: controller.clone(),
                 stopped: stopped.clone(),
+                left: left.clone(),
+                answer,
             };
             let stall_ms = chat.change(|i| {
                 i.active = Some(active);
@@ -403,20 +476,21 @@ impl Chat {
             });
             let stall_ms = stall_ms.unwrap_or(30_000);
             let watchdog = Watchdog::new(&controller, stall_ms);
-            let result = chat.answer(question, &view, &controller, &watchdog).await;
+            let result = chat
+                .answer(question, prefix, &view, &controller, &watchdog)
+                .await;
             if !chat.alive() {
                 return; // destroyed meanwhile
             }
             chat.change(|i| i.active = None);
             view.finish();
-            chat.settle(
-                question,
-                answer,
-                &view,
-                result,
-                stopped.get(),
-                watchdog.fired(),
-            );
+            let ended = match () {
+                _ if left.get() => Ended::Left,
+                _ if stopped.get() => Ended::Stopped,
+                _ if watchdog.fired() => Ended::Stalled,
+                _ => Ended::Otherwise,
+            };
+            chat.settle(question, answer, &view, result, ended);
         });
     }
 
@@ -427,15 +501,15 @@ impl Chat {
         answer: u32,
         view: &StreamView,
         result: Result<(), ChatError>,
-        stopped: bool,
-        stalled: bool,
+        ended: Ended,
     ) {
         let text = view.text();
-        let status = match &result {
-            Ok(()) => Status::Done,
-            Err(_) if stopped => Status::Stopped,
-            Err(_) if stalled => Status::Interrupted(self.text("stalled")),
-            Err(error) => {
+        let status = match (&result, ended) {
+            (Ok(()), _) => Status::Done,
+            (Err(_), Ended::Left) => Status::Interrupted(self.text("navigated")),
+            (Err(_), Ended::Stopped) => Status::Stopped,
+            (Err(_), Ended::Stalled) => Status::Interrupted(self.text("stalled")),
+            (Err(error), Ended::Otherwise) => {
                 self.report(error);
                 if error.refusal().is_some() && text.is_empty() {
                     // Refused before answering: the question was not sent.
@@ -445,13 +519,13 @@ impl Chat {
                 Status::Interrupted(self.text(error.user_message()))
             }
         };
-        self.conversation.update(|c| {
+        self.edit(|c| {
             if let Some(message) = c.get_mut(answer) {
                 message.text = text.clone();
                 message.status = status.clone();
             }
         });
-        self.save();
+        self.store(&[answer]);
         if status == Status::Done {
             let detail = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&detail, &"role".into(), &"assistant".into());
@@ -461,12 +535,16 @@ impl Chat {
     }
 
     fn refused(&self, question: u32, answer: u32, error: &ChatError) {
-        self.conversation.update(|c| {
+        let key = self.read(|c| c.get(answer).map(|m| m.key.clone()));
+        self.edit(|c| {
             c.remove(answer);
             if let Some(q) = c.get_mut(question) {
                 q.status = Status::NotSent(self.text(error.user_message()));
             }
         });
+        if let Some(key) = key {
+            self.unstore(&key);
+        }
         self.forget_stream(answer);
         match error.refusal() {
             Some(Refusal::OutOfCredit) => {
@@ -480,12 +558,12 @@ impl Chat {
             Some(Refusal::RateLimited(seconds)) => self.start_cooldown(seconds.max(1)),
             _ => {}
         }
-        self.save();
+        self.store(&[question]);
     }
 
     /// Counts a 429's `Retry-After` down, second by second.
     fn start_cooldown(&self, seconds: u32) {
-        let counting = self.state.with_untracked(|s| s.cooldown > 0);
+        let counting = self.seen(|s| s.cooldown > 0);
         self.show(|s| s.cooldown = seconds);
         if counting {
             return;
@@ -494,12 +572,12 @@ impl Chat {
         spawn_local(async move {
             loop {
                 browser::sleep(1000).await;
-                let Some(left) = chat.state.try_update(|s| {
-                    s.cooldown = s.cooldown.saturating_sub(1);
-                    s.cooldown
-                }) else {
+                let Some(mut state) = chat.state.try_write() else {
                     return; // unmounted
                 };
+                state.cooldown = state.cooldown.saturating_sub(1);
+                let left = state.cooldown;
+                drop(state);
                 if left == 0 {
                     break;
                 }
@@ -508,7 +586,7 @@ impl Chat {
     }
 
     /// Logs a failure for the developer, precisely, and tells the host page.
-    fn report(&self, error: &ChatError) {
+    pub(crate) fn report(&self, error: &ChatError) {
         browser::console_error(&format!("[ringside-chat] {}", error.developer_message()));
         self.emit("error", JsValue::from_str(&error.to_string()));
     }
@@ -516,6 +594,7 @@ impl Chat {
     async fn answer(
         &self,
         question: u32,
+        prefix: Option<String>,
         view: &StreamView,
         controller: &AbortController,
         watchdog: &Watchdog,
@@ -538,9 +617,7 @@ impl Chat {
                     o.context.clone(),
                 )
             });
-            let mut messages = self
-                .conversation
-                .with_untracked(|c| c.history_for(question, limit));
+            let mut messages = self.read(|c| c.history_for(question, limit));
             if let Some(context) = context {
                 messages.insert(
                     0,
@@ -550,17 +627,15 @@ impl Chat {
                     },
                 );
             }
-            // The gateway the mint names wins: the page's markup may have
-            // been injected, the mint's answer cannot be.
-            let api_base = match token.api_base.clone() {
-                Some(base) if is_trusted_url(&base, false) => base,
-                Some(base) => {
-                    return Err(ChatError::Malformed(format!(
-                        "the token endpoint named the gateway `{base}`; it must be an https URL (http only on loopback)"
-                    )));
-                }
-                None => api_base.unwrap_or_else(|| DEFAULT_API_BASE.to_string()),
-            };
+            // Continuing an answer: what it said so far, as its own words
+            // (the model writes the rest).
+            if let Some(prefix) = &prefix {
+                messages.push(ChatMessage {
+                    role: Role::Assistant,
+                    content: prefix.clone(),
+                });
+            }
+            let api_base = gateway(&token, api_base)?;
             let client = ChatClient::new(&token, &api_base);
             let request = StreamRequest {
                 model: &model,
@@ -592,7 +667,7 @@ impl Chat {
 
     /// A fresh token: from the cache, or from the one fetch in flight, or
     /// from a new fetch (retried with backoff when the endpoint is down).
-    async fn token(&self) -> Result<Token, ChatError> {
+    pub(crate) async fn token(&self) -> Result<Token, ChatError> {
         if !self.alive() {
             return Err(ChatError::Interrupted); // destroyed before this task ran
         }
@@ -693,36 +768,68 @@ impl Chat {
     /// customer id; a host that switches users without a reload calls
     /// `signOut()`). Then the conversation stored for this customer, if any,
     /// is shown before what was asked meanwhile.
-    fn switch_customer(&self, customer: Option<String>) {
+    pub(crate) fn switch_customer(&self, customer: Option<String>) {
         let previous = self.with(|i| i.tokens.customer.clone());
         if previous.is_some() && previous == customer {
             return;
         }
         let restored = self.with(|i| i.restored.clone());
-        if !restored.is_empty() {
-            self.conversation
-                .update(|c| restored.clone().for_each(|id| c.remove(id)));
-        }
-        let stored = customer
-            .as_deref()
-            .and_then(|c| self.with(|i| storage::load(&i.options, c)));
-        let restored_now = stored
-            .and_then(|stored| self.conversation.try_update(|c| c.prepend(stored)))
-            .unwrap_or(0..0);
-        let views: Vec<(u32, StreamView)> = self.conversation.with_untracked(|c| {
+        let restored_now = self.restore(customer.as_deref(), &|id| restored.contains(&id));
+        // What was asked in this page before the token came.
+        let mine: Vec<u32> = self.read(|c| {
             c.messages()
                 .iter()
-                .filter(|m| restored_now.contains(&m.id) && m.role == Role::Assistant)
-                .map(|m| (m.id, StreamView::finished(m.text.clone())))
+                .filter(|m| !restored_now.contains(&m.id))
+                .map(|m| m.id)
                 .collect()
         });
-        self.change(|i| {
-            i.streams.retain(|(id, _)| !restored.contains(id));
-            i.streams.extend(views);
-            i.restored = restored_now;
-            i.tokens.customer = customer;
-        });
-        self.save();
+        self.change(|i| i.tokens.customer = customer);
+        self.store(&mine);
+        self.resume_pending();
+    }
+}
+
+/// The gateway to use `token` with. The one the mint names wins: the
+/// page's markup (`apiBase`) may have been injected, the mint's answer cannot be.
+pub(crate) fn gateway(token: &Token, api_base: Option<String>) -> Result<String, ChatError> {
+    match token.api_base.clone() {
+        Some(base) if is_trusted_url(&base, false) => Ok(base),
+        Some(base) => Err(ChatError::Malformed(format!(
+            "the token endpoint named the gateway `{base}`; it must be an https URL (http only on loopback)"
+        ))),
+        None => Ok(api_base.unwrap_or_else(|| DEFAULT_API_BASE.to_string())),
+    }
+}
+
+/// How an answer's stream ended, besides its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The page went away during it.
+    Left,
+    /// The user stopped it.
+    Stopped,
+    /// Nothing arrived for too long.
+    Stalled,
+    /// As its result says.
+    Otherwise,
+}
+
+/// A new, empty conversation of a page whose messages' keys start with `writer`.
+fn new_conversation(writer: String) -> Conversation {
+    let mut writer = writer;
+    writer.push('.');
+    Conversation::new(browser::random_id(), writer)
+}
+
+/// The painter of a stored answer: finished, or still growing when another
+/// tab is receiving it.
+pub(crate) fn view_of(message: &Message) -> StreamView {
+    if message.status == Status::Elsewhere {
+        let view = StreamView::default();
+        view.push(&message.text);
+        view
+    } else {
+        StreamView::finished(message.text.clone())
     }
 }
 

@@ -1,5 +1,11 @@
 //! The conversation: what was said, by whom, and how each message stands.
 //! Plain data, no DOM, so its rules are unit-tested natively.
+//!
+//! Messages are kept one by one (see [`crate::storage`]): each has a `key`
+//! unique across the tabs and page loads of a browser, and a place in the
+//! conversation (`at`, when its question was asked, then that question's
+//! key), so the messages several tabs wrote come out in the same order in
+//! every tab, each answer right after its question.
 
 use ringside_wire::chat::{ChatMessage, Role};
 use ringside_wire::json::{self, Value};
@@ -13,16 +19,28 @@ pub enum Status {
     Streaming,
     /// An answer the user stopped; its text so far is kept.
     Stopped,
-    /// An answer that broke off; its text so far is kept, and it can be retried.
+    /// An answer that broke off; its text so far is kept, and it can be
+    /// continued (when it has text) or retried.
     Interrupted(String),
     /// A question the gateway refused before answering; it can be retried.
     NotSent(String),
+    /// An answer another tab of this browser is receiving (shared storage).
+    Elsewhere,
+}
+
+/// The visitor's rating of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feedback {
+    /// Thumbs up (or down).
+    pub up: bool,
+    /// Why, in their words; `None` while the panel still offers to ask.
+    pub reason: Option<String>,
 }
 
 /// One message of the transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    /// Unique within the conversation; the key of its DOM node.
+    /// Unique within this page's conversation; the key of its DOM node.
     pub id: u32,
     /// Who wrote it.
     pub role: Role,
@@ -31,6 +49,21 @@ pub struct Message {
     pub text: String,
     /// How it stands.
     pub status: Status,
+    /// What storage, other tabs and the server thread know it by.
+    pub key: String,
+    /// When its question was asked, in milliseconds since the epoch.
+    pub at: u64,
+    /// The key of its question (its own, for a question).
+    pub question: String,
+    /// The visitor's rating, for an answer.
+    pub feedback: Option<Feedback>,
+}
+
+impl Message {
+    /// Where it goes: by question time, then question, the question first.
+    fn place(&self) -> (u64, &str, bool) {
+        (self.at, &self.question, self.role == Role::Assistant)
+    }
 }
 
 /// The messages of one conversation, in order.
@@ -38,9 +71,23 @@ pub struct Message {
 pub struct Conversation {
     messages: Vec<Message>,
     next_id: u32,
+    /// Tells conversations apart: a new one after "New conversation", so a
+    /// message another tab wrote for the old one is not shown in it.
+    pub id: String,
+    /// What the keys of the messages written by this page start with.
+    pub writer: String,
 }
 
 impl Conversation {
+    /// An empty conversation `id`, whose new messages' keys start with `writer`.
+    pub fn new(id: String, writer: String) -> Self {
+        Conversation {
+            id,
+            writer,
+            ..Conversation::default()
+        }
+    }
+
     /// The messages, oldest first.
     pub fn messages(&self) -> &[Message] {
         &self.messages
@@ -56,30 +103,106 @@ impl Conversation {
         self.messages.iter_mut().find(|m| m.id == id)
     }
 
-    /// Adds a message and returns its id.
+    /// The message whose key is `key`.
+    pub fn find(&self, key: &str) -> Option<&Message> {
+        self.messages.iter().find(|m| m.key == key)
+    }
+
+    /// A new key for a message of this page.
+    fn new_key(&self) -> String {
+        let mut key = self.writer.clone();
+        json::write_u64(&mut key, u64::from(self.next_id));
+        key
+    }
+
+    /// Adds a message at the end and returns its id.
     pub fn push(&mut self, role: Role, text: String, status: Status) -> u32 {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.messages.push(Message {
-            id,
+        let key = self.new_key();
+        let (at, question) = match (role, self.messages.last()) {
+            (Role::Assistant, Some(last)) => (last.at, last.question.clone()),
+            (_, last) => (last.map_or(0, |m| m.at + 1), key.clone()),
+        };
+        self.insert(Message {
+            id: 0,
             role,
             text,
             status,
-        });
+            key,
+            at,
+            question,
+            feedback: None,
+        })
+    }
+
+    /// The user asks `text` at `at` (ms since the epoch); returns its id.
+    pub fn ask(&mut self, text: String, at: u64) -> u32 {
+        let key = self.new_key();
+        self.insert(Message {
+            id: 0,
+            role: Role::User,
+            text,
+            status: Status::Done,
+            question: key.clone(),
+            key,
+            at,
+            feedback: None,
+        })
+    }
+
+    /// Adds an answer to the question `question`, right after it.
+    pub fn reply(&mut self, question: u32, text: String, status: Status) -> Option<u32> {
+        let (at, key) = self.get(question).map(|q| (q.at, q.key.clone()))?;
+        Some(self.insert(Message {
+            id: 0,
+            role: Role::Assistant,
+            text,
+            status,
+            key: self.new_key(),
+            at,
+            question: key,
+            feedback: None,
+        }))
+    }
+
+    /// Puts `message` in its place (see [`Message`]'s `at`) with a new id, returned.
+    pub fn insert(&mut self, mut message: Message) -> u32 {
+        message.id = self.next_id;
+        self.next_id += 1;
+        let at = self
+            .messages
+            .iter()
+            .position(|m| m.place() > message.place())
+            .unwrap_or(self.messages.len());
+        let id = message.id;
+        self.messages.insert(at, message);
         id
     }
 
-    /// Puts `earlier` (a stored conversation) before the messages already
-    /// here, which keep their ids; the earlier ones get new ids, returned.
-    pub fn prepend(&mut self, mut earlier: Conversation) -> std::ops::Range<u32> {
+    /// Takes over `stored` (a conversation read from storage or a server
+    /// thread): its id and thread, and its messages that are not here yet,
+    /// each in its place. Returns the ids the new messages got.
+    pub fn adopt(&mut self, stored: Conversation) -> std::ops::Range<u32> {
         let first = self.next_id;
-        for message in &mut earlier.messages {
-            message.id = self.next_id;
-            self.next_id += 1;
+        self.id = stored.id;
+        for message in stored.messages {
+            if self.find(&message.key).is_none() {
+                self.insert(message);
+            }
         }
-        earlier.messages.append(&mut self.messages);
-        self.messages = earlier.messages;
         first..self.next_id
+    }
+
+    /// Makes it a new, empty conversation `id`. Ids go on from where they
+    /// were: the panel may show the old messages until it next runs, and
+    /// must not take a new message for an old one of the same id.
+    pub fn restart(&mut self, id: String) {
+        self.messages.clear();
+        self.id = id;
+    }
+
+    /// Removes the messages whose ids `gone` names (ids go on from where they were).
+    pub fn drop_where(&mut self, gone: &dyn Fn(u32) -> bool) {
+        self.messages.retain(|m| !gone(m.id));
     }
 
     /// Removes the message with `id`.
@@ -87,28 +210,36 @@ impl Conversation {
         self.messages.retain(|m| m.id != id);
     }
 
-    /// Whether an answer is arriving now.
+    /// Whether an answer is arriving in this page now.
     pub fn is_streaming(&self) -> bool {
         self.messages.iter().any(|m| m.status == Status::Streaming)
     }
 
+    /// Whether an answer is arriving, here or in another tab.
+    pub fn is_arriving(&self) -> bool {
+        self.is_streaming() || self.messages.iter().any(|m| m.status == Status::Elsewhere)
+    }
+
     /// The id of the last answer, if the conversation ends with one that is
-    /// not streaming: the one "Regenerate" replaces.
+    /// not arriving: the one "Regenerate" replaces.
     pub fn last_answer(&self) -> Option<u32> {
         match self.messages.last() {
-            Some(m) if m.role == Role::Assistant && m.status != Status::Streaming => Some(m.id),
+            Some(m)
+                if m.role == Role::Assistant
+                    && !matches!(m.status, Status::Streaming | Status::Elsewhere) =>
+            {
+                Some(m.id)
+            }
             _ => None,
         }
     }
 
-    /// The question an answer replies to: the user message before it.
+    /// The question an answer replies to.
     pub fn question_of(&self, answer: u32) -> Option<u32> {
-        let at = self.messages.iter().position(|m| m.id == answer)?;
-        self.messages[..at]
-            .iter()
-            .rev()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.id)
+        let answer = self.get(answer)?;
+        self.find(&answer.question)
+            .filter(|q| q.role == Role::User)
+            .map(|q| q.id)
     }
 
     /// What to send to the model to answer the user message `question`: the
@@ -139,80 +270,113 @@ impl Conversation {
             .collect()
     }
 
-    /// The conversation as JSON, for storage. A streaming answer is saved as
-    /// interrupted: if the page goes away, the stream goes with it.
-    pub fn to_json(&self, customer: &str) -> String {
-        let mut out = String::from("{\"v\":1,\"customer\":");
-        json::write_string(&mut out, customer);
-        out.push_str(",\"messages\":[");
-        for (i, m) in self.messages.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(if m.role == Role::User {
-                "{\"role\":\"user\",\"text\":"
-            } else {
-                "{\"role\":\"assistant\",\"text\":"
-            });
-            json::write_string(&mut out, &m.text);
-            let (status, reason) = match &m.status {
-                Status::Done => ("done", None),
-                Status::Stopped => ("stopped", None),
-                Status::Streaming => (
-                    "interrupted",
-                    Some("The page was closed during the answer."),
-                ),
-                Status::Interrupted(reason) => ("interrupted", Some(reason.as_str())),
-                Status::NotSent(reason) => ("not_sent", Some(reason.as_str())),
-            };
-            out.push_str(",\"status\":\"");
-            out.push_str(status);
-            out.push('"');
-            if let Some(reason) = reason {
-                out.push_str(",\"reason\":");
-                json::write_string(&mut out, reason);
-            }
-            out.push('}');
-        }
-        out.push_str("]}");
+    /// What is stored of the conversation besides its messages: its id.
+    pub fn meta_json(&self) -> String {
+        let mut out = String::from("{\"v\":3,\"c\":");
+        json::write_string(&mut out, &self.id);
+        out.push('}');
         out
     }
 
-    /// A stored conversation and the customer it belongs to; `None` if the
-    /// text is not one (a stale or foreign format is dropped, not trusted).
-    pub fn from_json(text: &str) -> Option<(String, Conversation)> {
+    /// The id of a stored conversation (another format: `None`).
+    pub fn from_meta(text: &str) -> Option<String> {
         let value = json::parse(text).ok()?;
-        if value.get("v").and_then(Value::as_u64) != Some(1) {
+        if value.get("v").and_then(Value::as_u64) != Some(3) {
             return None;
         }
-        let customer = value.get("customer")?.as_str()?.to_string();
-        let mut conversation = Conversation::default();
-        let Some(Value::Array(items)) = value.get("messages") else {
-            return None;
+        Some(value.get("c")?.as_str()?.to_string())
+    }
+}
+
+/// A stored answer that says it is arriving in another tab, but that tab
+/// has not written it for this long: the tab is gone.
+pub const GONE_AFTER_MS: u64 = 45_000;
+
+impl Message {
+    /// The message as stored, for conversation `conversation`, written at
+    /// `now` (an answer arriving here is stored as arriving, with its text so far).
+    pub fn to_json(&self, conversation: &str, now: u64) -> String {
+        let mut out = String::from("{\"c\":");
+        json::write_string(&mut out, conversation);
+        out.push_str(if self.role == Role::User {
+            ",\"r\":\"user\",\"x\":"
+        } else {
+            ",\"r\":\"assistant\",\"x\":"
+        });
+        json::write_string(&mut out, &self.text);
+        let (status, reason) = match &self.status {
+            Status::Done => ("done", None),
+            Status::Stopped => ("stopped", None),
+            Status::Streaming | Status::Elsewhere => ("streaming", None),
+            Status::Interrupted(reason) => ("interrupted", Some(reason)),
+            Status::NotSent(reason) => ("not_sent", Some(reason)),
         };
-        for item in items {
-            let role = match item.get("role")?.as_str()? {
-                "user" => Role::User,
-                "assistant" => Role::Assistant,
-                _ => return None,
-            };
-            let text = item.get("text")?.as_str()?.to_string();
-            let reason = || {
-                item.get("reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let status = match item.get("status")?.as_str()? {
-                "done" => Status::Done,
-                "stopped" => Status::Stopped,
-                "interrupted" => Status::Interrupted(reason()),
-                "not_sent" => Status::NotSent(reason()),
-                _ => return None,
-            };
-            conversation.push(role, text, status);
+        out.push_str(",\"s\":\"");
+        out.push_str(status);
+        out.push('"');
+        if let Some(reason) = reason {
+            out.push_str(",\"why\":");
+            json::write_string(&mut out, reason);
         }
-        Some((customer, conversation))
+        out.push_str(",\"at\":");
+        json::write_u64(&mut out, self.at);
+        out.push_str(",\"u\":");
+        json::write_u64(&mut out, now);
+        out.push_str(",\"q\":");
+        json::write_string(&mut out, &self.question);
+        if let Some(feedback) = &self.feedback {
+            out.push_str(if feedback.up {
+                ",\"f\":\"up\""
+            } else {
+                ",\"f\":\"down\""
+            });
+            if let Some(reason) = &feedback.reason {
+                out.push_str(",\"fr\":");
+                json::write_string(&mut out, reason);
+            }
+        }
+        out.push('}');
+        out
+    }
+
+    /// A stored message of key `key`, and the conversation it belongs to;
+    /// `None` if the text is not one (a foreign format is dropped, not
+    /// trusted). An answer still arriving in a tab that wrote it longer
+    /// than [`GONE_AFTER_MS`] before `now` comes back interrupted, `closed`.
+    pub fn from_json(key: &str, text: &str, now: u64, closed: &str) -> Option<(String, Message)> {
+        let value = json::parse(text).ok()?;
+        let role = match value.get("r")?.as_str()? {
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            _ => return None,
+        };
+        let field = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_string);
+        let reason = || field("why").unwrap_or_default();
+        let written = value.get("u").and_then(Value::as_u64).unwrap_or(0);
+        let status = match value.get("s")?.as_str()? {
+            "done" => Status::Done,
+            "stopped" => Status::Stopped,
+            "streaming" if now.saturating_sub(written) < GONE_AFTER_MS => Status::Elsewhere,
+            "streaming" => Status::Interrupted(closed.to_string()),
+            "interrupted" => Status::Interrupted(reason()),
+            "not_sent" => Status::NotSent(reason()),
+            _ => return None,
+        };
+        let feedback = field("f").map(|f| Feedback {
+            up: f == "up",
+            reason: Some(field("fr").unwrap_or_default()),
+        });
+        let message = Message {
+            id: 0,
+            role,
+            text: field("x")?,
+            status,
+            key: key.to_string(),
+            at: value.get("at")?.as_u64()?,
+            question: field("q")?,
+            feedback,
+        };
+        Some((field("c")?, message))
     }
 }
 
@@ -225,6 +389,10 @@ mod tests {
 
     fn texts(history: &[ChatMessage]) -> Vec<&str> {
         history.iter().map(|m| m.content.as_str()).collect()
+    }
+
+    fn shown(c: &Conversation) -> Vec<&str> {
+        c.messages().iter().map(|m| m.text.as_str()).collect()
     }
 
     #[test]
@@ -251,6 +419,7 @@ mod tests {
         );
         c.push(Role::User, "q2".into(), Status::Done);
         c.push(Role::Assistant, "stopped early".into(), Status::Stopped);
+        c.push(Role::Assistant, "other tab".into(), Status::Elsewhere);
         let q3 = c.push(Role::User, "q3".into(), Status::NotSent("429".into()));
         c.push(Role::Assistant, String::new(), Status::Streaming);
         assert_eq!(
@@ -274,57 +443,118 @@ mod tests {
         assert!(!c.is_streaming());
     }
 
+    /// Issue 17: two tabs ask at the same moment; every tab shows the four
+    /// messages in the same order, each answer right after its question,
+    /// whichever order they arrived in.
+    #[test]
+    fn messages_of_several_tabs_take_the_same_places_in_every_tab() {
+        let mut a = Conversation::new("c".into(), "a.".into());
+        let mut b = Conversation::new("c".into(), "b.".into());
+        let qa = a.ask("from a".into(), 1_000);
+        let aa = a.reply(qa, "answer a".into(), Status::Streaming).unwrap();
+        let qb = b.ask("from b".into(), 1_000);
+        let ab = b.reply(qb, "answer b".into(), Status::Streaming).unwrap();
+        let copy = |from: &Conversation, id: u32, to: &mut Conversation| {
+            to.insert(from.get(id).unwrap().clone());
+        };
+        copy(&b, ab, &mut a);
+        copy(&b, qb, &mut a);
+        copy(&a, qa, &mut b);
+        copy(&a, aa, &mut b);
+        assert_eq!(shown(&a), ["from a", "answer a", "from b", "answer b"]);
+        assert_eq!(shown(&a), shown(&b));
+        let later = b.ask("later".into(), 2_000);
+        assert_eq!(b.messages().last().unwrap().id, later);
+        let answer_b = a.messages()[3].id;
+        assert_eq!(
+            a.get(a.question_of(answer_b).unwrap()).unwrap().text,
+            "from b"
+        );
+    }
+
     #[test]
     fn a_stored_conversation_goes_before_what_was_asked_meanwhile() {
-        let mut stored = Conversation::default();
-        stored.push(Role::User, "old q".into(), Status::Done);
-        stored.push(Role::Assistant, "old a".into(), Status::Done);
-        let mut c = Conversation::default();
-        let q = c.push(Role::User, "new q".into(), Status::Done);
-        let a = c.push(Role::Assistant, String::new(), Status::Streaming);
-        let restored = c.prepend(stored);
-        let texts: Vec<&str> = c.messages().iter().map(|m| m.text.as_str()).collect();
-        assert_eq!(texts, ["old q", "old a", "new q", ""]);
-        assert_eq!(
-            (c.get(q).unwrap().text.as_str(), c.get(a).unwrap().role),
-            ("new q", Role::Assistant)
-        );
-        let mut ids: Vec<u32> = c.messages().iter().map(|m| m.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), 4, "ids stay unique");
+        let mut stored = Conversation::new("old".into(), "x.".into());
+        let q = stored.ask("old q".into(), 100);
+        stored.reply(q, "old a".into(), Status::Done);
+        let mut c = Conversation::new("new".into(), "w.".into());
+        let q = c.ask("new q".into(), 200);
+        let a = c.reply(q, String::new(), Status::Streaming).unwrap();
+        let restored = c.adopt(stored.clone());
+        assert_eq!(shown(&c), ["old q", "old a", "new q", ""]);
+        assert_eq!(c.id, "old", "the stored conversation goes on");
+        assert_eq!(c.question_of(a), Some(q));
         assert_eq!(restored.len(), 2);
         assert!(
             restored
                 .clone()
                 .all(|id| c.get(id).is_some_and(|m| m.text.starts_with("old")))
         );
-        assert_eq!(c.question_of(a), Some(q));
+        assert!(
+            c.adopt(stored).is_empty(),
+            "a message already here is not added twice"
+        );
+    }
+
+    /// A new conversation in the same page never reuses an id or a key: the
+    /// panel (which may not have run in between) and the threads know
+    /// messages by them.
+    #[test]
+    fn a_new_conversation_goes_on_with_new_ids_and_keys() {
+        let mut c = Conversation::new("one".into(), "w.".into());
+        let q = c.ask("old".into(), 1);
+        let key = c.get(q).unwrap().key.clone();
+        c.restart("two".into());
+        assert!(c.messages().is_empty());
+        let q2 = c.ask("new".into(), 2);
+        assert_ne!(q2, q);
+        assert_ne!(c.get(q2).unwrap().key, key);
+        assert_eq!(c.id, "two");
     }
 
     #[test]
-    fn a_conversation_survives_storage_and_a_streaming_answer_comes_back_interrupted() {
-        let mut c = Conversation::default();
-        c.push(Role::User, "hé \"quoted\"\n<b>".into(), Status::Done);
-        c.push(Role::Assistant, "partial".into(), Status::Streaming);
-        c.push(
-            Role::User,
-            "later".into(),
-            Status::NotSent("Too many".into()),
-        );
-        let (customer, back) = Conversation::from_json(&c.to_json("cus_1")).unwrap();
-        assert_eq!(customer, "cus_1");
-        assert_eq!(back.messages()[0], c.messages()[0]);
-        assert!(matches!(back.messages()[1].status, Status::Interrupted(_)));
+    fn a_message_survives_storage_and_an_abandoned_stream_comes_back_interrupted() {
+        let mut c = Conversation::new("c1".into(), "w.".into());
+        let q = c.ask("hé \"quoted\"\n<b>".into(), 1_700_000_000_000);
+        let a = c.reply(q, "partial".into(), Status::Streaming).unwrap();
+        c.get_mut(a).unwrap().feedback = Some(Feedback {
+            up: false,
+            reason: Some("too \"short\"".into()),
+        });
+        let n = c.ask("later".into(), 1_700_000_000_500);
+        c.get_mut(n).unwrap().status = Status::NotSent("Too many".into());
+        let round = |id: u32, now: u64| {
+            let m = c.get(id).unwrap();
+            let (conversation, back) =
+                Message::from_json(&m.key, &m.to_json(&c.id, 10), now, "gone").unwrap();
+            assert_eq!(conversation, "c1");
+            back
+        };
+        let question = c.get(q).unwrap();
         assert_eq!(
-            back.messages()[2].status,
-            Status::NotSent("Too many".into())
+            round(q, 10),
+            Message {
+                id: 0,
+                ..question.clone()
+            }
         );
+        let answer = round(a, 20);
+        assert_eq!(answer.status, Status::Elsewhere, "another tab streams it");
+        assert_eq!(answer.feedback, c.get(a).unwrap().feedback);
         assert_eq!(
-            Conversation::from_json("{\"v\":2}"),
+            round(a, 10 + GONE_AFTER_MS).status,
+            Status::Interrupted("gone".into()),
+            "its tab stopped writing it long ago"
+        );
+        assert_eq!(round(n, 10).status, Status::NotSent("Too many".into()));
+        assert_eq!(Message::from_json("k", "{\"v\":2}", 0, ""), None);
+        assert_eq!(Message::from_json("k", "garbage", 0, ""), None);
+        let meta = Conversation::from_meta(&c.meta_json());
+        assert_eq!(meta, Some("c1".to_string()));
+        assert_eq!(
+            Conversation::from_meta("{\"v\":1}"),
             None,
             "another format is not trusted"
         );
-        assert_eq!(Conversation::from_json("garbage"), None);
     }
 }

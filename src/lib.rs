@@ -11,6 +11,8 @@
 //! - [`ui`]: the Leptos components (the panel and its composer).
 //! - [`transcript`]: the messages' DOM, kept in step with the conversation.
 //! - [`api`]: the token fetch and the streamed completion (fetch + SSE).
+//! - [`continuity`]: answers that survive a page change, tabs that share a
+//!   conversation; [`feedback`]: the visitor's ratings of answers.
 //! - [`render`]: painting streamed text once per animation frame.
 //! - [`conversation`], [`token`], [`error`]: the plain-Rust rules underneath,
 //!   unit-tested natively.
@@ -19,8 +21,10 @@ pub mod api;
 pub mod browser;
 pub mod challenge;
 pub mod chat;
+pub mod continuity;
 pub mod conversation;
 pub mod error;
+pub mod feedback;
 pub mod markdown;
 pub mod options;
 pub mod render;
@@ -140,8 +144,7 @@ impl ChatHandle {
         if self.gone() {
             return;
         }
-        self.chat
-            .set_open(!self.chat.state.with_untracked(|s| s.open));
+        self.chat.set_open(!self.chat.seen(|s| s.open));
     }
 
     /// Sends `text` as if the user typed it; `false` if it was refused
@@ -186,6 +189,14 @@ impl ChatHandle {
         }
         self.chat
             .set_context((!context.is_empty()).then(|| context.to_string()));
+    }
+
+    /// Shows the conversation as stored now: the optional threads module
+    /// (`persist: "server"`) stored what a Ringside thread holds.
+    pub fn reload(&self) {
+        if !self.gone() {
+            self.chat.reload();
+        }
     }
 
     /// Removes the widget's DOM, stops its work and frees its state.

@@ -17,8 +17,11 @@ use crate::strings::Strings;
 pub enum Persist {
     /// `sessionStorage`: survives reloads and navigation in this tab.
     Session,
-    /// `localStorage`: survives closing the browser.
+    /// `localStorage`: survives closing the browser, shared by its tabs.
     Local,
+    /// A Ringside thread of the customer (and `localStorage`): a signed-in
+    /// user finds the conversation on another device.
+    Server,
     /// Nowhere.
     None,
 }
@@ -89,6 +92,9 @@ pub struct Options {
     pub out_of_credit_message: String,
     /// An answer that sends nothing for this long is interrupted.
     pub stall_timeout_ms: u32,
+    /// Where the visitor's ratings of answers are POSTed (none: only the
+    /// `feedback` event). A path of this site or an https URL.
+    pub feedback_endpoint: Option<String>,
 }
 
 /// Who reads an option.
@@ -151,6 +157,12 @@ pub const TABLE: &[OptionName] = &[
     option("outOfCreditMessage", ReadBy::Widget, r#""Top up, please""#),
     option("stallTimeoutMs", ReadBy::Widget, "3000"),
     option("name", ReadBy::Both, r#""help""#),
+    option(
+        "feedbackEndpoint",
+        ReadBy::Widget,
+        r#""/api/chat-feedback""#,
+    ),
+    option("locale", ReadBy::Both, r#""fr""#),
 ];
 
 /// The public gateway, when neither the page nor the mint names one.
@@ -178,6 +190,7 @@ impl Default for Options {
             persist: Persist::Session,
             out_of_credit_message: String::new(),
             stall_timeout_ms: 30_000,
+            feedback_endpoint: None,
         };
         options.storage_key = format!("ringside-chat:v2:{}#@", options.token_endpoint);
         options
@@ -352,8 +365,23 @@ impl Options {
             Ok(Some("session")) => options.persist = Persist::Session,
             Ok(Some("local")) => options.persist = Persist::Local,
             Ok(Some("none")) => options.persist = Persist::None,
-            _ => problems
-                .push("option `persist` must be session, local or none; using session".into()),
+            Ok(Some("server")) => options.persist = Persist::Server,
+            _ => problems.push(
+                "option `persist` must be session, local, server or none; using session".into(),
+            ),
+        }
+        match text_of("feedbackEndpoint") {
+            Ok(None) => {}
+            Ok(Some(s)) if is_trusted_url(&s, true) => options.feedback_endpoint = Some(s),
+            _ => problems.push(
+                "option `feedbackEndpoint` must be a path of this site or an https URL (http only on loopback)"
+                    .into(),
+            ),
+        }
+        // The loader resolved it (the option, the page's `lang`, the
+        // browser's languages); numbers and times are written in it.
+        if let Ok(Some(locale)) = text_of("locale") {
+            options.strings.locale = locale;
         }
         (options, problems)
     }
@@ -372,30 +400,59 @@ fn compact(value: &Value<'_>) -> String {
 /// can be injected (CMS fields, comments), so a plain-http or odd URL from it
 /// is refused rather than trusted.
 pub fn is_trusted_url(url: &str, relative: bool) -> bool {
+    // Bytes, not `str` patterns: their searchers are a good share of the
+    // text code in the wasm (see BENCHMARKS.md), and every character that
+    // matters here is ASCII.
+    let bytes = url.as_bytes();
+    let head = bytes
+        .iter()
+        .position(|c| matches!(c, b'/' | b'?' | b'#'))
+        .unwrap_or(bytes.len());
     // No scheme: a path of this origin, `/api/chat-token`; never
     // `//other.host/…`, which takes the page's scheme, perhaps http.
-    if !url[..url.find(['/', '?', '#']).unwrap_or(url.len())].contains(':') {
+    if !bytes[..head].contains(&b':') {
         return relative && !url.is_empty() && !url.starts_with("//") && !url.starts_with('\\');
     }
     let lower = url.to_ascii_lowercase();
-    let (https, rest) = match lower.split_once("://") {
-        Some(("https", rest)) => (true, rest),
-        Some(("http", rest)) => (false, rest),
+    let (https, rest) = match (
+        lower.strip_prefix("https://"),
+        lower.strip_prefix("http://"),
+    ) {
+        (Some(rest), _) => (true, rest.as_bytes()),
+        (None, Some(rest)) => (false, rest.as_bytes()),
         _ => return false,
     };
     // The host, without credentials (`https://good@evil` is refused) or port.
-    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
-    let host = match authority.rfind(':') {
-        Some(colon) if !authority[colon..].contains(']') => &authority[..colon],
+    let end = rest
+        .iter()
+        .position(|c| matches!(c, b'/' | b'?' | b'#' | b'\\'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = match authority.iter().rposition(|c| *c == b':') {
+        Some(colon) if !authority[colon..].contains(&b']') => &authority[..colon],
         _ => authority,
     };
-    if host.is_empty() || authority.contains('@') {
+    if host.is_empty() || authority.contains(&b'@') {
         return false;
     }
-    let v4_loopback = host.starts_with("127.")
-        && host.split('.').count() == 4
-        && host.split('.').all(|part| part.parse::<u8>().is_ok());
-    https || v4_loopback || host == "localhost" || host == "[::1]"
+    // 127.x.y.z, four parts of one to three digits, each at most 255.
+    let (mut parts, mut value, mut digits) = (1, 0u32, 0);
+    let v4_loopback = host.starts_with(b"127.")
+        && host.iter().all(|c| match c {
+            b'.' => {
+                let whole = digits > 0;
+                (parts, value, digits) = (parts + 1, 0, 0);
+                whole
+            }
+            b'0'..=b'9' => {
+                (value, digits) = (value * 10 + u32::from(c - b'0'), digits + 1);
+                value <= 255 && digits <= 3
+            }
+            _ => false,
+        })
+        && digits > 0
+        && parts == 4;
+    https || v4_loopback || host == b"localhost" || host == b"[::1]"
 }
 
 #[cfg(test)]
@@ -574,6 +631,10 @@ mod tests {
         for bad in [
             "http://evil.example",
             "http://127.0.0.1.evil.example",
+            "http://127.0.0.256",
+            "http://127.0.0",
+            "http://127..0.1",
+            "http://127.0.0.1a",
             "http://localhost.evil.example",
             "http://127.0.0.1@evil.example",
             "https://good.example@evil.example",

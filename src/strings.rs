@@ -1,5 +1,8 @@
-//! Every text the widget shows, overridable by the host (`strings` option),
-//! so it can speak the page's language. Templates take `{n}` placeholders.
+//! Every text the widget shows, overridable by the host (`strings` option).
+//! English is built in; the loader fetches another language's texts
+//! (`ringside-chat.<locale>.json`) only for a page in that language and
+//! hands them over as `strings`, under the host's own. Templates take `{n}`
+//! placeholders, written as the page's language writes numbers (`Intl`).
 
 use ringside_wire::json::Value;
 
@@ -57,12 +60,29 @@ const DEFAULTS: &[(&str, &str)] = &[
         "The chat service is having trouble. Please try again.",
     ),
     ("failed", "Something went wrong. Please try again."),
+    ("continue", "Continue"),
+    ("navigated", "You left the page during this answer."),
+    ("elsewhere", "Answering in another tab"),
+    ("helpful", "Helpful"),
+    ("notHelpful", "Not helpful"),
+    ("feedbackReason", "Tell us why (optional)"),
+    ("thanks", "Thanks for your feedback."),
+    ("history", "Past conversations"),
+    ("noHistory", "No past conversations yet."),
+    (
+        "historyFailed",
+        "Your past conversations could not be loaded.",
+    ),
+    ("loading", "Loading…"),
+    ("backToChat", "Back to the chat"),
 ];
 
 /// The strings of one widget: the defaults with the host's overrides.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Strings {
     overrides: Vec<(String, String)>,
+    /// The language numbers are written in (a BCP 47 tag; empty: English).
+    pub locale: String,
 }
 
 impl Strings {
@@ -81,7 +101,10 @@ impl Strings {
                 (true, None) => problems.push(format!("string `{key}` must be text")),
             }
         }
-        Strings { overrides }
+        Strings {
+            overrides,
+            locale: String::new(),
+        }
     }
 
     /// The text for `key`.
@@ -97,8 +120,26 @@ impl Strings {
 
     /// The text for `key` with `{n}` (and `{max}`) filled in.
     pub fn fill(&self, key: &str, n: usize, max: usize) -> String {
-        let text = fill_in(self.get(key), "{n}", &n.to_string());
-        fill_in(&text, "{max}", &max.to_string())
+        let text = fill_in(self.get(key), "{n}", &self.number(n));
+        fill_in(&text, "{max}", &self.number(max))
+    }
+
+    /// `n` as the page's language writes it (`Intl.NumberFormat`): 4,000 in
+    /// English, 4.000 in German, ٤٬٠٠٠ in Arabic.
+    pub fn number(&self, n: usize) -> String {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let locale = if self.locale.is_empty() {
+                "en"
+            } else {
+                &self.locale
+            };
+            js_sys::Number::from(n as f64)
+                .to_locale_string(locale)
+                .into()
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        n.to_string()
     }
 }
 
@@ -149,6 +190,80 @@ mod tests {
         assert_eq!(strings.get("stop"), "Stop");
         assert_eq!(strings.fill("tooLong", 25, 20), "25/20");
         assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    /// Issue 17: every bundled language says every text the widget shows
+    /// (and the title, placeholder and welcome the loader takes from it),
+    /// nothing else, and keeps each template's placeholders.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn every_bundled_language_has_every_text_and_its_placeholders() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("js/locales");
+        let mut languages = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let tag = name
+                .strip_prefix("ringside-chat.")
+                .and_then(|n| n.strip_suffix(".json"))
+                .unwrap_or_else(|| panic!("{name}: named ringside-chat.<locale>.json"))
+                .to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(ringside_wire::json::Value::Object(members)) = parse(&text) else {
+                panic!("{name} is a JSON object");
+            };
+            let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
+            keys.sort_unstable();
+            let mut wanted: Vec<&str> = DEFAULTS.iter().map(|(k, _)| *k).collect();
+            wanted.extend(["title", "placeholder", "welcome"]);
+            wanted.sort_unstable();
+            assert_eq!(keys, wanted, "{name} has exactly the widget's keys");
+            for (key, translated) in &members {
+                let translated = translated.as_str().unwrap_or_default();
+                assert!(!translated.trim().is_empty(), "{name}: {key} is empty");
+                let english = DEFAULTS
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map_or("", |(_, e)| e);
+                for placeholder in ["{n}", "{max}"] {
+                    assert_eq!(
+                        english.contains(placeholder),
+                        translated.contains(placeholder),
+                        "{name}: {key} keeps {placeholder}"
+                    );
+                }
+            }
+            languages.push(tag);
+        }
+        languages.sort();
+        let mut loader: Vec<String> = LOADER_LOCALES.iter().map(|l| l.to_string()).collect();
+        loader.sort();
+        assert_eq!(
+            languages, loader,
+            "the loader offers exactly the bundled languages"
+        );
+    }
+
+    /// The languages the loader knows (`LOCALES` in js/ringside-chat.js).
+    #[cfg(not(target_arch = "wasm32"))]
+    const LOADER_LOCALES: &[&str] = &[
+        "es", "fr", "de", "pt-BR", "it", "nl", "ja", "zh-CN", "ko", "ar", "he", "hi", "ru", "pl",
+        "tr",
+    ];
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_loader_lists_the_bundled_languages() {
+        let loader = include_str!("../js/ringside-chat.js");
+        let list = LOADER_LOCALES
+            .iter()
+            .map(|l| format!("\"{l}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(
+            loader.contains(&format!("var LOCALES = [{list}];")),
+            "js/ringside-chat.js lists {list}"
+        );
     }
 
     #[test]
@@ -216,7 +331,7 @@ mod tests {
         }
         // The scan itself must keep finding them (the panel's, the
         // transcript's, the errors').
-        for key in ["send", "copied", "retry", "you", "cooldown", "network"] {
+        for key in ["send", "copied", "stopped", "you", "cooldown", "network"] {
             assert!(
                 found.iter().any(|(_, k)| k == key),
                 "the scan missed `{key}`: {found:?}"

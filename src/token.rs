@@ -47,6 +47,12 @@ impl TokenCache {
         token
     }
 
+    /// The token and when it stops being fresh (the page's clock, ms): the
+    /// next page of this tab goes on with an answer only while it is.
+    pub fn current(&self) -> Option<(&Token, f64)> {
+        self.current.as_ref().map(|(token, until)| (token, *until))
+    }
+
     /// Forgets the token (Ringside refused it).
     pub fn clear(&mut self) {
         self.current = None;

@@ -12,7 +12,7 @@ use ringside_wire::chat::Role;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
-use crate::conversation::{Conversation, Message, Status};
+use crate::conversation::{Conversation, Feedback, Message, Status};
 use crate::render::{PaintHook, StreamView};
 use crate::strings::Strings;
 
@@ -73,6 +73,14 @@ actions! {
     Jump = "jump",
     /// Stop the answer being streamed.
     Stop = "stop",
+    /// Continue an answer that broke off, from where it stopped.
+    Continue = "continue",
+    /// Rate an answer up.
+    Up = "up",
+    /// Rate an answer down.
+    Down = "down",
+    /// Send the reason for a rating (the field before the button).
+    Explain = "explain",
 }
 
 impl Action {
@@ -127,6 +135,10 @@ fn button(
 struct Footer {
     status: Status,
     last_answer: bool,
+    /// The visitor's rating, for an answer.
+    feedback: Option<Feedback>,
+    /// An answer that broke off with text to continue from.
+    continuable: bool,
 }
 
 /// One message's elements in the log, and what its footer shows.
@@ -197,7 +209,7 @@ impl Transcript {
         let last_answer = conversation.last_answer();
         let _ = self.log.set_attribute(
             "aria-busy",
-            if conversation.is_streaming() {
+            if conversation.is_arriving() {
                 "true"
             } else {
                 "false"
@@ -217,13 +229,25 @@ impl Transcript {
             let state = Footer {
                 status: message.status.clone(),
                 last_answer: last_answer == Some(message.id),
+                feedback: message.feedback.clone(),
+                continuable: matches!(message.status, Status::Interrupted(_))
+                    && !message.text.is_empty(),
             };
             match self.shown.iter().position(|s| s.id == message.id) {
                 Some(i) if self.shown[i].state == state => {}
                 Some(i) => {
                     let footer = self.footer(message, &state);
                     let shown = &mut self.shown[i];
+                    // Keyboard users stay where they were: in the reason's
+                    // field, or on the rating they gave.
+                    let focused = shown.footer.matches(":focus-within").unwrap_or(false);
                     let _ = shown.footer.replace_with_with_node_1(&footer);
+                    let target = ["input", "[aria-pressed=true]"]
+                        .iter()
+                        .find_map(|s| footer.query_selector(s).ok().flatten());
+                    if let (true, Some(target)) = (focused, target) {
+                        let _ = target.unchecked_ref::<web_sys::HtmlElement>().focus();
+                    }
                     shown.footer = footer;
                     shown.state = state;
                 }
@@ -301,23 +325,27 @@ impl Transcript {
             let p = element(d, "p", class);
             p.set_text_content(Some(&text));
             if retry {
-                let _ = p.append_child(&d.create_text_node(" "));
-                let _ = p.append_child(&button(
-                    d,
-                    "rsc-link-button",
-                    s.get("retry"),
-                    None,
-                    Action::Retry,
-                ));
+                let mut actions = vec![("retry", Action::Retry)];
+                if state.continuable {
+                    actions.insert(0, ("continue", Action::Continue));
+                }
+                for (label, action) in actions {
+                    let _ = p.append_child(&d.create_text_node(" "));
+                    let _ =
+                        p.append_child(&button(d, "rsc-link-button", s.get(label), None, action));
+                }
             }
             p
         };
         match &state.status {
-            Status::Streaming => {
+            Status::Streaming | Status::Elsewhere => {
                 let typing = element(d, "span", "rsc-typing");
                 let _ = typing.set_attribute("role", "status");
                 let label = element(d, "span", "rsc-sr");
-                label.set_text_content(Some(s.get("typing")));
+                label.set_text_content(Some(s.get(match state.status {
+                    Status::Elsewhere => "elsewhere",
+                    _ => "typing",
+                })));
                 let _ = typing.append_child(&label);
                 for _ in 0..3 {
                     let dot = element(d, "span", "rsc-typing__dot");
@@ -350,7 +378,9 @@ impl Transcript {
             }
             Status::Done => {}
         }
-        if message.role == Role::Assistant && state.status != Status::Streaming {
+        if message.role == Role::Assistant
+            && !matches!(state.status, Status::Streaming | Status::Elsewhere)
+        {
             let actions = element(d, "div", "rsc-msg__actions");
             let _ = actions.append_child(&button(
                 d,
@@ -368,7 +398,52 @@ impl Transcript {
                     Action::Regenerate,
                 ));
             }
+            let rated =
+                matches!(state.status, Status::Done | Status::Stopped) && !message.text.is_empty();
+            if rated {
+                for (glyph, label, up, action) in [
+                    ("👍", "helpful", true, Action::Up),
+                    ("👎", "notHelpful", false, Action::Down),
+                ] {
+                    let b = button(d, "rsc-action rsc-rate", glyph, Some(s.get(label)), action);
+                    let pressed = state.feedback.as_ref().is_some_and(|f| f.up == up);
+                    let _ = b.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
+                    let _ = b.set_attribute("title", s.get(label));
+                    let _ = actions.append_child(&b);
+                }
+            }
             let _ = footer.append_child(&actions);
+            match state.feedback.as_ref().map(|f| f.reason.as_deref()) {
+                // Just rated: say why, if they like (Enter sends, Escape declines).
+                Some(None) if rated => {
+                    let form = element(d, "div", "rsc-feedback");
+                    let input = element(d, "input", "rsc-feedback__input");
+                    for (name, value) in [
+                        ("aria-label", s.get("feedbackReason")),
+                        ("placeholder", s.get("feedbackReason")),
+                        ("maxlength", "500"),
+                        ("dir", "auto"),
+                    ] {
+                        let _ = input.set_attribute(name, value);
+                    }
+                    let _ = form.append_child(&input);
+                    let _ = form.append_child(&button(
+                        d,
+                        "rsc-action",
+                        s.get("send"),
+                        None,
+                        Action::Explain,
+                    ));
+                    let _ = footer.append_child(&form);
+                }
+                Some(Some(reason)) if !reason.is_empty() => {
+                    let thanks = element(d, "p", "rsc-msg__status");
+                    let _ = thanks.set_attribute("role", "status");
+                    thanks.set_text_content(Some(s.get("thanks")));
+                    let _ = footer.append_child(&thanks);
+                }
+                _ => {}
+            }
         }
         footer
     }

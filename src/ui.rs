@@ -19,7 +19,6 @@ use web_sys::Element;
 
 use crate::browser;
 use crate::chat::Chat;
-use crate::conversation::Conversation;
 use crate::render::PaintHook;
 use crate::transcript::{Action, Transcript, target_element};
 
@@ -50,7 +49,12 @@ impl Scroll {
         Rc::new(move || {
             if scroll.below() > 24 {
                 // `try_`: a frame may come after destroy() freed the state.
-                if scroll.chat.state.try_with_untracked(|s| !s.unseen) == Some(true) {
+                if scroll
+                    .chat
+                    .state
+                    .try_read_untracked()
+                    .is_some_and(|s| !s.unseen)
+                {
                     scroll.chat.show(|s| s.unseen = true);
                 }
                 return None;
@@ -61,7 +65,7 @@ impl Scroll {
 
     /// The reader scrolled: back at the bottom, nothing is unseen.
     fn scrolled(&self) {
-        if self.below() <= 24 && self.chat.state.with_untracked(|s| s.unseen) {
+        if self.below() <= 24 && self.chat.seen(|s| s.unseen) {
             self.chat.show(|s| s.unseen = false);
         }
     }
@@ -106,10 +110,7 @@ impl Parts {
         match (action, id) {
             (Action::Copy, Some(id)) => {
                 let text = chat.stream_of(id).map(|s| s.text());
-                let text = text.or_else(|| {
-                    chat.conversation
-                        .with_untracked(|c| c.get(id).map(|m| m.text.clone()))
-                });
+                let text = text.or_else(|| chat.read(|c| c.get(id).map(|m| m.text.clone())));
                 if let Some(text) = text {
                     browser::copy_text(&text);
                 }
@@ -135,6 +136,12 @@ impl Parts {
                 let _ = self.input.focus();
             }
             (Action::Close, _) => chat.set_open(false),
+            (Action::Continue, Some(id)) => chat.continue_answer(id),
+            (Action::Up, Some(id)) => chat.rate(id, true),
+            (Action::Down, Some(id)) => chat.rate(id, false),
+            (Action::Explain, Some(id)) => {
+                chat.explain(id, &crate::feedback::reason_before(&button))
+            }
             (Action::Jump, _) => self.scroll.jump(),
             (Action::Stop, _) => {
                 event.prevent_default();
@@ -149,7 +156,9 @@ impl Parts {
     /// an IME composition (Chinese, Japanese, Korean input) is not a send.
     fn keydown(&self, event: web_sys::KeyboardEvent) {
         let key = event.key();
-        if key == "Escape" && !self.chat.is_inline() {
+        if self.chat.feedback_key(&event) {
+            // Enter or Escape in a rating's reason.
+        } else if key == "Escape" && !self.chat.is_inline() {
             event.stop_propagation();
             self.chat.set_open(false);
         } else if key == "Enter"
@@ -166,7 +175,7 @@ impl Parts {
     /// Typing: the box grows, and an old notice goes.
     fn input(&self) {
         self.grow();
-        if self.chat.state.with_untracked(|s| s.notice.is_some()) {
+        if self.chat.seen(|s| s.notice.is_some()) {
             self.chat.show(|s| s.notice = None);
         }
     }
@@ -222,8 +231,9 @@ struct Rendered {
 
 impl Rendered {
     fn of(chat: Chat) -> Self {
-        let streaming = chat.conversation.with(Conversation::is_streaming);
-        chat.state.with(|s| Rendered {
+        let streaming = chat.conversation.read().is_streaming();
+        let s = chat.state.read();
+        Rendered {
             open: s.open,
             banner: s.blocked.clone().map(|blocked| chat.blocked_text(blocked)),
             unseen: s.unseen,
@@ -233,7 +243,7 @@ impl Rendered {
             },
             streaming,
             cooling: s.cooldown != 0,
-        })
+        }
     }
 }
 
@@ -279,6 +289,7 @@ impl Live {
         if changed(|s| s.unseen) {
             toggle(&self.jump, "hidden", !shown.unseen);
         }
+
         if before.is_none_or(|b| b.notice != shown.notice) {
             self.notice.set_text_content(shown.notice.as_deref());
         }
@@ -348,13 +359,14 @@ impl Mounted {
 /// The panel's event listeners: one closure for every event it handles,
 /// removed when the panel is.
 struct Listeners {
-    targets: [(Element, &'static [&'static str]); 2],
+    targets: [(web_sys::EventTarget, &'static [&'static str]); 3],
     handler: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Listeners {
     const ON_PANEL: &'static [&'static str] = &["click", "keydown", "input", "submit"];
     const ON_LOG: &'static [&'static str] = &["scroll"];
+    const ON_WINDOW: &'static [&'static str] = &["pagehide", "pageshow", "storage"];
 
     fn attach(panel: Element, log: Element, parts: Parts) -> Self {
         let handler = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
@@ -366,11 +378,17 @@ impl Listeners {
                     event.prevent_default();
                     parts.submit();
                 }
-                _ => parts.scroll.scrolled(),
+                "scroll" => parts.scroll.scrolled(),
+                // The page going away or coming back, other tabs' changes.
+                _ => parts.chat.window_event(&event),
             }
         });
         let listeners = Listeners {
-            targets: [(panel, Self::ON_PANEL), (log, Self::ON_LOG)],
+            targets: [
+                (panel.into(), Self::ON_PANEL),
+                (log.into(), Self::ON_LOG),
+                (web_sys::window().expect("a window").into(), Self::ON_WINDOW),
+            ],
             handler,
         };
         listeners.each(|target, name, f| {
@@ -379,7 +397,7 @@ impl Listeners {
         listeners
     }
 
-    fn each(&self, mut f: impl FnMut(&Element, &str, &js_sys::Function)) {
+    fn each(&self, mut f: impl FnMut(&web_sys::EventTarget, &str, &js_sys::Function)) {
         for (target, names) in &self.targets {
             for name in *names {
                 f(target, name, self.handler.as_ref().unchecked_ref());
@@ -437,11 +455,9 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 }
             }
             if let Some(mounted) = mounted {
-                chat.conversation.with(|conversation| {
-                    mounted
-                        .transcript
-                        .sync(conversation, &|id| chat.stream_of(id));
-                });
+                mounted
+                    .transcript
+                    .sync(&chat.conversation.read(), &|id| chat.stream_of(id));
                 mounted.live.show(&shown, before.flatten().as_ref(), chat);
             }
         });

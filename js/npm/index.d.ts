@@ -43,6 +43,23 @@ export interface ChatStrings {
   rateLimited?: string;
   serverError?: string;
   failed?: string;
+  /** Continue an answer that broke off. */
+  continue?: string;
+  /** An answer cut by leaving the page. */
+  navigated?: string;
+  /** An answer streaming in another tab. */
+  elsewhere?: string;
+  helpful?: string;
+  notHelpful?: string;
+  /** The optional reason after a rating. */
+  feedbackReason?: string;
+  thanks?: string;
+  /** The list of past conversations (`persist: "server"`). */
+  history?: string;
+  noHistory?: string;
+  historyFailed?: string;
+  loading?: string;
+  backToChat?: string;
 }
 
 /** Options of a widget. The same names work as `data-*` attributes of the script tag and as attributes of `<ringside-chat>` (kebab-case there). */
@@ -69,8 +86,8 @@ export interface ChatOptions {
   theme?: "light" | "dark" | "auto";
   /** The corner of the floating launcher: `right` (default) or `left`. */
   position?: "right" | "left";
-  /** Where the conversation is kept: `session` (default), `local`, or `none`. */
-  persist?: "session" | "local" | "none";
+  /** Where the conversation is kept: `session` (default), `local` (shared by the site's tabs), `server` (a Ringside thread of the customer, on every device; the mint needs `--threads`), or `none`. */
+  persist?: "session" | "local" | "server" | "none";
   /** Replacements for the widget's texts. */
   strings?: ChatStrings;
   /** Open the panel at once. */
@@ -93,6 +110,23 @@ export interface ChatOptions {
   dir?: "ltr" | "rtl";
   /** Tells apart the stored conversations of widgets sharing a token endpoint. */
   name?: string;
+  /** Where ratings of answers are POSTed (JSON, the `feedback` event's detail): a path of this site or an https URL (http only on loopback). Default: none, the event only. */
+  feedbackEndpoint?: string;
+  /** The visitor's language (BCP 47), for the widget's texts, numbers and times. Default: the page's `lang`, else the browser's languages. */
+  locale?: string;
+}
+
+/** A visitor's rating of an answer, or the reason they gave for it. */
+export interface ChatFeedback {
+  kind: "rating" | "reason";
+  rating: "up" | "down";
+  /** Empty until the visitor gives one. */
+  reason: string;
+  /** The question answered. */
+  message: string;
+  answer: string;
+  messageId: string;
+  conversationId: string;
 }
 
 /** What each event hands to its listeners. */
@@ -105,6 +139,8 @@ export interface ChatEvents {
   error: string;
   /** A Client Token was fetched. */
   token: undefined;
+  /** The visitor rated an answer (also POSTed to `feedbackEndpoint`). */
+  feedback: ChatFeedback;
 }
 
 /** A mounted widget. */

@@ -6,6 +6,11 @@ import "./ringside-chat.js";
 const assets = {
   glue: () => import("./ringside-chat-widget.js"),
   wasm: new URL("./ringside-chat-widget_bg.wasm", import.meta.url),
+  // Another language's texts, only for a page in it: bundlers make one small
+  // chunk per language from this pattern.
+  locale: (name) => import(`./ringside-chat.${name}.json`).then((module) => module.default),
+  // Conversations kept on the server (persist: "server"), only for them.
+  threads: () => import("./ringside-chat-threads.js"),
 };
 
 /**

@@ -129,3 +129,23 @@ pub struct MessageList {
     /// Whether more messages follow `last_id`.
     pub has_more: bool,
 }
+
+/// `GET /v1/threads`: a page of the caller's threads, newest first.
+///
+/// Not in the contract's page of routes, which names no way to list threads:
+/// without it a signed-in user's other device could not find their
+/// conversations. The mock answers it; a gateway that does not (404 or 405)
+/// leaves the widget with the threads this browser knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadList {
+    /// Always `list`.
+    pub object: String,
+    /// The threads, newest first.
+    pub data: Vec<Thread>,
+    /// The id of the first thread of the page.
+    pub first_id: Option<String>,
+    /// The id of the last thread of the page.
+    pub last_id: Option<String>,
+    /// Whether more threads follow `last_id`.
+    pub has_more: bool,
+}

@@ -43,6 +43,7 @@ const MOCK_DEMO_FLAGS: &[&str] = &[
 /// The widget's files a page may load from the CDN origin.
 const CDN_FILES: &[(&str, &str)] = &[
     ("ringside-chat.js", "text/javascript"),
+    ("ringside-chat-threads.js", "text/javascript"),
     ("ringside-chat-widget.js", "text/javascript"),
     ("ringside-chat-widget_bg.wasm", "application/wasm"),
 ];
@@ -228,10 +229,21 @@ fn answer_cdn(mut stream: TcpStream, dist: &Path) -> std::io::Result<()> {
         .next()
         .unwrap_or_default()
         .trim_start_matches('/');
-    let file = CDN_FILES.iter().find(|(file, _)| *file == name);
+    // The loader's files, and the translations it fetches for a page in another language.
+    let locale = name
+        .strip_prefix("ringside-chat.")
+        .and_then(|n| n.strip_suffix(".json"));
+    let locale = locale
+        .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(|_| (name, "application/json"));
+    let file = CDN_FILES
+        .iter()
+        .copied()
+        .find(|(file, _)| *file == name)
+        .or(locale);
     let (status, mime, body) = match (method, file) {
         ("GET" | "HEAD", Some((file, mime))) => match fs::read(dist.join(file)) {
-            Ok(body) => ("200 OK", *mime, body),
+            Ok(body) => ("200 OK", mime, body),
             Err(_) => ("404 Not Found", "text/plain", b"not built\n".to_vec()),
         },
         ("GET" | "HEAD", None) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),

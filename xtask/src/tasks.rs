@@ -98,9 +98,37 @@ fn build_widget(tools: &Tools) -> Result {
         "--allow-overwrite",
         "--outfile=dist/ringside-chat.js",
     ]))?;
+    // The module only widgets with persist: "server" load.
+    run(tools.command("esbuild").args([
+        "js/ringside-chat-threads.js",
+        "--minify",
+        "--format=esm",
+        "--target=es2020",
+        "--legal-comments=none",
+        "--log-level=warning",
+        "--allow-overwrite",
+        "--outfile=dist/ringside-chat-threads.js",
+    ]))?;
     slim::slim(tools, &dist, &target_dir().join("slim"))?;
+    for locale in locale_files()? {
+        let name = locale.file_name().unwrap_or_default();
+        fs::copy(&locale, dist.join(name)).map_err(|e| format!("{}: {e}", locale.display()))?;
+    }
     fs::create_dir_all(target_dir()).map_err(|e| e.to_string())?;
     fs::write(&stamp_file, stamp).map_err(|e| e.to_string())
+}
+
+/// The widget's bundled translations (`js/locales/ringside-chat.<locale>.json`),
+/// served beside the loader, which fetches one only for a page in that language.
+pub(crate) fn locale_files() -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(root().join("js/locales"))
+        .map_err(|e| format!("js/locales: {e}"))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// `cargo xtask package`: the npm package, as a tarball made by `npm pack`.
@@ -126,10 +154,19 @@ fn package_with(tools: &Tools) -> Result<PathBuf> {
     }
     for name in [
         "ringside-chat.js",
+        "ringside-chat-threads.js",
         "ringside-chat-widget.js",
         "ringside-chat-widget_bg.wasm",
     ] {
         copy(root.join("dist").join(name), name)?;
+    }
+    for locale in locale_files()? {
+        let name = locale
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        copy(locale, &name)?;
     }
     run(tools
         .command("npm")

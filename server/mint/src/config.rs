@@ -388,6 +388,17 @@ pub struct Config {
     #[arg(long, env = "RINGSIDE_MINT_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// Tokens may also keep conversations in Ringside threads (scope
+    /// `threads`): for widgets with `persist: "server"`, so signed-in users
+    /// find their conversations on their other devices.
+    #[arg(long, env = "RINGSIDE_MINT_THREADS")]
+    pub threads: bool,
+
+    /// Also serve `POST /api/chat-feedback`, which logs and counts the
+    /// visitors' ratings of answers (the widget's `feedbackEndpoint`).
+    #[arg(long, env = "RINGSIDE_MINT_FEEDBACK")]
+    pub feedback: bool,
+
     /// Also serve the host's static pages from this directory (for demos and
     /// small sites; a real host usually nests the route in its own app).
     #[arg(long, env = "RINGSIDE_MINT_STATIC_DIR")]
@@ -649,6 +660,8 @@ impl Config {
             }
         };
         options.ttl_seconds = self.ttl_seconds;
+        options.threads = self.threads;
+        options.feedback = self.feedback;
         options.reuse_fraction = self.reuse_fraction;
         options.bind_ip = !self.no_bind_ip;
         options.trusted_proxies = self.trusted_proxies.clone();

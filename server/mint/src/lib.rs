@@ -38,6 +38,8 @@
 //!   reusable tokens and single-flight; [`ringside`]: the upstream calls,
 //!   holding the FC key, with timeouts and safe retries.
 //! - [`error`]: every refusal, as Ringside's JSON error body.
+//! - [`feedback`]: the optional route that logs and counts the visitor's
+//!   ratings of answers.
 //! - [`conn`]: the accept loop, with a header timeout for slow clients and
 //!   a cap on open connections.
 //! - [`observe`]: request ids and logs; [`metrics`]: `/metrics`;
@@ -51,6 +53,7 @@ pub mod clock;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod feedback;
 pub mod identity;
 pub mod jwks;
 pub mod jwt;
@@ -77,7 +80,10 @@ use axum::{
     routing::{get, post},
 };
 use futures_util::FutureExt;
-use ringside_wire::{customer::CreateCustomer, token::TokenResponse};
+use ringside_wire::{
+    customer::{CreateCustomer, Scope},
+    token::TokenResponse,
+};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
@@ -188,6 +194,11 @@ pub struct MintOptions {
     pub challenge: Option<Arc<Challenges>>,
     /// The state replicas share (`--redis-url`), when there are several.
     pub store: Option<Arc<Store>>,
+    /// Tokens may also use Ringside threads (scope `threads`), for widgets
+    /// that keep conversations on the server (`persist: "server"`).
+    pub threads: bool,
+    /// [`app`] also serves [`feedback::ROUTE`].
+    pub feedback: bool,
 }
 
 impl MintOptions {
@@ -211,6 +222,8 @@ impl MintOptions {
             ceilings: Ceilings::default(),
             challenge: None,
             store: None,
+            threads: false,
+            feedback: false,
         }
     }
 }
@@ -244,6 +257,8 @@ struct Inner {
     trusted_proxies: Vec<IpNet>,
     cors_allow_headers: HeaderValue,
     limits: Limits,
+    threads: bool,
+    feedback: bool,
     ip_limit: Limiter<IpAddr>,
     identity_limit: Limiter<String>,
     new_visitor_limit: Limiter<IpAddr>,
@@ -302,6 +317,8 @@ impl Mint {
                 cors_allow_headers: HeaderValue::from_str(&cors_allow_headers)
                     .expect("header names make a valid header value"),
                 limits: options.limits,
+                threads: options.threads,
+                feedback: options.feedback,
                 ip_limit: Limiter::new(options.limits.per_ip, capacity, clock.clone()),
                 identity_limit: Limiter::new(options.limits.per_identity, capacity, clock.clone()),
                 new_visitor_limit: Limiter::new(
@@ -782,11 +799,15 @@ impl Mint {
         let started = inner.clock.monotonic();
         let minted = inner
             .ringside
-            .mint(
+            .mint_scoped(
                 &key.external_id,
                 &inner.allowed_origins[key.origin],
                 key.ip,
                 inner.ttl_seconds,
+                match inner.threads {
+                    true => vec![Scope::Chat, Scope::Threads],
+                    false => vec![Scope::Chat],
+                },
             )
             .await?;
         let token = minted.token.unwrap_or_default();
@@ -862,6 +883,9 @@ pub fn admin_router<S>(mint: Mint) -> Router<S> {
 /// fallback when given.
 pub fn app(mint: Mint, static_dir: Option<PathBuf>, with_metrics: bool) -> Router {
     let mut app = router(mint.clone()).route("/healthz", get(healthz).with_state(mint.clone()));
+    if mint.inner.feedback {
+        app = app.merge(feedback::router(mint.clone()));
+    }
     if with_metrics {
         app = app.route("/metrics", get(metrics_text).with_state(mint));
     }

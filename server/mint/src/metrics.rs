@@ -179,6 +179,8 @@ pub struct Metrics {
     capacity_reached: [AtomicU64; 2],
     customer_cache_hits: AtomicU64,
     token_cache_hits: AtomicU64,
+    /// Ratings of answers received (the feedback route).
+    pub(crate) feedback: crate::feedback::Counts,
 }
 
 fn call_index(call: Call) -> usize {
@@ -387,6 +389,7 @@ impl Metrics {
             );
             let _ = writeln!(out, "ringside_mint_redis_errors_total {errors}");
         }
+        self.feedback.render(&mut out);
         out
     }
 }

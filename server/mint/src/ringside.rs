@@ -192,9 +192,23 @@ impl Ringside {
         ip: Option<std::net::IpAddr>,
         ttl_seconds: u32,
     ) -> Result<ClientToken, MintError> {
+        self.mint_scoped(external_id, origin, ip, ttl_seconds, vec![Scope::Chat])
+            .await
+    }
+
+    /// [`Ringside::mint`] with the token's `scope` (`chat`, and `threads`
+    /// for widgets that keep conversations on the server).
+    pub async fn mint_scoped(
+        &self,
+        external_id: &str,
+        origin: &str,
+        ip: Option<std::net::IpAddr>,
+        ttl_seconds: u32,
+        scope: Vec<Scope>,
+    ) -> Result<ClientToken, MintError> {
         let request = CreateClientToken {
             ttl_seconds: Some(ttl_seconds),
-            scope: vec![Scope::Chat],
+            scope,
             origin_allowlist: vec![origin.to_string()],
             bind_ip: ip.map(|ip| BindIp::Address(ip.to_string())),
         };

@@ -4,7 +4,7 @@
 //! [`AnswerMode`] chooses between these generated answers and the demo's
 //! ([`crate::demo`]), which are just as deterministic.
 
-use ringside_wire::chat::ChatRequest;
+use ringside_wire::chat::{ChatRequest, Role};
 use serde::{Deserialize, Serialize};
 
 /// Which answers the mock writes when no script gives the text.
@@ -207,6 +207,46 @@ impl Iterator for Generator {
 
 impl ExactSizeIterator for Generator {}
 
+/// A request that ends with an assistant message after a question asks the
+/// model to continue that message (a "prefill", as a widget does to finish an
+/// answer cut off by a page change): the request without it, and its text.
+pub fn continuation(request: &ChatRequest) -> Option<(ChatRequest, String)> {
+    let (last, earlier) = request.messages.split_last()?;
+    if last.role != Role::Assistant
+        || last.content.is_empty()
+        || !earlier.iter().any(|m| m.role == Role::User)
+    {
+        return None;
+    }
+    let mut without = request.clone();
+    without.messages.pop();
+    Some((without, last.content.clone()))
+}
+
+/// The tokens left once `prefix` is taken off the front of `tokens` (a token
+/// the prefix ends inside is cut there); `None` when the tokens do not start
+/// with `prefix`.
+pub fn after_prefix(tokens: &[String], prefix: &str) -> Option<Vec<String>> {
+    let mut matched = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        let left = &prefix[matched..];
+        if left.is_empty() {
+            return Some(tokens[i..].to_vec());
+        }
+        if let Some(rest) = token.strip_prefix(left) {
+            let mut after = vec![rest.to_string()];
+            after.extend_from_slice(&tokens[i + 1..]);
+            after.retain(|t| !t.is_empty());
+            return Some(after);
+        }
+        if !left.starts_with(token.as_str()) {
+            return None;
+        }
+        matched += token.len();
+    }
+    (matched == prefix.len()).then(Vec::new)
+}
+
 /// Splits a scripted `text` into word tokens: each token is a word with the
 /// whitespace before it (whitespace at the very end is a token of its own),
 /// so the tokens always concatenate back to `text`.
@@ -231,7 +271,7 @@ pub fn split_words(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ringside_wire::chat::{ChatMessage, Role};
+    use ringside_wire::chat::ChatMessage;
 
     fn request(text: &str) -> ChatRequest {
         ChatRequest {
@@ -270,6 +310,40 @@ mod tests {
             tokens[1..]
                 .iter()
                 .all(|t| t.starts_with(' ') || t.starts_with("\n\n"))
+        );
+    }
+
+    /// Issue 17: a widget finishes an answer cut off by a page change by
+    /// sending what it has as the last, assistant, message; the mock sends
+    /// the rest of the same answer, so the two join exactly.
+    #[test]
+    fn a_continuation_gets_the_rest_of_the_same_answer() {
+        let asked = request("tell me more");
+        let whole = generate(&asked, 60);
+        for cut in [1, 7, 30, 59] {
+            let mut prefix = whole[..cut].concat();
+            // Mid-token too: a stream may be cut anywhere its text was painted.
+            prefix.push_str(&whole[cut][..2]);
+            let mut continuing = asked.clone();
+            continuing.messages.push(ChatMessage {
+                role: Role::Assistant,
+                content: prefix.clone(),
+            });
+            let (without, said) = continuation(&continuing).expect("a continuation");
+            assert_eq!((&without, &said), (&asked, &prefix));
+            let rest = after_prefix(&generate(&without, 60), &said).expect("the same answer");
+            assert_eq!(
+                format!("{prefix}{}", rest.concat()),
+                whole.concat(),
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(after_prefix(&whole, "Not how it starts"), None);
+        assert_eq!(after_prefix(&whole, &whole.concat()), Some(Vec::new()));
+        assert_eq!(
+            continuation(&asked),
+            None,
+            "a plain question is not a continuation"
         );
     }
 

@@ -280,8 +280,22 @@ impl Plan {
         origin: Option<&str>,
     ) -> Self {
         let script = script.unwrap_or_default();
+        // A request ending with the assistant's own unfinished words asks
+        // for the rest: the answer is the one asked without them, from
+        // where they end (see `answer::continuation`).
+        let stripped;
+        let (request, prefix) = match answer::continuation(request) {
+            Some((without, prefix)) => {
+                stripped = without;
+                (&stripped, Some(prefix))
+            }
+            None => (request, None),
+        };
         let max = request.max_tokens.map_or(usize::MAX, |m| m as usize);
         let mode = script.answer_mode.unwrap_or(pacing.answer_mode);
+        let wanted = script
+            .token_count
+            .map_or(pacing.answer_tokens, |n| n as usize);
         let listed = match (script.tokens, script.text) {
             (Some(tokens), _) => Some(tokens),
             (None, Some(text)) => Some(answer::split_words(&text)),
@@ -289,6 +303,15 @@ impl Plan {
                 &crate::demo::answer(request, origin),
             )),
             (None, None) => None,
+        };
+        let listed = match (listed, prefix) {
+            (listed, None) => listed,
+            (listed, Some(prefix)) => {
+                let all = listed
+                    .unwrap_or_else(|| Generator::new(answer::seed(request), wanted).collect());
+                // Words that are not the start of this answer: answer whole.
+                Some(answer::after_prefix(&all, &prefix).unwrap_or(all))
+            }
         };
         let (tokens, count, finish) = match listed {
             Some(mut tokens) => {
@@ -302,9 +325,6 @@ impl Plan {
                 (Tokens::Listed(tokens.into_iter()), count, finish)
             }
             None => {
-                let wanted = script
-                    .token_count
-                    .map_or(pacing.answer_tokens, |n| n as usize);
                 let (count, finish) = if max < wanted {
                     (max, FinishReason::Length)
                 } else {

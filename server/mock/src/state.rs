@@ -59,6 +59,8 @@ pub struct TokenRecord {
 /// A thread, its owner and its messages.
 #[derive(Debug, Clone)]
 pub struct ThreadRecord {
+    /// Creation order, so lists come out newest first.
+    pub seq: u64,
     /// The customer that created it; `None` when a server key did.
     pub owner: Option<String>,
     /// The thread.

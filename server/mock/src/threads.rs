@@ -1,5 +1,8 @@
 //! Threads and messages, in OpenAI's (Assistants) shape: `POST /v1/threads`,
-//! `GET /v1/threads/{id}`, `POST|GET /v1/threads/{id}/messages`.
+//! `GET /v1/threads/{id}`, `POST|GET /v1/threads/{id}/messages`, and
+//! `GET /v1/threads` (the caller's threads, newest first: the contract's page
+//! names no list, yet a signed-in user's other device needs one to find their
+//! conversations; see `ThreadList`).
 //!
 //! A thread belongs to the customer whose Client Token created it; another
 //! customer's token gets 404, as if it did not exist. A server key sees every
@@ -19,7 +22,7 @@ use axum::{
 use ringside_wire::customer::Scope;
 use ringside_wire::threads::{
     ContentPartInput, CreateMessage, CreateThread, MessageContent, MessageInput, MessageList,
-    TextContent, Thread, ThreadMessage,
+    TextContent, Thread, ThreadList, ThreadMessage,
 };
 
 use crate::AppState;
@@ -38,7 +41,7 @@ pub const MAX_INITIAL_MESSAGES: usize = 32;
 /// The thread routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/threads", post(create_thread))
+        .route("/threads", post(create_thread).get(list_threads))
         .route("/threads/{id}", get(get_thread))
         .route(
             "/threads/{id}/messages",
@@ -136,9 +139,12 @@ pub async fn create_thread(
         .map(|(i, m)| message(&thread.id, now, m, &format!("messages[{i}].")))
         .collect::<Result<Vec<_>, _>>()?;
     let rate = admit(&state, &caller)?;
-    state.store().threads.insert(
+    let mut store = state.store();
+    let seq = store.next_seq();
+    store.threads.insert(
         thread.id.clone(),
         ThreadRecord {
+            seq,
             owner: caller.pinned().map(str::to_string),
             thread: thread.clone(),
             messages,
@@ -192,6 +198,54 @@ pub async fn create_message(
     }
     thread.messages.push(created.clone());
     Ok(rate::with_rate(Json(created).into_response(), rate))
+}
+
+/// Handles `GET /v1/threads[?limit=N&after=thread_…]`: the threads the
+/// caller may see, newest first (a Client Token sees its customer's only).
+pub async fn list_threads(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&state, &headers, peer.ip(), Scope::Threads)?;
+    let query = list_query(raw.as_deref())?;
+    if !query.descending {
+        return Err(ApiError::invalid(
+            "order",
+            "threads are listed newest first",
+        ));
+    }
+    let rate = admit(&state, &caller)?;
+    let store = state.store();
+    let mut threads: Vec<&ThreadRecord> = store
+        .threads
+        .values()
+        .filter(|t| visible(&caller, t.owner.as_deref()))
+        .collect();
+    threads.sort_by_key(|t| std::cmp::Reverse(t.seq));
+    let start = match &query.after {
+        Some(after) => threads
+            .iter()
+            .position(|t| &t.thread.id == after)
+            .map(|i| i + 1)
+            .ok_or_else(|| ApiError::invalid("after", format!("no thread `{after}` here")))?,
+        None => 0,
+    };
+    let rest = &threads[start..];
+    let page: Vec<Thread> = rest
+        .iter()
+        .take(query.limit)
+        .map(|t| t.thread.clone())
+        .collect();
+    let list = ThreadList {
+        object: "list".into(),
+        first_id: page.first().map(|t| t.id.clone()),
+        last_id: page.last().map(|t| t.id.clone()),
+        has_more: rest.len() > page.len(),
+        data: page,
+    };
+    Ok(rate::with_rate(Json(list).into_response(), rate))
 }
 
 /// The query of `GET /v1/threads/{id}/messages`.

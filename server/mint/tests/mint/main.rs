@@ -4,6 +4,7 @@
 
 mod attacks;
 mod cache;
+mod feedback;
 mod limits;
 mod operations;
 mod origins;

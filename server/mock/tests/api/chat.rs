@@ -121,6 +121,32 @@ async fn a_non_streamed_call_answers_an_openai_chat_completion_equal_to_the_stre
     );
 }
 
+/// Issue 17: an answer cut off by a page change is finished by sending
+/// what arrived as the last, assistant, message: the stream carries exactly
+/// the rest, so the widget joins the two without a seam.
+#[tokio::test]
+async fn a_trailing_assistant_message_is_continued_with_the_rest_of_its_answer() {
+    let app = spawn_app().await;
+    let token = app.client_token("ext:continue").await;
+    let full = read_stream(app.chat(&token, Some(ORIGIN), &chat_body()).await)
+        .await
+        .text;
+    let cut = full.char_indices().nth(full.chars().count() / 2).unwrap().0;
+    let mut body = chat_body();
+    body["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "role": "assistant", "content": &full[..cut] }));
+    let rest = read_stream(app.chat(&token, Some(ORIGIN), &body).await).await;
+    assert_eq!(format!("{}{}", &full[..cut], rest.text), full);
+    body["messages"][1]["content"] = json!("Words this answer never said.");
+    let other = read_stream(app.chat(&token, Some(ORIGIN), &body).await).await;
+    assert_eq!(
+        other.text, full,
+        "a prefix it did not write: the whole answer"
+    );
+}
+
 #[tokio::test]
 async fn include_usage_adds_a_usage_chunk_between_the_finish_and_done() {
     let app = spawn_app().await;

@@ -382,6 +382,75 @@ async fn thread_messages_are_listed_newest_first_by_default_with_limit_and_after
     }
 }
 
+/// Issue 17: a signed-in user's other device finds their conversations by
+/// listing their threads (newest first); another customer's are never listed.
+#[tokio::test]
+async fn a_customer_lists_their_own_threads_newest_first_and_never_anothers() {
+    let app = spawn_app().await;
+    let mine = app.token_with_scope("ext:lister", &["threads"]).await;
+    let theirs = app.token_with_scope("ext:other", &["threads"]).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let body = json!({ "metadata": { "title": format!("q{i}") } });
+        let thread: Value = app
+            .client_post(&mine, Some(ORIGIN), "/v1/threads", &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(thread["id"].as_str().unwrap().to_string());
+    }
+    app.client_post(&theirs, Some(ORIGIN), "/v1/threads", &json!({}))
+        .await;
+    let list = |token: String, query: &'static str| {
+        let app = &app;
+        async move {
+            let response = app.client_get(&token, &format!("/v1/threads{query}")).await;
+            assert_eq!(response.status(), StatusCode::OK, "{query}");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let all = list(mine.clone(), "").await;
+    assert_eq!(all["object"], "list");
+    let listed: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    let newest_first: Vec<&str> = ids.iter().rev().map(String::as_str).collect();
+    assert_eq!(listed, newest_first, "only mine, newest first");
+    assert_eq!(all["data"][0]["metadata"]["title"], "q2");
+    let first = list(mine.clone(), "?limit=1").await;
+    assert_eq!(
+        (first["has_more"].clone(), first["last_id"].clone()),
+        (json!(true), json!(ids[2]))
+    );
+    let next = app
+        .client_get(&mine, &format!("/v1/threads?limit=5&after={}", ids[2]))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(next["data"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        list(theirs.clone(), "").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let bad = app.client_get(&mine, "/v1/threads?order=asc").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let chat_only = app.token_with_scope("ext:chatonly", &["chat"]).await;
+    let refused = app.client_get(&chat_only, "/v1/threads").await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "the threads scope is needed"
+    );
+}
+
 #[tokio::test]
 async fn bad_thread_requests_are_400_naming_the_param_and_unknown_threads_404() {
     let app = spawn_app().await;

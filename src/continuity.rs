@@ -1,0 +1,228 @@
+//! Conversations that follow the visitor across pages and tabs.
+//!
+//! **Across pages, mid-answer.** When the page goes away (`pagehide`) while
+//! an answer arrives, the answer's text so far is stored, marked as cut by
+//! the page change, and a note for this tab's next page is left in
+//! `sessionStorage` (its key starts with the widget's `storage_key`, so a
+//! sign-out forgets it): which answer, when, and the token while it is still
+//! good. If the next page mounts within [`RESUME_WITHIN_MS`] and the token
+//! is good for a while yet, the widget continues the answer by itself; else
+//! the answer shows Continue and Retry. Continuing never asks the question
+//! again: the model gets the conversation, then the answer so far as its own
+//! last message, and writes the rest, which joins it where it stopped.
+//!
+//! **Across tabs** (`persist: "local"` or `"server"`). Tabs share the
+//! conversation in `localStorage`, one key per message (see
+//! [`crate::storage`]), and hear each other's writes as `storage` events.
+//! A question is sent by the tab it was typed in, and only there: the other
+//! tabs show it at once, with "Answering in another tab" under it, and the
+//! whole answer when it ends. (Writing the answer per token would cost the
+//! sending tab a storage write, and every other tab a parse, per token: the
+//! streaming budget goes to the tab the visitor is reading.) One request per
+//! question, one writer per message: tabs never
+//! send a question twice nor write over each other's messages. What another
+//! tab wrote is untrusted input like any stored text: parsed by the strict
+//! JSON reader, shown as text or through the Markdown tree, never as HTML.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Event, PageTransitionEvent, StorageEvent};
+
+use ringside_wire::chat::Role;
+use ringside_wire::json::{self, Value};
+
+use crate::browser;
+use crate::chat::{Chat, view_of};
+use crate::conversation::Status;
+use crate::options::Persist;
+use crate::render::StreamView;
+use crate::storage;
+
+/// How soon the next page must come for the widget to continue an answer
+/// cut by a page change by itself.
+pub const RESUME_WITHIN_MS: f64 = 10_000.0;
+
+/// How long the previous page's token must stay good for the answer to go on by itself.
+const TOKEN_GOOD_FOR_MS: f64 = 5_000.0;
+
+/// The `sessionStorage` key of the note for this tab's next page.
+fn note_key(chat: &Chat) -> String {
+    chat.with(|i| format!("{}~continue", i.options.storage_key))
+}
+
+fn session() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+impl Chat {
+    /// The page going away (`pagehide`), coming back from the back-forward
+    /// cache (`pageshow`), or another tab's change (`storage`): the panel's
+    /// listener hands these over.
+    pub(crate) fn window_event(&self, event: &Event) {
+        match event.type_().as_str() {
+            "storage" => self.changed_elsewhere(event.unchecked_ref()),
+            "pagehide" => self.page_hidden(),
+            _ if event.unchecked_ref::<PageTransitionEvent>().persisted() => self.reload(),
+            _ => {}
+        }
+    }
+
+    /// The page goes away: the answer arriving is stored as it stands, cut
+    /// by the page change, with a note for this tab's next page.
+    fn page_hidden(&self) {
+        let Some(active) = self.with(|i| i.active.clone()) else {
+            return;
+        };
+        let (Some(view), Some(mut message)) = (
+            self.stream_of(active.answer),
+            self.read(|c| c.get(active.answer).cloned()),
+        ) else {
+            return;
+        };
+        message.text = view.text();
+        message.status = Status::Interrupted(self.text("navigated"));
+        self.store_as(&message);
+        // How long the token stays good, so the next page knows whether to
+        // go on by itself; no token goes in the note.
+        let until = self.with(|i| i.tokens.cache.current().map_or(0.0, |(_, until)| until));
+        let mut note = String::from("{\"k\":");
+        json::write_string(&mut note, &message.key);
+        note.push_str(",\"at\":");
+        json::write_u64(&mut note, browser::now_ms() as u64);
+        note.push_str(",\"until\":");
+        json::write_u64(&mut note, until as u64);
+        note.push('}');
+        if let Some(session) = session() {
+            let _ = session.set_item(&note_key(self), &note);
+        }
+        // Also if the page is kept in the back-forward cache: it shows the
+        // answer as stored, the next page may continue it.
+        active.left.set(true);
+        active.controller.abort();
+    }
+
+    /// At mount: the previous page of this tab left during an answer. If
+    /// this page came soon enough, and that page's token is good for a
+    /// while yet (the mint hands it out again), the answer is continued as
+    /// soon as the token says whose conversation this is (see
+    /// [`Chat::resume_pending`]); otherwise it shows Continue.
+    pub(crate) fn resume(&self) {
+        let Some(session) = session() else {
+            return;
+        };
+        let key = note_key(self);
+        let note = session.get_item(&key).ok().flatten();
+        // Read once: another page of this tab will not continue it again.
+        let _ = session.remove_item(&key);
+        let Some(Ok(note)) = note.as_deref().map(json::parse) else {
+            return;
+        };
+        let number = |name: &str| note.get(name).and_then(Value::as_u64).unwrap_or(0) as f64;
+        let now = browser::now_ms();
+        if now - number("at") < RESUME_WITHIN_MS && number("until") - now > TOKEN_GOOD_FOR_MS {
+            let answer = note.get("k").and_then(Value::as_str).map(str::to_string);
+            self.change(|i| i.resume = answer);
+        }
+    }
+
+    /// The conversation was restored: continue the answer the previous
+    /// page left, if [`Chat::resume`] found one to.
+    pub(crate) fn resume_pending(&self) {
+        let Some(Some(answer)) = self.change(|i| i.resume.take()) else {
+            return;
+        };
+        if let Some(id) = self.read(|c| c.find(&answer).map(|m| m.id)) {
+            self.continue_answer(id);
+        }
+    }
+
+    /// Continues an answer that broke off: what it said stays, and the
+    /// model is asked for the rest (never the question again).
+    pub fn continue_answer(&self, id: u32) {
+        let Some(message) = self.read(|c| c.get(id).cloned()) else {
+            return;
+        };
+        let question = self.read(|c| c.question_of(id));
+        let (Some(question), Status::Interrupted(_)) = (question, &message.status) else {
+            return;
+        };
+        if message.role != Role::Assistant || message.text.is_empty() {
+            return;
+        }
+        if let Some(reason) = self.refuse("continue") {
+            self.show(|s| s.notice = Some(reason));
+            return;
+        }
+        self.show(|s| s.notice = None);
+        self.edit(|c| c.remove(id));
+        self.unstore(&message.key);
+        self.forget_stream(id);
+        self.ask(question, Some(message.text));
+    }
+
+    /// Another tab changed what is stored (a question, an answer started
+    /// or finished, a rating, a new conversation): show it as stored.
+    fn changed_elsewhere(&self, event: &StorageEvent) {
+        let relevant = event.key().is_some_and(|key| {
+            self.with(|i| {
+                matches!(i.options.persist, Persist::Local | Persist::Server)
+                    && i.tokens
+                        .customer
+                        .as_deref()
+                        .is_some_and(|customer| storage::changed(&i.options, customer, &key))
+            })
+        });
+        if relevant {
+            self.reload();
+        }
+    }
+
+    /// Shows the conversation as stored now (another tab changed it; or
+    /// this page came back from the back-forward cache, and the next page
+    /// may have continued its answer). An answer arriving here stays as it is.
+    pub(crate) fn reload(&self) {
+        let here = self.with(|i| i.active.as_ref().map(|a| a.answer));
+        if let Some(customer) = self.with(|i| i.tokens.customer.clone()) {
+            self.restore(Some(&customer), &|id| Some(id) != here);
+        }
+    }
+
+    /// Shows `customer`'s stored conversation, in place of the messages
+    /// `gone` says go (ids go on from this page's: the transcript knows
+    /// messages by id, and must not take a new one for an old one).
+    /// Returns the ids of the messages restored.
+    pub(crate) fn restore(
+        &self,
+        customer: Option<&str>,
+        gone: &dyn Fn(u32) -> bool,
+    ) -> std::ops::Range<u32> {
+        let now = browser::now_ms() as u64;
+        let closed = self.text("closedDuring");
+        let stored =
+            customer.and_then(|c| self.with(|i| storage::load(&i.options, c, now, &closed)));
+        let adopted = self
+            .edit(|c| {
+                c.drop_where(gone);
+                stored.map_or(0..0, |stored| c.adopt(stored))
+            })
+            .unwrap_or(0..0);
+        self.paint(adopted.clone(), &|id| !gone(id));
+        adopted
+    }
+
+    /// Paints the answers among `adopted` (messages just taken from storage
+    /// or a thread); of the others, only the painters `keep` says stay.
+    fn paint(&self, adopted: std::ops::Range<u32>, keep: &dyn Fn(u32) -> bool) {
+        let views: Vec<(u32, StreamView)> = self.read(|c| {
+            c.messages()
+                .iter()
+                .filter(|m| adopted.contains(&m.id) && m.role == Role::Assistant)
+                .map(|m| (m.id, view_of(m)))
+                .collect()
+        });
+        self.change(|i| {
+            i.streams.retain(|(id, _)| keep(*id));
+            i.streams.extend(views);
+            i.restored = adopted;
+        });
+    }
+}

@@ -1,0 +1,133 @@
+//! The visitor's feedback on answers: thumbs up or down under each finished
+//! answer, then an optional short reason. Kept with the message (so it shows
+//! after a reload), told to the host page as a `feedback` event, and POSTed
+//! to the host's `feedbackEndpoint` when it has one (the mint's
+//! `feedback` route logs and counts it). The reason is the visitor's own
+//! text: the widget shows it nowhere, and sends it only there.
+
+use ringside_wire::json;
+use wasm_bindgen::JsCast;
+
+use crate::api;
+use crate::chat::Chat;
+use crate::conversation::Feedback;
+
+/// The longest reason kept, in characters.
+pub const MAX_REASON: usize = 500;
+
+impl Chat {
+    /// The visitor rates the answer `id` (up or down); the panel then
+    /// offers to say why. The rating given already changes nothing.
+    pub fn rate(&self, id: u32, up: bool) {
+        let same = self.read(|c| {
+            c.get(id)
+                .and_then(|m| m.feedback.as_ref())
+                .is_some_and(|f| f.up == up)
+        });
+        if !same {
+            self.give_feedback(id, |f| *f = Some(Feedback { up, reason: None }));
+            self.tell_feedback(id, "{\"kind\":\"rating\",\"rating\":");
+        }
+    }
+
+    /// The visitor says why (or, with an empty `reason`, declines to: the
+    /// panel stops asking, and the host hears nothing new).
+    pub fn explain(&self, id: u32, reason: &str) {
+        let reason: String = reason.trim().chars().take(MAX_REASON).collect();
+        let tell = !reason.is_empty();
+        self.give_feedback(id, |f| {
+            if let Some(f) = f {
+                f.reason = Some(reason);
+            }
+        });
+        if tell {
+            self.tell_feedback(id, "{\"kind\":\"reason\",\"rating\":");
+        }
+    }
+
+    fn give_feedback(&self, id: u32, change: impl FnOnce(&mut Option<Feedback>)) {
+        self.edit(|c| {
+            if let Some(m) = c.get_mut(id) {
+                change(&mut m.feedback);
+            }
+        });
+        self.store(&[id]);
+    }
+
+    /// The `feedback` event, and the POST to the host's endpoint: a new
+    /// rating (`kind: "rating"`), or the reason for one (`"reason"`, the
+    /// rating again beside it); `start` opens the JSON with the kind.
+    fn tell_feedback(&self, id: u32, start: &str) {
+        let body = self.read(|c| {
+            let answer = c.get(id)?;
+            let feedback = answer.feedback.as_ref()?;
+            let question = c.question_of(id).and_then(|q| c.get(q));
+            let mut body = String::from(start);
+            body.push_str(if feedback.up { "\"up\"" } else { "\"down\"" });
+            body.push_str(",\"reason\":");
+            json::write_string(&mut body, feedback.reason.as_deref().unwrap_or(""));
+            body.push_str(",\"message\":");
+            json::write_string(&mut body, question.map_or("", |q| q.text.as_str()));
+            body.push_str(",\"answer\":");
+            json::write_string(&mut body, &answer.text);
+            body.push_str(",\"messageId\":");
+            json::write_string(&mut body, &answer.key);
+            body.push_str(",\"conversationId\":");
+            json::write_string(&mut body, &c.id);
+            body.push('}');
+            Some(body)
+        });
+        let Some(body) = body else {
+            return;
+        };
+        if let Ok(detail) = js_sys::JSON::parse(&body) {
+            self.emit("feedback", detail);
+        }
+        let (endpoint, credentials, headers) = self.with(|i| {
+            let o = &i.options;
+            (
+                o.feedback_endpoint.clone(),
+                o.token_credentials,
+                o.token_headers.clone(),
+            )
+        });
+        if let Some(endpoint) = endpoint {
+            api::post_feedback(&endpoint, credentials, &headers, &body);
+        }
+    }
+
+    /// A key in a rating's reason: Enter sends it, Escape declines to say
+    /// (`true` when it was one of those, handled).
+    pub(crate) fn feedback_key(&self, event: &web_sys::KeyboardEvent) -> bool {
+        let key = event.key();
+        let input = crate::transcript::target_element(event)
+            .filter(|t| t.tag_name() == "INPUT" && (key == "Enter" || key == "Escape"));
+        let Some(input) = input else {
+            return false;
+        };
+        event.prevent_default();
+        event.stop_propagation();
+        let id = input
+            .closest("[data-id]")
+            .ok()
+            .flatten()
+            .and_then(|m| m.get_attribute("data-id"))
+            .and_then(|id| id.parse().ok());
+        let reason = match key.as_str() {
+            "Enter" => input.unchecked_into::<web_sys::HtmlInputElement>().value(),
+            _ => String::new(),
+        };
+        if let Some(id) = id {
+            self.explain(id, &reason);
+        }
+        true
+    }
+}
+
+/// The reason typed in the field before a rating's Send button.
+pub fn reason_before(button: &web_sys::Element) -> String {
+    button
+        .previous_element_sibling()
+        .map(|input| input.unchecked_into::<web_sys::HtmlInputElement>().value())
+        .unwrap_or_default()
+}
