@@ -87,9 +87,10 @@ async fn ratings_from_allowed_pages_are_logged_and_counted_others_refused() {
         );
     }
     let logs = log_text();
+    // The conversation id as a field: a request id may contain "c9" too.
     let line = logs
         .lines()
-        .find(|l| l.contains("chat feedback") && l.contains("c9"))
+        .find(|l| l.contains("chat feedback") && l.contains("conversation_id=c9"))
         .expect("the rating is logged");
     assert!(
         line.contains("rating=\"down\"") || line.contains("rating=down"),
