@@ -717,6 +717,7 @@ impl Chat {
             )
         });
         let stale = self.change(|i| i.tokens.stale.take()).flatten();
+        let _turn = EndpointTurn::wait(&endpoint).await;
         let mut delay = 500;
         let mut attempt = 1;
         let response = loop {
@@ -786,6 +787,44 @@ impl Chat {
         self.change(|i| i.tokens.customer = customer);
         self.store(&mine);
         self.resume_pending();
+    }
+}
+
+thread_local! {
+    /// The token endpoints a widget of this page is fetching from now.
+    static FETCHING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One widget's turn at a token endpoint: the page's widgets ask it one at a
+/// time. A new visitor has no cookie yet, and two widgets asking at once
+/// would each be made a new customer, one of whose conversations the next
+/// page could not show; one after the other, the second brings the cookie
+/// the first was given.
+struct EndpointTurn(String);
+
+impl EndpointTurn {
+    async fn wait(endpoint: &str) -> EndpointTurn {
+        let busy = || FETCHING.with_borrow(|f| f.iter().any(|e| e == endpoint));
+        // A turn that never ends (an endpoint that does not answer) holds
+        // the others up for 10 s at most.
+        for _ in 0..200 {
+            if !busy() {
+                break;
+            }
+            browser::sleep(50).await;
+        }
+        FETCHING.with_borrow_mut(|f| f.push(endpoint.to_string()));
+        EndpointTurn(endpoint.to_string())
+    }
+}
+
+impl Drop for EndpointTurn {
+    fn drop(&mut self) {
+        FETCHING.with_borrow_mut(|f| {
+            if let Some(at) = f.iter().position(|e| *e == self.0) {
+                f.swap_remove(at);
+            }
+        });
     }
 }
 

@@ -136,10 +136,13 @@ test("a page with a strict Content-Security-Policy works", async ({ page, stack 
 });
 
 test("two widgets on one page never interfere", async ({ page, stack }) => {
+  // Both open at once, so a new visitor's two first token requests would
+  // race (each made a new customer, and one conversation lost on reload)
+  // if the page's widgets did not take turns.
   await page.goto(
     stack.writePage(
       "two.html",
-      `<!doctype html><html lang="en"><head><script src="/ringside-chat.js" data-token-endpoint="/api/chat-token" data-title="Floating"></script></head>
+      `<!doctype html><html lang="en"><head><script src="/ringside-chat.js" data-token-endpoint="/api/chat-token" data-title="Floating" data-open="true"></script></head>
        <body><div id="side" style="height:480px;width:360px"></div>
        <script>addEventListener("load", () => RingsideChat.mount({ mode: "inline", container: "#side", title: "Inline" }).then((h) => (window.inline = h)));</script></body></html>`,
     ),
@@ -147,7 +150,6 @@ test("two widgets on one page never interfere", async ({ page, stack }) => {
   const floating = page.getByRole("dialog", { name: "Floating" });
   const inline = page.getByRole("dialog", { name: "Inline" });
   await expect(inline).toBeVisible();
-  await page.getByRole("button", { name: "Open chat" }).click();
   await expect(floating).toBeVisible();
   await inline.getByRole("textbox", { name: "Message" }).fill("to inline");
   await inline.getByRole("textbox", { name: "Message" }).press("Enter");
@@ -159,6 +161,7 @@ test("two widgets on one page never interfere", async ({ page, stack }) => {
   await expect(floating.locator("article[aria-label=You]")).toHaveText(["to floating"]);
   await page.reload();
   await expect(page.getByRole("dialog", { name: "Inline" }).locator("article[aria-label=You]")).toHaveText(["to inline"]);
+  await expect(page.getByRole("dialog", { name: "Floating" }).locator("article[aria-label=You]")).toHaveText(["to floating"]);
 });
 
 test("destroy() leaves no element, listener or timer behind", async ({ page, stack }) => {
