@@ -11,10 +11,12 @@ import { test, expect, Widget, type Stack } from "./stack";
 
 const SECRET = "e2e-session-secret-of-at-least-32-bytes!";
 const COOKIE = "app_session";
+/** The audience the host's provider puts in its session tokens. */
+const AUDIENCE = "https://app.example/session";
 
 test.use({
   mintSetup: {
-    flags: ["--identity", "session", "--session-cookie", COOKIE, "--threads"],
+    flags: ["--identity", "session", "--session-cookie", COOKIE, "--session-audience", AUDIENCE, "--threads"],
     env: { RINGSIDE_MINT_SESSION_HS256_SECRET: SECRET },
   },
 });
@@ -22,7 +24,7 @@ test.use({
 function session(user: string): string {
   const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: user, iat: now - 5, nbf: now - 5, exp: now + 3600 })}`;
+  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: user, aud: AUDIENCE, iat: now - 5, nbf: now - 5, exp: now + 3600 })}`;
   return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
 }
 
