@@ -397,7 +397,7 @@ if (mint) {
     "*warm*: one visitor whose token is reused (`--reuse-fraction 0.5`); *known_no_reuse*: a returning visitor per connection with reuse turned off (`--reuse-fraction 0`; the default is 0.5), one upstream call; *cold*: a new visitor every request; " +
       "*naive_warm*/*naive_cold*: the seed's naive path (an upsert and a mint upstream on every request). " +
       `Against the in-process mock on loopback, ${mint.concurrency} requests in flight, ${mint.seconds_per_scenario} s per scenario after a warm-up, ${mint.threads} runtime threads. ` +
-      "*Command:* `cargo run --release -p ringside-mint --example bench_mint -- --seconds 3`.",
+      "*Command:* `cargo run --release -p ringside-bench --bin mint-tokens -- --seconds 3`.",
   );
 }
 if (streams) {

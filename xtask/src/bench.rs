@@ -48,7 +48,6 @@ pub(crate) fn run(args: &[String]) -> Result {
         "-p",
         "ringside-bench",
         "--bins",
-        "--examples",
     ]))?;
     let out = target_dir().join("bench");
     let _ = fs::remove_dir_all(&out);
@@ -151,13 +150,11 @@ struct ServerBench {
     figures: &'static str,
 }
 
-/// The servers' benchmarks, each where it lives: the mock's in
-/// `bench/native` with the rest; the mint's still among the mint's examples
-/// until it joins them.
+/// The servers' benchmarks, binaries of `bench/native`.
 const SERVER_BENCHES: &[ServerBench] = &[
     ServerBench {
-        package: "ringside-mint",
-        target: ["--example", "bench_mint"],
+        package: "ringside-bench",
+        target: ["--bin", "mint-tokens"],
         quick: &["--seconds", "1"],
         full: &["--seconds", "3"],
         figures: "mint.json",

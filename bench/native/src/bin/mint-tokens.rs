@@ -10,7 +10,7 @@
 //! replicas.
 //!
 //! ```sh
-//! cargo run --release -p ringside-mint --example bench_mint -- --seconds 3 --concurrency 64
+//! cargo run --release -p ringside-bench --bin mint-tokens -- --seconds 3 --concurrency 64
 //! ```
 //!
 //! Prints a table, then one JSON line with every figure.

@@ -13,7 +13,7 @@
 //!
 //! ```sh
 //! cargo build --release -p ringside-mock -p ringside-mint
-//! cargo run --release -p ringside-mint --example soak -- --minutes 3 --sessions 300
+//! cargo run --release -p ringside-bench --bin soak -- --minutes 3 --sessions 300
 //! ```
 //!
 //! Prints the memory samples as they come, then a summary and one JSON line;
@@ -369,11 +369,9 @@ async fn main() {
     let minutes = args.minutes.clamp(0.1, 30.0);
     let sessions = args.sessions.clamp(1, 2000);
     let bin_dir = args.bin_dir.clone().unwrap_or_else(|| {
-        let exe = std::env::current_exe().expect("the example's path");
-        exe.parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/examples/soak")
-            .to_path_buf()
+        // Beside this binary: target/<profile>/soak.
+        let exe = std::env::current_exe().expect("the binary's path");
+        exe.parent().expect("target/<profile>").to_path_buf()
     });
 
     let mock = start(

@@ -75,7 +75,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     ));
 
     tokio::select! {
-        () = shutdown_signal() => {}
+        () = ringside_mint::conn::shutdown_signal() => {}
         Some(ended) = servers.join_next() => {
             ended??;
             return Err("a listener stopped unexpectedly".into());
@@ -98,14 +98,4 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         tracing::warn!("grace period over: dropping the requests still running");
     }
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("a SIGTERM handler installs");
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term.recv() => {}
-    }
 }
