@@ -14,9 +14,8 @@ mod html;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ringside_chat::markdown::stream::{Stream, Update};
-use ringside_chat::markdown::tree::{self, Node, safe_href};
-use ringside_chat::markdown::{self};
+use ringside_chat::markdown::stream::{follow, whole};
+use ringside_chat::markdown::tree::safe_href;
 
 /// The examples the widget renders differently on purpose. Raw HTML is
 /// always shown as text (the widget never turns model text into markup), so
@@ -125,13 +124,7 @@ fn examples() -> Vec<Example> {
 }
 
 fn render(text: &str) -> String {
-    let parsed = markdown::parse(text, true);
-    let nodes: Vec<Node> = parsed
-        .blocks
-        .iter()
-        .map(|b| tree::block(b, &parsed.refs))
-        .collect();
-    html::normalize(&html::render(&nodes))
+    html::normalize(&html::render(&whole(text)))
 }
 
 /// The spec's HTML as the widget's policy shows it: links to targets it
@@ -167,40 +160,6 @@ fn expected(spec_html: &str) -> String {
     }
     out.push_str(rest);
     html::normalize(&out)
-}
-
-/// The trees a renderer following the stream's updates shows at the end.
-fn streamed(pieces: &[&str]) -> Vec<Node> {
-    let mut stream = Stream::default();
-    let mut shown: Vec<Node> = Vec::new();
-    let mut finals = 0;
-    let mut apply = |update: Update, shown: &mut Vec<Node>| {
-        shown.truncate(finals);
-        for (index, node) in update.rebuilt {
-            shown[index] = node;
-        }
-        for block in update.finished {
-            shown.push(block.node);
-        }
-        finals = shown.len();
-        shown.extend(update.tail);
-    };
-    for piece in pieces {
-        stream.push(piece);
-        apply(stream.update(), &mut shown);
-    }
-    stream.finish();
-    apply(stream.update(), &mut shown);
-    shown
-}
-
-fn whole(text: &str) -> Vec<Node> {
-    let parsed = markdown::parse(text, true);
-    parsed
-        .blocks
-        .iter()
-        .map(|b| tree::block(b, &parsed.refs))
-        .collect()
 }
 
 #[derive(Default)]
@@ -304,7 +263,7 @@ fn every_spec_example_streamed_with_a_cut_anywhere_ends_as_the_whole_text() {
         for cut in 0..=text.len() {
             if text.is_char_boundary(cut) {
                 assert_eq!(
-                    streamed(&[&text[..cut], &text[cut..]]),
+                    follow(&[&text[..cut], &text[cut..]], |_| {}),
                     want,
                     "example {} cut at {cut}: {text:?}",
                     example.number
@@ -314,7 +273,7 @@ fn every_spec_example_streamed_with_a_cut_anywhere_ends_as_the_whole_text() {
         let chars: Vec<String> = text.chars().map(String::from).collect();
         let pieces: Vec<&str> = chars.iter().map(String::as_str).collect();
         assert_eq!(
-            streamed(&pieces),
+            follow(&pieces, |_| {}),
             want,
             "example {} a character at a time",
             example.number

@@ -6,16 +6,10 @@
 
 mod html;
 
-use ringside_chat::markdown::{self, tree};
+use ringside_chat::markdown::stream::whole;
 
 fn render(text: &str) -> String {
-    let parsed = markdown::parse(text, true);
-    let nodes: Vec<_> = parsed
-        .blocks
-        .iter()
-        .map(|b| tree::block(b, &parsed.refs))
-        .collect();
-    html::normalize(&html::render(&nodes))
+    html::normalize(&html::render(&whole(text)))
 }
 
 #[track_caller]

@@ -4,34 +4,17 @@
 // device: restored when the panel opens, and listed, newest first, by its
 // first question, under "Past conversations". Another user sees none of it.
 // Two browser contexts are two devices (no storage in common).
-import { createHmac } from "node:crypto";
 import type { Browser, Page } from "@playwright/test";
 
 import { test, expect, Widget, type Stack } from "./stack";
+import { COOKIE, sessionMint, sessionToken } from "./session";
 
-const SECRET = "e2e-session-secret-of-at-least-32-bytes!";
-const COOKIE = "app_session";
-/** The audience the host's provider puts in its session tokens. */
-const AUDIENCE = "https://app.example/session";
-
-test.use({
-  mintSetup: {
-    flags: ["--identity", "session", "--session-cookie", COOKIE, "--session-audience", AUDIENCE, "--threads"],
-    env: { RINGSIDE_MINT_SESSION_HS256_SECRET: SECRET },
-  },
-});
-
-function session(user: string): string {
-  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: user, aud: AUDIENCE, iat: now - 5, nbf: now - 5, exp: now + 3600 })}`;
-  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
-}
+test.use({ mintSetup: sessionMint(["--threads"]) });
 
 /** A new device (browser context) where `user` is signed in to the host app. */
 async function device(browser: Browser, stack: Stack, user: string): Promise<Page> {
   const context = await browser.newContext();
-  await context.addCookies([{ name: COOKIE, value: session(user), url: stack.mintUrl }]);
+  await context.addCookies([{ name: COOKIE, value: sessionToken(user), url: stack.mintUrl }]);
   const page = await context.newPage();
   await stack.hostPage(page, { persist: "server" });
   return page;

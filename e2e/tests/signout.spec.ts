@@ -4,35 +4,17 @@
 // conversations are keyed by customer and shown only once a token for that
 // customer arrived, a mint that refuses the session drops them, and the
 // host's logout code can make every widget forget at once.
-import { createHmac } from "node:crypto";
 import type { Page } from "@playwright/test";
 
 import { test, expect, Widget, type Stack } from "./stack";
+import { COOKIE, sessionMint, sessionToken } from "./session";
 
-const SECRET = "e2e-session-secret-of-at-least-32-bytes!";
-const COOKIE = "app_session";
-/** The audience the host's provider puts in its session tokens, and nothing else it signs. */
-const AUDIENCE = "https://app.example/session";
-
-test.use({
-  mintSetup: {
-    flags: ["--identity", "session", "--session-cookie", COOKIE, "--session-audience", AUDIENCE],
-    env: { RINGSIDE_MINT_SESSION_HS256_SECRET: SECRET },
-  },
-});
-
-/** The host app's session JWT for `user` (HS256, as the mint is configured). */
-function session(user: string): string {
-  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: user, aud: AUDIENCE, iat: now - 5, nbf: now - 5, exp: now + 3600 })}`;
-  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
-}
+test.use({ mintSetup: sessionMint() });
 
 /** The host app's login (a session cookie set by its server) or logout (`null`). */
 async function signIn(page: Page, stack: Stack, user: string | null): Promise<void> {
   const url = stack.mintUrl;
-  if (user) await page.context().addCookies([{ name: COOKIE, value: session(user), url }]);
+  if (user) await page.context().addCookies([{ name: COOKIE, value: sessionToken(user), url }]);
   else await page.context().clearCookies({ name: COOKIE });
 }
 

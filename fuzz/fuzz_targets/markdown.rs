@@ -15,9 +15,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringside_chat::markdown::parse;
-use ringside_chat::markdown::stream::{Stream, Update};
-use ringside_chat::markdown::tree::{self, Attr, Node, Tag, safe_href};
+use ringside_chat::markdown::stream::{follow, whole};
+use ringside_chat::markdown::tree::{Attr, Node, Tag, safe_href};
 
 const CLASSES: &[&str] = &[
     "rsc-code",
@@ -132,49 +131,21 @@ fn drops_text_by_design(text: &str) -> bool {
         })
 }
 
-fn whole_trees(text: &str) -> Vec<Node> {
-    let parsed = parse(text, true);
-    parsed
-        .blocks
-        .iter()
-        .map(|b| tree::block(b, &parsed.refs))
-        .collect()
-}
-
-/// The trees a renderer following the stream's updates shows at the end.
+/// The trees a renderer following the stream's updates shows at the end;
+/// every tree built from text not final yet is checked on the way.
 fn streamed(pieces: &[&str]) -> Vec<Node> {
-    let mut stream = Stream::default();
-    let mut shown: Vec<Node> = Vec::new();
-    let mut finals = 0;
-    let mut apply = |update: Update, shown: &mut Vec<Node>| {
-        shown.truncate(finals);
-        for (index, node) in update.rebuilt {
-            shown[index] = node;
-        }
-        for block in update.finished {
-            assert_eq!(block.index, shown.len(), "final blocks come in order");
-            shown.push(block.node);
-        }
-        finals = shown.len();
-        for node in &update.tail {
+    follow(pieces, |tail| {
+        for node in tail {
             check(node, &mut String::new());
         }
-        shown.extend(update.tail);
-    };
-    for piece in pieces {
-        stream.push(piece);
-        apply(stream.update(), &mut shown);
-    }
-    stream.finish();
-    apply(stream.update(), &mut shown);
-    shown
+    })
 }
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
     };
-    let whole = whole_trees(text);
+    let whole = whole(text);
     let mut shown = String::new();
     for node in &whole {
         check(node, &mut shown);

@@ -177,48 +177,53 @@ fn without_unsettled_line(text: &str) -> &str {
     }
 }
 
+/// The trees a renderer following the stream's updates ends up showing,
+/// when `pieces` arrive one after the other: the model `render::StreamView`
+/// keeps in the DOM, for the tests and the fuzzer (which hold it equal to
+/// [`whole`]). `seen` gets each update's tail, the only trees built from
+/// text that is not final yet.
+pub fn follow(pieces: &[&str], mut seen: impl FnMut(&[Node])) -> Vec<Node> {
+    let mut stream = Stream::default();
+    let mut shown: Vec<Node> = Vec::new();
+    let mut finals = 0;
+    let mut apply = |update: Update, shown: &mut Vec<Node>| {
+        shown.truncate(finals);
+        for (index, node) in update.rebuilt {
+            shown[index] = node;
+        }
+        for block in update.finished {
+            assert_eq!(block.index, shown.len(), "final blocks come in order");
+            shown.push(block.node);
+        }
+        finals = shown.len();
+        seen(&update.tail);
+        shown.extend(update.tail);
+    };
+    for piece in pieces {
+        stream.push(piece);
+        apply(stream.update(), &mut shown);
+    }
+    stream.finish();
+    apply(stream.update(), &mut shown);
+    shown
+}
+
+/// The trees of the whole `text`, parsed at once.
+pub fn whole(text: &str) -> Vec<Node> {
+    let parsed = blocks::parse(text, true);
+    parsed
+        .blocks
+        .iter()
+        .map(|b| super::tree::block(b, &parsed.refs))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
     use super::*;
-    use crate::markdown::tree;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    /// The trees a renderer following `stream`'s updates ends up showing.
-    fn follow(pieces: &[&str]) -> Vec<Node> {
-        let mut stream = Stream::default();
-        let mut shown: Vec<Node> = Vec::new();
-        let apply = |update: Update, shown: &mut Vec<Node>, finals: &mut usize| {
-            shown.truncate(*finals);
-            for (index, node) in update.rebuilt {
-                shown[index] = node;
-            }
-            for block in update.finished {
-                assert_eq!(block.index, shown.len());
-                shown.push(block.node);
-            }
-            *finals = shown.len();
-            shown.extend(update.tail);
-        };
-        let mut finals = 0;
-        for piece in pieces {
-            stream.push(piece);
-            apply(stream.update(), &mut shown, &mut finals);
-        }
-        stream.finish();
-        apply(stream.update(), &mut shown, &mut finals);
-        shown
-    }
-
-    fn whole(text: &str) -> Vec<Node> {
-        let parsed = blocks::parse(text, true);
-        parsed
-            .blocks
-            .iter()
-            .map(|b| tree::block(b, &parsed.refs))
-            .collect()
-    }
 
     #[test]
     fn a_streamed_answer_ends_as_the_whole_text_would_show() {
@@ -226,7 +231,7 @@ mod tests {
         for cut in 0..=text.len() {
             if text.is_char_boundary(cut) {
                 assert_eq!(
-                    follow(&[&text[..cut], &text[cut..]]),
+                    follow(&[&text[..cut], &text[cut..]], |_| {}),
                     whole(text),
                     "cut at {cut}"
                 );
@@ -234,7 +239,7 @@ mod tests {
         }
         let chars: Vec<String> = text.chars().map(String::from).collect();
         let pieces: Vec<&str> = chars.iter().map(String::as_str).collect();
-        assert_eq!(follow(&pieces), whole(text));
+        assert_eq!(follow(&pieces, |_| {}), whole(text));
     }
 
     #[test]
@@ -244,7 +249,7 @@ mod tests {
         let text = format!("{}        code\n- >>>x\n   b", ">".repeat(22));
         for cut in 0..=text.len() {
             assert_eq!(
-                follow(&[&text[..cut], &text[cut..]]),
+                follow(&[&text[..cut], &text[cut..]], |_| {}),
                 whole(&text),
                 "cut at {cut}"
             );
