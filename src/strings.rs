@@ -264,6 +264,12 @@ mod tests {
             loader.contains(&format!("var LOCALES = [{list}];")),
             "js/ringside-chat.js lists {list}"
         );
+        // The npm entry spells out each language's import, for bundlers.
+        let npm = include_str!("../js/npm/index.js");
+        for l in LOADER_LOCALES {
+            let import = format!("\"{l}\": () => import(\"./ringside-chat.{l}.json\"),");
+            assert!(npm.contains(&import), "js/npm/index.js lacks {import}");
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ test("the loader tolerates async, defer and being included twice", async ({ page
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("Still one widget?");
-  expect(errors).toEqual([]);
+  expect(missing).toEqual([]);
 });
 
 test("a Vite app using the npm package (installed from the packed tarball) chats, with typed events", async ({ page, stack }, info) => {
@@ -51,6 +51,18 @@ test("a Vite app using the npm package (installed from the packed tarball) chats
   await widget.ask("Hello from Vite");
   await expect(page.locator("#status")).toHaveText("Answers so far: 1");
   await shot(page, info, "vite-app");
+});
+
+test("the Vite app on a French page gets the widget's French texts from the package", async ({ page, stack }) => {
+  stack.copyDir(path.join(EXAMPLES, "vite-app/dist/assets"), "assets");
+  const html = readFileSync(path.join(EXAMPLES, "vite-app/dist/index.html"), "utf8").replace('<html lang="en">', '<html lang="fr">');
+  const missing: string[] = [];
+  page.on("response", (r) => r.status() >= 400 && !r.url().endsWith("/favicon.ico") && missing.push(r.url()));
+  await page.goto(stack.writePage("vite-fr.html", html));
+  await expect(page.locator("#status")).toHaveText("The assistant is ready.");
+  await page.getByRole("button", { name: "Ouvrir le chat" }).click();
+  await expect(page.getByRole("dialog").getByRole("button", { name: "Envoyer" })).toBeVisible();
+  expect(missing).toEqual([]);
 });
 
 test("the inline help panel fills its container, knows the page, and answers the host's button", async ({ page, stack }, info) => {
