@@ -659,4 +659,5 @@ try {
   await browser.close();
   await stack.stop();
 }
+results.dist = opts.dist;
 writeFileSync(opts.out, JSON.stringify(results, null, 2));

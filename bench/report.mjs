@@ -28,6 +28,8 @@ const weight = read("weight.json");
 const browser = read("browser.json");
 const mint = read("mint.json");
 const streams = read("streams.json");
+// `cargo xtask bench --before-dist DIR`: another build's streaming and latency.
+const beforeRun = read("browser-before.json");
 
 // ------------------------------------------------------------ native parser
 
@@ -318,6 +320,27 @@ if (S) {
       "A widget that finishes a shorter answer more than 5 s behind the stream, or past its limit, is not given the longer answers of that regime. " +
       "The bare reader row is the floor: the same stream fetched and read to the end by a page that does nothing else. " +
       "*Command:* `node bench/browser.mjs --only streaming …`.",
+  );
+}
+
+if (S && beforeRun?.streaming) {
+  const B = beforeRun.streaming;
+  const was = (regime, id, tokens) => B?.[id]?.[regime]?.find((x) => x.tokens === tokens);
+  const pair = (ours, fl) => (ours && fl ? `${fmt(ours.busy_ms_per_1k)} / ${fmt(fl.busy_ms_per_1k)} = **${fmt(ours.busy_ms_per_1k / fl.busy_ms_per_1k, 2)}×**` : "–");
+  p("### Before and after");
+  const rows = [];
+  for (const regime of ["paced", "flooded"]) {
+    for (const n of sizes) {
+      rows.push([regime, fmt(n), pair(was(regime, "ringside", n), was(regime, "floor", n)), pair(at(regime, "ringside", n), at(regime, "floor", n))]);
+    }
+  }
+  const lat = (x) => (x ? `${fmt(x.p50, 1)} / ${fmt(x.p99, 1)}` : "–");
+  rows.push(["latency, chunk → painted", "p50 / p99 ms", lat(beforeRun.latency?.ringside?.latency_to_paint_ms), lat(L?.ringside?.latency_to_paint_ms)]);
+  p(table(["regime", "tokens", "before: ours / floor ms per 1k", "after: ours / floor ms per 1k"], rows));
+  p(
+    "*Method.* The same runs, stream and machine for both: before is the `dist/` given to `cargo xtask bench --before-dist` (" +
+      "`" + (beforeRun.dist ?? "another build") + "`), measured right after this build's runs, each beside the floor of its own run. " +
+      "*Command:* `cargo xtask bench --before-dist DIR`.",
   );
 }
 

@@ -27,9 +27,20 @@ use crate::process;
 use crate::setup::{self, CHROMIUM, Tools, cargo, root, target_dir};
 use crate::tasks;
 
-/// `cargo xtask bench [--quick]`.
+/// `cargo xtask bench [--quick] [--runs N] [--before-dist DIR]`: `--runs`
+/// sets the browser runs per figure (10; `--quick` 3); `--before-dist` also
+/// measures the streaming and latency of another build's `dist/` (ours and
+/// the floor, in the same run), for the report's before-and-after table.
 pub(crate) fn run(args: &[String]) -> Result {
     let quick = args.iter().any(|a| a == "--quick");
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let runs = value("--runs");
+    let before_dist = value("--before-dist").map(PathBuf::from);
     let started_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -99,7 +110,30 @@ pub(crate) fn run(args: &[String]) -> Result {
     if quick {
         browser.args(["--runs", "3", "--sizes", "1000,4000"]);
     }
+    if let Some(runs) = &runs {
+        browser.args(["--runs", runs]);
+    }
     process::run(&mut browser)?;
+    if let Some(dist) = &before_dist {
+        let mut before = node("browser.mjs");
+        before
+            .arg("--bin-dir")
+            .arg(target_dir().join("release"))
+            .arg("--dist")
+            .arg(dist)
+            .arg("--chromium")
+            .arg(CHROMIUM)
+            .args(["--only", "streaming,latency", "--widgets", "ringside,floor"])
+            .arg("--out")
+            .arg(out.join("browser-before.json"));
+        if quick {
+            before.args(["--runs", "3", "--sizes", "1000,4000"]);
+        }
+        if let Some(runs) = &runs {
+            before.args(["--runs", runs]);
+        }
+        process::run(&mut before)?;
+    }
 
     // 6. The servers, with the commands their docs give.
     for bench in SERVER_BENCHES {
