@@ -717,7 +717,7 @@ impl Chat {
             )
         });
         let stale = self.change(|i| i.tokens.stale.take()).flatten();
-        let _turn = EndpointTurn::wait(&endpoint).await;
+        let _turn = TokenTurn::wait().await;
         let mut delay = 500;
         let mut attempt = 1;
         let response = loop {
@@ -791,40 +791,35 @@ impl Chat {
 }
 
 thread_local! {
-    /// The token endpoints a widget of this page is fetching from now.
-    static FETCHING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether a widget of this page is fetching a token now.
+    static FETCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// One widget's turn at a token endpoint: the page's widgets ask it one at a
+/// One widget's turn at fetching a token: the page's widgets fetch one at a
 /// time. A new visitor has no cookie yet, and two widgets asking at once
 /// would each be made a new customer, one of whose conversations the next
 /// page could not show; one after the other, the second brings the cookie
 /// the first was given.
-struct EndpointTurn(String);
+struct TokenTurn;
 
-impl EndpointTurn {
-    async fn wait(endpoint: &str) -> EndpointTurn {
-        let busy = || FETCHING.with_borrow(|f| f.iter().any(|e| e == endpoint));
+impl TokenTurn {
+    async fn wait() -> TokenTurn {
         // A turn that never ends (an endpoint that does not answer) holds
         // the others up for 10 s at most.
         for _ in 0..200 {
-            if !busy() {
+            if !FETCHING.get() {
                 break;
             }
             browser::sleep(50).await;
         }
-        FETCHING.with_borrow_mut(|f| f.push(endpoint.to_string()));
-        EndpointTurn(endpoint.to_string())
+        FETCHING.set(true);
+        TokenTurn
     }
 }
 
-impl Drop for EndpointTurn {
+impl Drop for TokenTurn {
     fn drop(&mut self) {
-        FETCHING.with_borrow_mut(|f| {
-            if let Some(at) = f.iter().position(|e| *e == self.0) {
-                f.swap_remove(at);
-            }
-        });
+        FETCHING.set(false);
     }
 }
 

@@ -37,7 +37,7 @@ test("the loader tolerates async, defer and being included twice", async ({ page
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("Still one widget?");
-  expect(missing).toEqual([]);
+  expect(errors).toEqual([]);
 });
 
 test("a Vite app using the npm package (installed from the packed tarball) chats, with typed events", async ({ page, stack }, info) => {
