@@ -128,6 +128,9 @@ export async function startStack({ binDir, cdnFiles }) {
       "--new-visitor-rate-per-minute", "0",
       "--visitor-rate-limit-rpm", "10000",
       "--visitor-budget-usd", "1000",
+      // Nor should the global ceilings on new visitors (0: off).
+      "--new-visitors-per-hour", "0",
+      "--visitor-budget-per-day-usd", "0",
     ],
     { FC_API_KEY: API_KEY, RINGSIDE_MINT_COOKIE_SECRET: "bench-cookie-secret-of-at-least-32-bytes" },
   );
