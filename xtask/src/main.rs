@@ -55,7 +55,7 @@ fn main() -> ExitCode {
                  package build the npm package (target/npm/ringside-chat-0.1.0.tgz)\n  \
                  setup   install missing tools (--browser: also the browser-test tools)\n  \
                  tidy    check the project's conventions\n  \
-                 bench   run the benchmarks, write BENCHMARKS.md and .json (--quick: shorter)\n  \
+                 bench   run the benchmarks, write BENCHMARKS.md and .json (--quick, --runs N, --before-dist DIR)\n  \
                  fuzz    run the fuzz targets (--seconds N each, default 35; TARGET… to choose)\n  \
                  conformance  the Markdown conformance table (CommonMark spec examples), into the README"
             );
