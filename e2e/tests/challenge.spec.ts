@@ -13,9 +13,12 @@ for (const maxNumber of ["100000", "1000000"]) {
       const answers: { status: number; at: number; solution: string | null }[] = [];
       page.on("response", async (response) => {
         if (!response.url().endsWith("/api/chat-token")) return;
-        const answer = { status: response.status(), at: Date.now(), solution: null as string | null };
-        answers.push(answer);
-        answer.solution = await response.request().headerValue("x-ringside-challenge");
+        const at = Date.now();
+        // Counted only once its request's header is read: the poll below
+        // must not see a status whose solution is still on its way.
+        const solution = await response.request().headerValue("x-ringside-challenge");
+        answers.push({ status: response.status(), at, solution });
+        answers.sort((a, b) => a.at - b.at);
       });
       let sentWithSolution = 0;
       page.on("request", (request) => {
