@@ -95,44 +95,38 @@ pub(crate) fn run(args: &[String]) -> Result {
     ]))?;
 
     // 2–5. The browser figures.
-    let mut browser = node("browser.mjs");
-    browser
-        .arg("--bin-dir")
-        .arg(target_dir().join("release"))
-        .arg("--dist")
-        .arg(&built.dist)
-        .arg("--sse-wasm")
-        .arg(&sse_wasm)
-        .arg("--chromium")
-        .arg(CHROMIUM)
-        .arg("--out")
-        .arg(out.join("browser.json"));
-    if quick {
-        browser.args(["--runs", "3", "--sizes", "1000,4000"]);
-    }
-    if let Some(runs) = &runs {
-        browser.args(["--runs", runs]);
-    }
-    process::run(&mut browser)?;
-    if let Some(dist) = &before_dist {
-        let mut before = node("browser.mjs");
-        before
+    // One build's browser figures: `dist` measured into `file` of `out`.
+    let browser = |dist: &Path, file: &str| {
+        let mut command = node("browser.mjs");
+        command
             .arg("--bin-dir")
             .arg(target_dir().join("release"))
             .arg("--dist")
             .arg(dist)
             .arg("--chromium")
             .arg(CHROMIUM)
-            .args(["--only", "streaming,latency", "--widgets", "ringside,floor"])
             .arg("--out")
-            .arg(out.join("browser-before.json"));
+            .arg(out.join(file));
         if quick {
-            before.args(["--runs", "3", "--sizes", "1000,4000"]);
+            command.args(["--runs", "3", "--sizes", "1000,4000"]);
         }
         if let Some(runs) = &runs {
-            before.args(["--runs", runs]);
+            command.args(["--runs", runs]);
         }
-        process::run(&mut before)?;
+        command
+    };
+    process::run(
+        browser(&built.dist, "browser.json")
+            .arg("--sse-wasm")
+            .arg(&sse_wasm),
+    )?;
+    if let Some(dist) = &before_dist {
+        process::run(browser(dist, "browser-before.json").args([
+            "--only",
+            "streaming,latency",
+            "--widgets",
+            "ringside,floor",
+        ]))?;
     }
 
     // 6. The servers, with the commands their docs give.
