@@ -296,17 +296,22 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_token_is_reused_until_the_configured_share_of_its_life_is_gone() {
-        let cache = TokenCache::new(0.5, 100);
-        let k = key("a");
-        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, true, |_| {
+    /// Mints a token for `k` at time zero and keeps it, as a first request does.
+    async fn holding_a_new_token(cache: &TokenCache, k: &TokenKey) {
+        let Lookup::Started(flight) = cache.get_or_start(k, Duration::ZERO, None, true, |_| {
             async { Ok(token(Duration::ZERO)) }.boxed()
         }) else {
             panic!("an empty cache starts a mint");
         };
         let result = flight.await;
-        cache.finish(&k, 0, &result);
+        cache.finish(k, 0, &result);
+    }
+
+    #[tokio::test]
+    async fn a_token_is_reused_until_the_configured_share_of_its_life_is_gone() {
+        let cache = TokenCache::new(0.5, 100);
+        let k = key("a");
+        holding_a_new_token(&cache, &k).await;
         let at = |secs| Duration::from_secs(secs);
         match cache.get_or_start(&k, at(449), None, true, |_| unreachable_flight()) {
             Lookup::Reuse(t) => assert_eq!(t.expires_in(at(449)), 451, "the remaining life"),
@@ -376,13 +381,7 @@ mod tests {
     async fn a_token_named_stale_by_its_jti_or_whole_is_not_reused() {
         let cache = TokenCache::new(0.5, 100);
         let k = key("s");
-        let Lookup::Started(flight) = cache.get_or_start(&k, Duration::ZERO, None, true, |_| {
-            async { Ok(token(Duration::ZERO)) }.boxed()
-        }) else {
-            panic!("an empty cache starts a mint");
-        };
-        let result = flight.await;
-        cache.finish(&k, 0, &result);
+        holding_a_new_token(&cache, &k).await;
         for stale in ["t", "ct_t"] {
             assert!(
                 matches!(
