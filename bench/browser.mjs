@@ -532,7 +532,8 @@ async function streaming() {
  * 1k-token answer through our widget, with the pointer away from the
  * widget (as a reader's usually is), summed by event over the renderer's
  * main thread. Nested events are counted in their parent too, so the rows
- * overlap; `frames` counts the frames the browser began while it streamed.
+ * overlap; `frames` counts the frames the main thread produced (committed)
+ * while it streamed.
  */
 async function traceRun() {
   const tokens = 1000;
@@ -570,8 +571,9 @@ async function traceRun() {
     let total = 0;
     for (const e of events) {
       if (!main || e.pid !== main.pid || e.tid !== main.tid) continue;
-      if (e.name === "BeginMainFrame" || e.name === "BeginFrame") frames += e.ph === "X" || e.ph === "B" ? 1 : 0;
       if (e.ph !== "X" || !e.dur) continue;
+      // Each frame the main thread produced ends in one commit to the compositor.
+      if (e.name === "Commit") frames += 1;
       if (e.name === "RunTask" || e.name === "ThreadControllerImpl::RunTask") total += e.dur / 1000;
       for (const [k, list] of Object.entries(names)) if (list.includes(e.name)) sums[k] += e.dur / 1000;
     }

@@ -2,10 +2,11 @@
 //! fetch a token, then stream a completion through the fetch `ReadableStream`
 //! and the shared SSE parser.
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Promise, Uint8Array};
 use ringside_wire::chat::{StreamFrame, StreamRequest};
 use ringside_wire::sse::SseParser;
 use ringside_wire::token::TokenResponse;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -165,13 +166,15 @@ impl ChatClient {
     }
 
     /// Streams the answer to `request`, calling `on_delta` with each piece of
-    /// text as soon as its frame is complete; every read kicks `watchdog`.
-    /// Ends `Ok` only at `[DONE]`.
+    /// text once its frame is complete, in batches that arrive no earlier than
+    /// just before `paint_due()` (when the text would be painted anyway; 0 for
+    /// at once); every batch kicks `watchdog`. Ends `Ok` only at `[DONE]`.
     pub async fn stream(
         &self,
         request: StreamRequest<'_>,
         signal: Option<&AbortSignal>,
         watchdog: &Watchdog,
+        paint_due: &dyn Fn() -> f64,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<(), ChatError> {
         let url = &self.url;
@@ -194,11 +197,26 @@ impl ChatClient {
         }
         let body = response.body().ok_or(ChatError::Interrupted)?;
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-        let result = read_stream(&reader, watchdog, on_delta).await;
+        let result = read_stream(&reader, watchdog, paint_due, on_delta).await;
         // Done or failed, the connection is no longer needed.
         let _ = reader.cancel();
         result
     }
+}
+
+/// The reader of an answer's body, in batches of reads: see
+/// `js/stream-batches.js` for why it is JavaScript.
+#[wasm_bindgen(module = "/js/stream-batches.js")]
+extern "C" {
+    type Batches;
+
+    #[wasm_bindgen(js_name = streamBatches)]
+    fn stream_batches(reader: &ReadableStreamDefaultReader) -> Batches;
+
+    /// Resolves with the bytes since the last batch, no earlier than just
+    /// before `until` (`Date.now()` ms, 0 for at once); `undefined` at the end.
+    #[wasm_bindgen(method)]
+    fn next(this: &Batches, until: f64) -> Promise;
 }
 
 /// Reads the body to `[DONE]`. A failed read (connection lost, aborted) is
@@ -206,29 +224,21 @@ impl ChatClient {
 async fn read_stream(
     reader: &ReadableStreamDefaultReader,
     watchdog: &Watchdog,
+    paint_due: &dyn Fn() -> f64,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<(), ChatError> {
-    let done_key = JsValue::from_str("done");
-    let value_key = JsValue::from_str("value");
+    let batches = stream_batches(reader);
     let mut parser = SseParser::new();
     let mut buffer = Vec::new();
     loop {
-        let read = JsFuture::from(reader.read())
+        let batch = JsFuture::from(batches.next(paint_due()))
             .await
             .map_err(|_| ChatError::Interrupted)?;
         watchdog.kick();
-        if Reflect::get(&read, &done_key)
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true)
-        {
-            return Err(ChatError::Interrupted);
-        }
-        let chunk: Uint8Array = Reflect::get(&read, &value_key)
-            .map_err(|_| ChatError::Interrupted)?
-            .unchecked_into();
-        buffer.resize(chunk.length() as usize, 0);
-        chunk.copy_to(&mut buffer);
+        // The body ended before `[DONE]`.
+        let batch: Uint8Array = batch.dyn_into().map_err(|_| ChatError::Interrupted)?;
+        buffer.resize(batch.length() as usize, 0);
+        batch.copy_to(&mut buffer);
 
         let mut outcome: Option<Result<(), ChatError>> = None;
         parser.feed(&buffer, &mut |event| {

@@ -643,9 +643,13 @@ impl Chat {
             };
             let signal = controller.signal();
             let result = client
-                .stream(request, Some(&signal), watchdog, &mut |delta| {
-                    view.push(delta)
-                })
+                .stream(
+                    request,
+                    Some(&signal),
+                    watchdog,
+                    &|| view.paint_due(),
+                    &mut |delta| view.push(delta),
+                )
                 .await;
             match result {
                 // The gateway refused the token before answering, so nothing

@@ -56,6 +56,9 @@ struct Inner {
     /// Asks for the frame once the paint interval has passed.
     delay: Option<Closure<dyn FnMut()>>,
     scheduled: bool,
+    /// When the scheduled paint's timer fires (`Date.now()`, ms); 0 when it
+    /// waits only for the next frame.
+    due: f64,
     /// When the last paint ran (`Date.now()`, ms).
     painted_at: f64,
 }
@@ -93,7 +96,9 @@ impl StreamView {
             return;
         }
         inner.scheduled = true;
-        let wait = PAINT_INTERVAL_MS - (js_sys::Date::now() - inner.painted_at);
+        let now = js_sys::Date::now();
+        let wait = PAINT_INTERVAL_MS - (now - inner.painted_at);
+        inner.due = if wait > 1.0 { now + wait } else { 0.0 };
         let requested = if wait > 1.0 {
             let delay = inner.delay.get_or_insert_with(|| {
                 let weak = Rc::downgrade(&self.inner);
@@ -120,9 +125,19 @@ impl StreamView {
         }
     }
 
+    /// Until when the text that arrives now would wait anyway: the time of
+    /// the scheduled paint's timer, or 0 (it would show in the next frame).
+    /// The reader of the stream hands over bytes no earlier (see
+    /// `js/stream-batches.js`).
+    pub fn paint_due(&self) -> f64 {
+        let inner = self.inner.borrow();
+        if inner.scheduled { inner.due } else { 0.0 }
+    }
+
     /// Paints in the next animation frame.
     fn request_frame(&self) -> Option<()> {
         let mut inner = self.inner.borrow_mut();
+        inner.due = 0.0;
         let frame = inner.frame.get_or_insert_with(|| {
             let weak = Rc::downgrade(&self.inner);
             Closure::new(move || {
