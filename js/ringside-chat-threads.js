@@ -34,7 +34,6 @@ const ENGLISH = {
   newConversation: "New conversation",
 };
 
-const DEFAULT_API_BASE = "https://api.fightclub.pro";
 const TITLE = 80;
 const CSS =
   ".rsc-log[hidden],.rsc-history[hidden]{display:none}" +
@@ -48,16 +47,6 @@ const CSS =
   ".rsc-history__name{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
   ".rsc-history__when{flex:none;color:var(--ringside-muted);font-size:12px}" +
   ".rsc-history p{margin:0;color:var(--ringside-muted);font-size:14px}";
-
-/** Whether the widget may send a token to `url`: https, or http on a
- * loopback host (the rule of src/options.rs, `is_trusted_url`). */
-function trusted(url) {
-  const match = /^(https?):\/\/([^/?#\\]*)/i.exec(url || "");
-  if (!match || match[2].includes("@")) return false;
-  const host = match[2].replace(/:\d*$/, "").toLowerCase();
-  return !!host && (match[1].toLowerCase() == "https" || host == "localhost" || host == "[::1]" ||
-    /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(host) && host.split(".").every((n) => n < 256));
-}
 
 /** The claims of a JWT, read without verifying (only Ringside verifies). */
 function claims(jwt) {
@@ -73,55 +62,33 @@ function claims(jwt) {
 export function attach(wasm, root, o, strings, on) {
   const store = window.localStorage;
   const text = (key) => strings()[key] || ENGLISH[key];
-  let auth = null;
-  let stale = null;
   let queue = Promise.resolve();
   let refreshed = false;
 
-  /** A Client Token of the widget's token endpoint, asked for as the widget
-   * asks (cookies, the host's headers, a refused token named by its id);
-   * kept until most of its life is gone. */
-  function token() {
-    if (!auth || Date.now() > auth.until) {
-      const headers = Object.assign({ "content-type": "application/json" },
-        typeof o.tokenHeaders == "string" ? JSON.parse(o.tokenHeaders) : o.tokenHeaders);
-      if (stale) headers["x-ringside-stale-token"] = stale;
-      const asked = { until: Infinity };
-      asked.promise = fetch(o.tokenEndpoint || "/api/chat-token", {
-        method: "POST",
-        credentials: o.tokenCredentials || "same-origin",
-        headers,
-        body: "{}",
-      }).then(async (response) => {
-        if (!response.ok) throw new Error("the token endpoint answered " + response.status);
-        const answer = await response.json();
-        // The mint's gateway, as the widget takes it (the page's only when it names none).
-        const base = answer.api_base || o.apiBase || DEFAULT_API_BASE;
-        if (!trusted(base)) throw new Error("the gateway `" + base + "` is not https");
-        asked.until = Date.now() + 800 * (answer.expires_in || 60);
-        return { jwt: answer.token, base: base.replace(/\/+$/, ""), customer: claims(answer.token).sub };
-      });
-      asked.promise.catch(() => { if (auth == asked) auth = null; });
-      auth = asked;
+  /** A Client Token and its gateway: the widget's own (`clientToken` in
+   * src/lib.rs: the same cache, turn at the token endpoint and challenge as
+   * its questions), never a second request of this module's. */
+  async function token(refused) {
+    let answer = wasm.clientToken(refused, false);
+    // No fresh token yet: wait for the widget's fetch, then take its result.
+    if (answer instanceof Promise) {
+      await answer;
+      answer = wasm.clientToken(undefined, true);
     }
-    return auth.promise;
+    const [jwt, base] = answer;
+    return { jwt, base: base.replace(/\/+$/, ""), customer: claims(jwt).sub };
   }
 
   /** `method` `/v1/threads{path}` with `body`; the answer's JSON. A token
    * Ringside refused is replaced once. */
-  async function call(method, path, body, again) {
-    const a = await token();
+  async function call(method, path, body, refused) {
+    const a = await token(refused);
     const response = await fetch(a.base + "/v1/threads" + path, {
       method,
       headers: { authorization: "Client " + a.jwt, "content-type": "application/json" },
       body: body && JSON.stringify(body),
     });
-    if (response.status == 401 && !again) {
-      stale = claims(a.jwt).jti || null;
-      auth = null;
-      return call(method, path, body, true);
-    }
-    stale = null;
+    if (response.status == 401 && !refused) return call(method, path, body, a.jwt);
     if (!response.ok) throw new Error(method + " /v1/threads" + path + " answered " + response.status);
     return response.json();
   }

@@ -6,6 +6,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use js_sys::Promise;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use ringside_wire::chat::{ChatMessage, Role, StreamRequest};
@@ -675,39 +676,87 @@ impl Chat {
         if !self.alive() {
             return Err(ChatError::Interrupted); // destroyed before this task ran
         }
-        let now = browser::now_ms();
-        if let Some(token) = self.with(|i| i.tokens.cache.fresh(now).cloned()) {
+        if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
-        let pending = self.with(|i| i.tokens.pending.clone());
-        let promise = match pending {
-            Some(promise) => promise,
-            None => {
-                let chat = *self;
-                let epoch = self.with(|i| i.tokens.epoch);
-                let promise = wasm_bindgen_futures::future_to_promise(async move {
-                    let result = chat.fetch_token(epoch).await;
-                    // After a sign-out, the fetch in flight is another's.
-                    chat.change(|i| {
-                        if i.tokens.epoch == epoch {
-                            i.tokens.pending = None;
-                            i.tokens.error = result.err();
-                        }
-                    });
-                    Ok(JsValue::UNDEFINED)
-                });
-                self.change(|i| i.tokens.pending = Some(promise.clone()));
-                promise
-            }
-        };
-        let _ = JsFuture::from(promise).await;
+        let _ = JsFuture::from(self.token_fetch()).await;
         if !self.alive() {
             return Err(ChatError::Interrupted);
         }
+        self.fetched_token()
+    }
+
+    fn fresh_token(&self) -> Option<Token> {
         let now = browser::now_ms();
-        self.with(|i| match i.tokens.cache.fresh(now) {
-            Some(token) => Ok(token.clone()),
-            None => Err(i.tokens.error.clone().unwrap_or(ChatError::Interrupted)),
+        self.with(|i| i.tokens.cache.fresh(now).cloned())
+    }
+
+    /// What the last fetch left: a fresh token, or why there is none.
+    fn fetched_token(&self) -> Result<Token, ChatError> {
+        self.fresh_token().ok_or_else(|| {
+            self.with(|i| i.tokens.error.clone())
+                .unwrap_or(ChatError::Interrupted)
+        })
+    }
+
+    /// The fetch of a token in flight, or a new one: settles (always
+    /// fulfilled) when it has ended, in the cache or in `tokens.error`.
+    fn token_fetch(&self) -> Promise {
+        if let Some(promise) = self.with(|i| i.tokens.pending.clone()) {
+            return promise;
+        }
+        let chat = *self;
+        let epoch = self.with(|i| i.tokens.epoch);
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            let result = chat.fetch_token(epoch).await;
+            // After a sign-out, the fetch in flight is another's.
+            chat.change(|i| {
+                if i.tokens.epoch == epoch {
+                    i.tokens.pending = None;
+                    i.tokens.error = result.err();
+                }
+            });
+            Ok(JsValue::UNDEFINED)
+        });
+        self.change(|i| i.tokens.pending = Some(promise.clone()));
+        promise
+    }
+
+    /// A token and the gateway it is for, for the threads module (see
+    /// [`crate::ChatHandle::client_token`]): the widget's own, through the
+    /// same cache, turn and challenge as its questions; or the fetch to wait
+    /// for, then ask again with `waited` (to hear why it failed, if it did).
+    /// `refused` is one Ringside refused; if the cache still holds it, a new
+    /// one replaces it. Not async on purpose: a second copy of the token's
+    /// state machine cost about 1 KB of wasm.
+    pub fn token_for_threads(
+        &self,
+        refused: Option<String>,
+        waited: bool,
+    ) -> Result<Lent, ChatError> {
+        if let Some(refused) = refused {
+            let jti = token::claim(&refused, "jti");
+            self.change(|i| {
+                if i.tokens
+                    .cache
+                    .current()
+                    .is_some_and(|(t, _)| t.token == refused)
+                {
+                    i.tokens.cache.clear();
+                    i.tokens.stale = jti;
+                }
+            });
+        }
+        let token = match self.fresh_token() {
+            Some(token) => token,
+            None if waited => self.fetched_token()?,
+            None => return Ok(Lent::Wait(self.token_fetch())),
+        };
+        let api_base = self.with(|i| i.options.api_base.clone());
+        let base = gateway(&token, api_base)?;
+        Ok(Lent::Token {
+            token: token.token,
+            api_base: base,
         })
     }
 
@@ -837,6 +886,15 @@ pub(crate) fn gateway(token: &Token, api_base: Option<String>) -> Result<String,
         ))),
         None => Ok(api_base.unwrap_or_else(|| DEFAULT_API_BASE.to_string())),
     }
+}
+
+/// What [`Chat::token_for_threads`] lends.
+#[derive(Debug)]
+pub enum Lent {
+    /// A fresh token, and the gateway it is for.
+    Token { token: String, api_base: String },
+    /// The token fetch to wait for before asking again.
+    Wait(Promise),
 }
 
 /// How an answer's stream ended, besides its result.

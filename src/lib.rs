@@ -84,7 +84,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot};
 
-use crate::chat::Chat;
+use crate::chat::{Chat, Lent};
 use crate::options::Options;
 
 // The unit tests run natively and, built for wasm32, in headless Chromium.
@@ -196,6 +196,28 @@ impl ChatHandle {
     pub fn reload(&self) {
         if !self.gone() {
             self.chat.reload();
+        }
+    }
+
+    /// A Client Token for the optional threads module (`persist:
+    /// "server"`), so that a page asks its host for one token, not two:
+    /// `[token, apiBase]` (the gateway it is for) when the widget has a fresh
+    /// one; else a promise to wait for, then ask again with `waited` (which
+    /// throws why there is no token, if the fetch failed). `refused` is a
+    /// token Ringside refused (a new one is minted in its place). The loader
+    /// hands this handle to that module only; a page could ask its own token
+    /// endpoint for the same token.
+    #[wasm_bindgen(js_name = clientToken)]
+    pub fn client_token(&self, refused: Option<String>, waited: bool) -> Result<JsValue, JsValue> {
+        if self.gone() {
+            return Err(JsValue::from_str("the widget was destroyed"));
+        }
+        match self.chat.token_for_threads(refused, waited) {
+            Ok(Lent::Token { token, api_base }) => {
+                Ok(js_sys::Array::of2(&token.into(), &api_base.into()).into())
+            }
+            Ok(Lent::Wait(fetch)) => Ok(fetch.into()),
+            Err(error) => Err(JsValue::from_str(&error.to_string())),
         }
     }
 

@@ -94,3 +94,35 @@ test("New conversation starts another thread, and the history opens either one",
   await expect(widget.questions()).toHaveText(["First topic"]);
   await expect(widget.answers()).toHaveCount(1);
 });
+
+test("the threads use the widget's own token: one token request per page, and a token Ringside refused is replaced for them too", async ({ browser, stack }) => {
+  const page = await device(browser, stack, "dana");
+  const asked: string[] = [];
+  page.on("request", (request) => {
+    if (request.url().endsWith("/api/chat-token")) asked.push(request.url());
+  });
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Where is my order?");
+  await expect.poll(async () => (await threads(stack)).length, { message: "the conversation is kept in a thread" }).toBe(1);
+  await widget.button("Past conversations").click();
+  const history = page.getByRole("region", { name: "Past conversations" });
+  await expect(history.getByRole("button", { name: /Where is my order\?/ })).toBeVisible();
+  expect(asked, "the widget and its threads ask the host for one token").toHaveLength(1);
+
+  // The host's server revokes the token: the threads' next call is refused,
+  // and the widget mints one new token for them (and for its next question).
+  const customer = (await stack.log()).find((r) => r.path === "/v1/chat/completions")?.customer_id;
+  expect(customer, "the mock knows whose token it was").toBeTruthy();
+  for (const token of (await (await stack.mockApi(`/v1/customers/${customer}/client_tokens`)).json()).data) {
+    expect((await stack.mockApi(`/v1/customers/${customer}/client_tokens/${token.id}`, { method: "DELETE" })).status).toBe(200);
+  }
+  const refused = (await stack.log()).filter((r) => r.path.startsWith("/v1/threads") && r.status === 401).length;
+  await history.getByRole("button", { name: "Back to the chat" }).click();
+  await widget.button("Past conversations").click();
+  await expect(history.getByRole("button", { name: /Where is my order\?/ })).toBeVisible();
+  expect((await stack.log()).filter((r) => r.path.startsWith("/v1/threads") && r.status === 401).length, "the revoked token was refused once").toBe(refused + 1);
+  await history.getByRole("button", { name: "Back to the chat" }).click();
+  await widget.ask("And when does it ship?");
+  expect(asked, "one more token, shared again").toHaveLength(2);
+});
