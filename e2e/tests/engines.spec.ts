@@ -3,13 +3,17 @@
 // playwright.config.ts), each driven through WebDriver (see webdriver.ts):
 // the skeleton (open, send, watch it stream), Stop, a cut stream that keeps
 // its partial text, persistence across a reload, the script-tag and
-// custom-element embeddings, the inline help panel, and the full-screen
-// layout of a phone-sized viewport. One browser per engine and worker serves
+// custom-element embeddings, the inline help panel, the full-screen layout of
+// a phone-sized viewport, the Markdown models write (steps with code, nested
+// lists, a wide table, task boxes) on a 360 px phone, a rating that stays,
+// and a signed-in user's conversation on another device with its history. One browser per engine and worker serves
 // every test; each test has its own servers, so its own origin and storage.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { TestInfo } from "@playwright/test";
 
 import { test as stackTest, expect, expectedAnswer, EXAMPLES, type Stack } from "./stack";
+import { COOKIE, sessionMint, sessionToken } from "./session";
 import { Browser, type ElementRef, type Engine } from "./webdriver";
 
 const test = stackTest.extend<{ wd: Browser }, { engine: Engine; engineBrowser: Browser }>({
@@ -197,4 +201,131 @@ test("in a phone-sized viewport the open panel takes the whole screen", async ({
     return [r.x, r.y, r.width, r.height, innerWidth, innerHeight];`);
   expect(box, "the panel covers the viewport").toEqual([0, 0, 390, 760, 390, 760]);
   await ask(wd, "From my phone", 1);
+});
+
+/** Keeps a screenshot as a test artifact: `e2e/test-results/screenshots/<engine>-<name>.png`. */
+async function shot(wd: Browser, info: TestInfo, name: string): Promise<void> {
+  const body = await wd.screenshot();
+  const dir = path.join(info.project.outputDir, "screenshots");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${wd.engine}-${name}.png`), body);
+  await info.attach(`${wd.engine}-${name}`, { body, contentType: "image/png" });
+}
+
+/** Opens `inner` in a 360×640 frame, a phone's viewport in any engine, and enters it. */
+async function phone(wd: Browser, stack: Stack, inner: string): Promise<void> {
+  await wd.goto(
+    stack.writePage(
+      "phone-360.html",
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><style>body{margin:0}iframe{border:0;display:block}</style></head>
+       <body><iframe id="phone" src="${inner}" width="360" height="640" title="Phone"></iframe></body></html>`,
+    ),
+  );
+  await wd.switchToFrame(await wd.waitFor("the frame", `return document.querySelector("#phone");`));
+}
+
+/** Cuts `text` into pieces of 1 to 4 characters, as a tokenizer might. */
+function pieces(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0, n = 1; i < text.length; i += n, n = 1 + ((n * 7 + i) % 4)) out.push(text.slice(i, i + n));
+  return out;
+}
+
+const SHAPES =
+  "Set it up:\n\n1. Install it:\n\n   ```bash\n   npm install acme-widget\n   ```\n\n2. Run it:\n   - **dev**: `npm run dev`\n     - watches *every* file\n\n" +
+  "| Feature | Free | Starter | Pro | Team | Enterprise |\n|---|:---:|---|---|---|---:|\n" +
+  "| Conversations per month | 100 | 1,000 | 10,000 | 50,000 | unlimited |\n" +
+  "| Single sign-on with your identity provider | no | no | no | yes | yes |\n\n" +
+  "- [x] SSO on Team\n- [ ] Audit log\n";
+
+test("on a 360 px phone, steps with code, nested lists, a wide table and task boxes render as meant; the table scrolls in its own box", async ({ wd, stack }, info) => {
+  await stack.script({ tokens: pieces(SHAPES), token_delay_ms: 3, first_token_delay_ms: 0 });
+  await phone(wd, stack, scriptTagPage(stack, "shapes.html"));
+  await open(wd);
+  await ask(wd, "How do I set it up, and what do the plans include?", 1);
+  const body = `${ROOT} const body = root.querySelector(".rsc-msg--assistant .rsc-msg__body");`;
+  const structure = await wd.execute(`${body}
+    const steps = body.querySelectorAll("ol");
+    const items = body.querySelectorAll("ol > li");
+    const frame = body.querySelector(".rsc-table");
+    const log = root.querySelector(".rsc-log");
+    return {
+      lists: steps.length,
+      steps: items.length,
+      codeInFirstStep: items[0] && items[0].querySelector("pre code") ? items[0].querySelector("pre code").textContent.trim() : null,
+      nested: [...body.querySelectorAll("ol > li ul > li ul > li")].map((li) => li.textContent.trim()),
+      headers: [...body.querySelectorAll("th")].map((th) => th.textContent.trim()),
+      rows: body.querySelectorAll("tbody tr").length,
+      align: [...body.querySelectorAll("tbody tr:first-child td")].map((td) => getComputedStyle(td).textAlign),
+      boxes: [...body.querySelectorAll("input[type=checkbox]")].map((b) => [b.checked, b.disabled]),
+      frame: frame ? [frame.scrollWidth, frame.clientWidth] : null,
+      log: [log.scrollWidth, log.clientWidth],
+      pipes: body.innerText.includes("|"),
+    };`);
+  expect(structure.lists, "one numbered list, not cut in pieces").toBe(1);
+  expect(structure.steps).toBe(2);
+  expect(structure.codeInFirstStep, "the code stays in its step").toBe("npm install acme-widget");
+  expect(structure.nested).toEqual(["watches every file"]);
+  expect(structure.headers).toEqual(["Feature", "Free", "Starter", "Pro", "Team", "Enterprise"]);
+  expect(structure.rows).toBe(2);
+  expect(structure.align.slice(0, 2)).toEqual([expect.stringMatching(/^(start|left)$/), "center"]);
+  expect(structure.align[5]).toBe("right");
+  expect(structure.boxes, "task boxes: disabled, checked as written").toEqual([
+    [true, true],
+    [false, true],
+  ]);
+  expect(structure.pipes, "no table syntax on screen").toBe(false);
+  expect(structure.frame![0], "the table is wider than its box").toBeGreaterThan(structure.frame![1]);
+  expect(structure.log[0], "the panel never scrolls sideways").toBeLessThanOrEqual(structure.log[1]);
+  const scrolled = await wd.execute(`${body} const f = body.querySelector(".rsc-table"); f.scrollLeft = 120; return f.scrollLeft;`);
+  expect(scrolled, "the table's box scrolls").toBeGreaterThan(0);
+  await wd.execute(`${body} body.querySelector(".rsc-table").scrollLeft = 0;`);
+  await wd.switchToFrame(null);
+  await shot(wd, info, "table-360px");
+});
+
+test("an answer rated Helpful stays rated after a reload", async ({ wd, stack }) => {
+  const url = scriptTagPage(stack, "rate.html");
+  await wd.goto(url);
+  await open(wd);
+  await ask(wd, "Is it fast?", 1);
+  await wd.click(await part(wd, ".rsc-msg--assistant [data-action=up]"));
+  await part(wd, ".rsc-msg--assistant [data-action=up][aria-pressed=true]");
+  await wd.goto(url);
+  await open(wd);
+  await until(wd, "the restored answer", (s) => s.answers.length === 1);
+  const pressed = await wd.execute(`${ROOT} return [...root.querySelectorAll(".rsc-msg--assistant .rsc-rate")].map((b) => b.getAttribute("aria-pressed"));`);
+  expect(pressed, "Helpful pressed, Not helpful not").toEqual(["true", "false"]);
+});
+
+test.describe("a signed-in user", () => {
+  test.use({ mintSetup: sessionMint(["--threads"]) });
+
+  test("finds their conversation on another device, and it is listed under Past conversations", async ({ wd, stack }, info) => {
+    const url = scriptTagPage(stack, "account.html", { persist: "server" });
+    await wd.goto(url);
+    await wd.execute(`document.cookie = arguments[0] + "=" + arguments[1] + "; path=/";`, COOKIE, sessionToken("erin"));
+    await wd.goto(url);
+    await open(wd);
+    await ask(wd, "Where is my order?", 1);
+    const messages = async () => {
+      const threads = (await (await stack.mockApi("/v1/threads")).json()).data;
+      return threads.length === 1 ? (await (await stack.mockApi(`/v1/threads/${threads[0].id}/messages`)).json()).data.length : -threads.length;
+    };
+    await expect.poll(messages, { message: "the exchange is kept in one thread", timeout: 15_000 }).toBe(2);
+
+    // Another device: the same user, nothing stored in this browser.
+    await wd.execute("localStorage.clear(); sessionStorage.clear();");
+    await wd.goto(url);
+    await open(wd);
+    const back = await until(wd, "the conversation from the server", (s) => s.questions.length === 1 && s.answers.length === 1);
+    expect(back.questions).toEqual(["Where is my order?"]);
+    await wd.click(await part(wd, "button[aria-label='Past conversations']"));
+    const listed = await wd.waitFor<string>(
+      "the history",
+      `${ROOT} const item = root.querySelector(".rsc-history__item .rsc-history__name"); return item && item.textContent;`,
+    );
+    expect(listed).toBe("Where is my order?");
+    await shot(wd, info, "history");
+  });
 });

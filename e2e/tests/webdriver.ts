@@ -173,6 +173,11 @@ export class Browser {
     await this.command("POST", `/element/${element[ELEMENT]}/value`, { text });
   }
 
+  /** A PNG of the top document's viewport. */
+  async screenshot(): Promise<Buffer> {
+    return Buffer.from(await this.command("GET", "/screenshot"), "base64");
+  }
+
   async switchToFrame(frame: ElementRef | null): Promise<void> {
     await this.command("POST", "/frame", { id: frame });
   }
