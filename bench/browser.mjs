@@ -28,6 +28,10 @@ const { values: opts } = parseArgs({
     sizes: { type: "string", default: "300,1000,8000,32000" },
     "paced-delay-ms": { type: "string", default: "3" },
     "latency-tokens": { type: "string", default: "1000" },
+    // The trace's answer: its pacing (the paced delay unless given), and a
+    // file to keep the raw trace in, for a closer look.
+    "trace-delay-ms": { type: "string" },
+    "trace-out": { type: "string" },
     // Give up on one streaming run after this many seconds more than the
     // mock needs to send it (a widget that falls behind is cut off and its
     // partial figures reported).
@@ -545,14 +549,17 @@ async function traceRun() {
     await page.evaluate(() => __bench.arm(false));
     await page.mouse.move(10, 10);
     await page.waitForTimeout(300);
-    await stack.script({ token_count: tokens, token_delay_ms: PACED_DELAY, first_token_delay_ms: 0 });
+    const delay = opts["trace-delay-ms"] === undefined ? PACED_DELAY : Number(opts["trace-delay-ms"]);
+    await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
     await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"] });
     await widget.send(page, "How do I embed the widget?");
     await page.waitForFunction(() => __bench.lastByteAt > 0 && performance.now() - Math.max(__bench.lastByteAt, __bench.lastMutAt) > 500, null, {
       polling: 100,
       timeout: 180000,
     });
-    const trace = JSON.parse((await browser.stopTracing()).toString());
+    const raw = await browser.stopTracing();
+    if (opts["trace-out"]) writeFileSync(opts["trace-out"], raw);
+    const trace = JSON.parse(raw.toString());
     const events = trace.traceEvents ?? trace;
     const main = events.find((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain" && events.some((x) => x.pid === e.pid && x.name === "FireAnimationFrame"));
     const names = {
@@ -578,7 +585,7 @@ async function traceRun() {
       for (const [k, list] of Object.entries(names)) if (list.includes(e.name)) sums[k] += e.dur / 1000;
     }
     const round1 = (x) => Math.round(x * 10) / 10;
-    return { tokens, token_delay_ms: PACED_DELAY, frames, tasks_ms: round1(total), by_event_ms: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, round1(v)])) };
+    return { tokens, token_delay_ms: delay, frames, tasks_ms: round1(total), by_event_ms: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, round1(v)])) };
   } finally {
     await context.close();
   }

@@ -351,7 +351,7 @@ if (T) {
   p(
     table(
       ["event (renderer main thread)", "ms"],
-      [["all tasks", fmt(T.tasks_ms)], ...Object.entries(T.by_event_ms).map(([k, v]) => [k, fmt(v)]), ["frames committed while it streamed", fmt(T.frames)]],
+      [["all tasks", fmt(T.tasks_ms)], ...Object.entries(T.by_event_ms).map(([k, v]) => [k, fmt(v)]), ["frames committed while it streamed (the probe's own requestAnimationFrame loop asks for one every frame)", fmt(T.frames)]],
     ),
   );
   p(
