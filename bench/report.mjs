@@ -331,12 +331,19 @@ if (S && beforeRun?.streaming) {
   const rows = [];
   for (const regime of ["paced", "flooded"]) {
     for (const n of sizes) {
-      rows.push([regime, fmt(n), pair(was(regime, "ringside", n), was(regime, "floor", n)), pair(at(regime, "ringside", n), at(regime, "floor", n))]);
+      const script = (x) => (x ? fmt(x.script_ms_per_1k) : "–");
+      rows.push([
+        regime,
+        fmt(n),
+        pair(was(regime, "ringside", n), was(regime, "floor", n)),
+        pair(at(regime, "ringside", n), at(regime, "floor", n)),
+        `${script(was(regime, "ringside", n))} → ${script(at(regime, "ringside", n))}`,
+      ]);
     }
   }
   const lat = (x) => (x ? `${fmt(x.p50, 1)} / ${fmt(x.p99, 1)}` : "–");
-  rows.push(["latency, chunk → painted", "p50 / p99 ms", lat(beforeRun.latency?.ringside?.latency_to_paint_ms), lat(L?.ringside?.latency_to_paint_ms)]);
-  p(table(["regime", "tokens", "before: ours / floor ms per 1k", "after: ours / floor ms per 1k"], rows));
+  rows.push(["latency, chunk → painted", "p50 / p99 ms", lat(beforeRun.latency?.ringside?.latency_to_paint_ms), lat(L?.ringside?.latency_to_paint_ms), ""]);
+  p(table(["regime", "tokens", "before: ours / floor ms per 1k", "after: ours / floor ms per 1k", "ours: script ms per 1k, before → after"], rows));
   p(
     "*Method.* The same runs, stream and machine for both: before is the `dist/` given to `cargo xtask bench --before-dist` (" +
       "`" + (beforeRun.dist ?? "another build") + "`), measured right after this build's runs, each beside the floor of its own run. " +
