@@ -727,8 +727,8 @@ impl Chat {
     /// same cache, turn and challenge as its questions; or the fetch to wait
     /// for, then ask again with `waited` (to hear why it failed, if it did).
     /// `refused` is one Ringside refused; if the cache still holds it, a new
-    /// one replaces it. Not async on purpose: a second copy of the token's
-    /// state machine cost about 1 KB of wasm.
+    /// one replaces it. Not async on purpose: an async export carried a
+    /// second copy of the token's state machine (305 B more brotli wasm).
     pub fn token_for_threads(
         &self,
         refused: Option<String>,
