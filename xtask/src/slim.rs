@@ -75,17 +75,12 @@ pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
         .arg(&wasm))?;
 
     let raw_glue = fs::read_to_string(&glue).map_err(|e| e.to_string())?;
-    let pruned_glue = scratch.join("glue.js");
+    // Beside the glue: it imports the widget's own JavaScript
+    // (`#[wasm_bindgen(module)]`) from `snippets/`, which esbuild bundles
+    // into the one glue file, so a page (and the npm package) loads the same
+    // three files as before.
+    let pruned_glue = dist.join("ringside-chat-widget.pruned.js");
     fs::write(&pruned_glue, without_classes(&raw_glue)).map_err(|e| e.to_string())?;
-    // The glue imports the widget's own JavaScript (`#[wasm_bindgen(module)]`)
-    // from `snippets/`: bundled into the one glue file, so a page (and the
-    // npm package) loads the same three files as before.
-    let snippets = dist.join("snippets");
-    let _ = fs::remove_dir_all(scratch.join("snippets"));
-    if snippets.exists() {
-        copy_dir(&snippets, &scratch.join("snippets"))?;
-        fs::remove_dir_all(&snippets).map_err(|e| format!("{}: {e}", snippets.display()))?;
-    }
     run(tools.command("esbuild").arg(&pruned_glue).args([
         "--bundle",
         "--minify",
@@ -95,6 +90,11 @@ pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
         "--allow-overwrite",
         &format!("--outfile={}", glue.display()),
     ]))?;
+    fs::remove_file(&pruned_glue).map_err(|e| e.to_string())?;
+    let snippets = dist.join("snippets");
+    if snippets.exists() {
+        fs::remove_dir_all(&snippets).map_err(|e| format!("{}: {e}", snippets.display()))?;
+    }
 
     // The glue must not call what is gone, and must still call the rest.
     let slim_glue = fs::read_to_string(&glue).map_err(|e| e.to_string())?;
@@ -113,20 +113,6 @@ pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
         dropped.len(),
         kept.len()
     );
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result {
-    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
-    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
-        let entry = entry.map_err(|e| e.to_string())?;
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), &target).map_err(|e| format!("{}: {e}", target.display()))?;
-        }
-    }
     Ok(())
 }
 
