@@ -657,17 +657,28 @@ impl Chat {
                 // was said: mint a new one and ask again, once.
                 Err(ChatError::Api { status: 401, .. }) if !retried => {
                     retried = true;
-                    // Only its id: the mint needs no more to replace it,
-                    // and a refused token is still a credential.
-                    let jti = token::claim(&token.token, "jti");
-                    self.change(|i| {
-                        i.tokens.cache.clear();
-                        i.tokens.stale = jti;
-                    });
+                    self.forget_refused(&token.token);
                 }
                 other => return other,
             }
         }
+    }
+
+    /// Ringside refused `jwt`: if the cache still holds it (a newer one may
+    /// have replaced it), the next fetch replaces it, naming it by its id
+    /// only: the mint needs no more, and a refused token is still a credential.
+    fn forget_refused(&self, jwt: &str) {
+        let jti = token::claim(jwt, "jti");
+        self.change(|i| {
+            if i.tokens
+                .cache
+                .current()
+                .is_some_and(|(t, _)| t.token == jwt)
+            {
+                i.tokens.cache.clear();
+                i.tokens.stale = jti;
+            }
+        });
     }
 
     /// A fresh token: from the cache, or from the one fetch in flight, or
@@ -726,8 +737,7 @@ impl Chat {
     /// [`crate::ChatHandle::client_token`]): the widget's own, through the
     /// same cache, turn and challenge as its questions; or the fetch to wait
     /// for, then ask again with `waited` (to hear why it failed, if it did).
-    /// `refused` is one Ringside refused; if the cache still holds it, a new
-    /// one replaces it. Not async on purpose: an async export carried a
+    /// `refused` is one Ringside refused (see [`Chat::forget_refused`]). Not async on purpose: an async export carried a
     /// second copy of the token's state machine (305 B more brotli wasm).
     pub fn token_for_threads(
         &self,
@@ -735,17 +745,7 @@ impl Chat {
         waited: bool,
     ) -> Result<Lent, ChatError> {
         if let Some(refused) = refused {
-            let jti = token::claim(&refused, "jti");
-            self.change(|i| {
-                if i.tokens
-                    .cache
-                    .current()
-                    .is_some_and(|(t, _)| t.token == refused)
-                {
-                    i.tokens.cache.clear();
-                    i.tokens.stale = jti;
-                }
-            });
+            self.forget_refused(&refused);
         }
         let token = match self.fresh_token() {
             Some(token) => token,
