@@ -186,15 +186,7 @@ test("the inline help panel fills its container and answers the host's button", 
 
 test("in a phone-sized viewport the open panel takes the whole screen", async ({ wd, stack }) => {
   // A 390×760 viewport in any engine and window: the page in a frame that size.
-  const inner = scriptTagPage(stack, "phone-inner.html");
-  await wd.goto(
-    stack.writePage(
-      "phone.html",
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><style>body{margin:0}iframe{border:0;display:block}</style></head>
-       <body><iframe id="phone" src="${inner}" width="390" height="760" title="Phone"></iframe></body></html>`,
-    ),
-  );
-  await wd.switchToFrame(await wd.waitFor("the frame", `return document.querySelector("#phone");`));
+  await phone(wd, stack, scriptTagPage(stack, "phone-inner.html"), 390, 760);
   await open(wd);
   const box = await wd.execute(`${ROOT}
     const r = root.querySelector(".rsc-panel").getBoundingClientRect();
@@ -212,13 +204,13 @@ async function shot(wd: Browser, info: TestInfo, name: string): Promise<void> {
   await info.attach(`${wd.engine}-${name}`, { body, contentType: "image/png" });
 }
 
-/** Opens `inner` in a 360×640 frame, a phone's viewport in any engine, and enters it. */
-async function phone(wd: Browser, stack: Stack, inner: string): Promise<void> {
+/** Opens `inner` in a frame of a phone's viewport (`width`×`height`, in any engine and window) and enters it. */
+async function phone(wd: Browser, stack: Stack, inner: string, width: number, height: number): Promise<void> {
   await wd.goto(
     stack.writePage(
-      "phone-360.html",
+      `phone-${width}.html`,
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><style>body{margin:0}iframe{border:0;display:block}</style></head>
-       <body><iframe id="phone" src="${inner}" width="360" height="640" title="Phone"></iframe></body></html>`,
+       <body><iframe id="phone" src="${inner}" width="${width}" height="${height}" title="Phone"></iframe></body></html>`,
     ),
   );
   await wd.switchToFrame(await wd.waitFor("the frame", `return document.querySelector("#phone");`));
@@ -240,7 +232,7 @@ const SHAPES =
 
 test("on a 360 px phone, steps with code, nested lists, a wide table and task boxes render as meant; the table scrolls in its own box", async ({ wd, stack }, info) => {
   await stack.script({ tokens: pieces(SHAPES), token_delay_ms: 3, first_token_delay_ms: 0 });
-  await phone(wd, stack, scriptTagPage(stack, "shapes.html"));
+  await phone(wd, stack, scriptTagPage(stack, "shapes.html"), 360, 640);
   await open(wd);
   await ask(wd, "How do I set it up, and what do the plans include?", 1);
   const body = `${ROOT} const body = root.querySelector(".rsc-msg--assistant .rsc-msg__body");`;
