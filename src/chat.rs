@@ -737,8 +737,9 @@ impl Chat {
     /// [`crate::ChatHandle::client_token`]): the widget's own, through the
     /// same cache, turn and challenge as its questions; or the fetch to wait
     /// for, then ask again with `waited` (to hear why it failed, if it did).
-    /// `refused` is one Ringside refused (see [`Chat::forget_refused`]). Not async on purpose: an async export carried a
-    /// second copy of the token's state machine (305 B more brotli wasm).
+    /// `refused` is one Ringside refused (forgotten as a question's refused
+    /// token is). Not async on purpose: an async export carried a second
+    /// copy of the token's state machine (305 B more brotli wasm).
     pub fn token_for_threads(
         &self,
         refused: Option<String>,
