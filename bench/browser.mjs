@@ -60,6 +60,7 @@ const cdnFiles = {
   "ringside-chat.js": path.join(opts.dist, "ringside-chat.js"),
   "ringside-chat-widget.js": path.join(opts.dist, "ringside-chat-widget.js"),
   "ringside-chat-widget_bg.wasm": path.join(opts.dist, "ringside-chat-widget_bg.wasm"),
+  "ringside-chat-markdown.wasm": path.join(opts.dist, "ringside-chat-markdown.wasm"),
   "deepChat.bundle.js": path.join(deepChatDir, "deepChat.bundle.js"),
 };
 if (opts["sse-wasm"]) {

@@ -1,6 +1,8 @@
 // Figure 1, weight: the raw, gzip (level 9) and brotli (quality 11) bytes of
 // each file a visitor downloads, and what must arrive before the launcher is
-// painted and before the first message can be sent; the same for the peer.
+// painted, before the first message can be sent, and before its answer is
+// rendered (the Markdown chunk, fetched when the panel opens); the same for
+// the peer.
 //
 //   node bench/weight.mjs --dist dist --out target/bench/weight.json
 import { readFileSync, writeFileSync } from "node:fs";
@@ -34,6 +36,11 @@ const wasm = {
   role: "the widget (CSS compiled in)",
   ...sizes(path.join(opts.dist, "ringside-chat-widget_bg.wasm")),
 };
+const markdown = {
+  name: "ringside-chat-markdown.wasm",
+  role: "the answers' Markdown parser and DOM builder (a chunk of the widget's wasm, fetched when the panel opens)",
+  ...sizes(path.join(opts.dist, "ringside-chat-markdown.wasm")),
+};
 const deepChatPackage = JSON.parse(readFileSync(path.join(import.meta.dirname, "node_modules/deep-chat/package.json"), "utf8"));
 const bundle = {
   name: "deepChat.bundle.js",
@@ -44,9 +51,10 @@ const bundle = {
 const KB = 1024;
 const result = {
   ringside: {
-    files: [loader, glue, wasm],
+    files: [loader, glue, wasm, markdown],
     before_launcher: sum([loader]),
     before_send: sum([loader, glue, wasm]),
+    before_answer: sum([loader, glue, wasm, markdown]),
     targets: { before_launcher_brotli: 4 * KB, before_send_brotli: 60 * KB, before_send_brotli_first_stop: 90 * KB },
   },
   "deep-chat": {
@@ -55,6 +63,7 @@ const result = {
     // deep-chat has no launcher: the chat itself is the first thing it paints.
     before_launcher: null,
     before_send: sum([bundle]),
+    before_answer: sum([bundle]),
   },
 };
 writeFileSync(opts.out, JSON.stringify(result, null, 2));

@@ -233,8 +233,10 @@ impl Chat {
         }
     }
 
-    /// Fetches a token if none is fresh, without waiting for it.
+    /// Fetches a token if none is fresh, and the Markdown painter if it is
+    /// not loaded, without waiting for either.
     pub fn prefetch(&self) {
+        crate::render::prefetch();
         let chat = *self;
         spawn_local(async move {
             // A failure here is reported when a question needs the token.

@@ -27,6 +27,7 @@ pub mod error;
 pub mod feedback;
 pub mod markdown;
 pub mod options;
+pub mod painter;
 pub mod render;
 pub mod storage;
 pub mod strings;

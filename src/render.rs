@@ -1,23 +1,30 @@
-//! Painting an answer as it streams: deltas are appended to a buffer as they
-//! arrive, and painted at most once per animation frame. The Markdown
-//! [`Stream`] says which blocks became final (built into the DOM once), which
-//! final blocks a late link definition changed, and what the unfinished tail
-//! shows; when the tail just grew at its end (most frames) the new words are
-//! appended to its last text node, so the cost per token does not grow with
-//! the answer's length, and a frame touches the DOM once.
-//!
-//! Everything reaches the DOM through `createElement`, `setAttribute` with the
-//! allowlisted names of [`crate::markdown::tree`], and text nodes.
+//! Painting an answer as it streams: deltas are appended to the answer's
+//! text as they arrive, and painted at most once per animation frame (about
+//! 30 times a second while tokens arrive faster). What a paint does with the
+//! new text is the [`Painter`]'s business: the Markdown one
+//! ([`crate::painter`]) lives in a wasm chunk of its own, loaded when the
+//! panel opens ([`prefetch`]); an answer that needs painting before it has
+//! arrived waits for it (the first token of the first answer rarely does),
+//! and if it cannot be loaded the answer is painted as plain text rather
+//! than not at all.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{Document, Element, Node as DomNode, Text};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Element, Text};
 
-use crate::markdown::stream::Stream;
-use crate::markdown::tree::Node;
+/// What turns an answer's text into DOM under its root.
+pub trait Painter {
+    /// Brings the DOM under `root` up to date: `delta` is the text that
+    /// arrived since the last call, `done` says the answer is complete.
+    fn paint(&mut self, delta: &str, done: bool, root: &Element);
+}
+
+/// How to make a painter for a new answer.
+pub type MakePainter = fn() -> Box<dyn Painter>;
 
 /// What runs before a paint; see [`StreamView::attach`].
 pub type PaintHook = Rc<dyn Fn() -> Option<Element>>;
@@ -32,22 +39,23 @@ impl std::fmt::Debug for StreamView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = self.inner.borrow();
         f.debug_struct("StreamView")
-            .field("len", &inner.stream.text().len())
+            .field("len", &inner.text.len())
             .finish()
     }
 }
 
 #[derive(Default)]
 struct Inner {
-    stream: Stream,
+    text: String,
+    /// The answer is complete.
+    done: bool,
+    /// How much of `text` the painter has been given.
+    painted: usize,
+    painter: Option<Box<dyn Painter>>,
+    /// When the view first wanted the Markdown painter, which was not
+    /// loaded (`Date.now()`, ms; see [`prefetch`]); 0 once it has it.
+    waiting_since: f64,
     root: Option<Element>,
-    /// The group finished blocks go into, and how many it holds.
-    chunk: Option<(Element, usize)>,
-    /// Final blocks a later link definition may rebuild, by index.
-    may_change: Vec<(usize, DomNode)>,
-    /// What the tail's nodes show now.
-    tail_trees: Vec<Node>,
-    tail_nodes: Vec<DomNode>,
     /// Called before each paint that adds text, while the layout is still
     /// clean (the transcript checks whether the reader is at the bottom); it
     /// may return an element to scroll to its end once the text is in.
@@ -74,19 +82,23 @@ impl StreamView {
     /// A view of an answer that is already complete (a restored transcript).
     pub fn finished(text: String) -> Self {
         let view = StreamView::default();
-        view.inner.borrow_mut().stream = Stream::finished(text);
+        {
+            let mut inner = view.inner.borrow_mut();
+            inner.text = text;
+            inner.done = true;
+        }
         view
     }
 
     /// Appends a delta; it is painted on the next animation frame.
     pub fn push(&self, delta: &str) {
-        self.inner.borrow_mut().stream.push(delta);
+        self.inner.borrow_mut().text.push_str(delta);
         self.schedule();
     }
 
     /// The stream ended: paint everything, now.
     pub fn finish(&self) {
-        self.inner.borrow_mut().stream.finish();
+        self.inner.borrow_mut().done = true;
         self.paint();
     }
 
@@ -100,22 +112,8 @@ impl StreamView {
         let wait = PAINT_INTERVAL_MS - (now - inner.painted_at);
         inner.due = if wait > 1.0 { now + wait } else { 0.0 };
         let requested = if wait > 1.0 {
-            let delay = inner.delay.get_or_insert_with(|| {
-                let weak = Rc::downgrade(&self.inner);
-                Closure::new(move || {
-                    if let Some(inner) = weak.upgrade() {
-                        StreamView { inner }.request_frame();
-                    }
-                })
-            });
-            web_sys::window().and_then(|w| {
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    delay.as_ref().unchecked_ref(),
-                    wait as i32,
-                )
-                .ok()
-                .map(drop)
-            })
+            drop(inner);
+            self.frame_after(wait)
         } else {
             drop(inner);
             self.request_frame()
@@ -132,6 +130,27 @@ impl StreamView {
     pub fn paint_due(&self) -> f64 {
         let inner = self.inner.borrow();
         if inner.scheduled { inner.due } else { 0.0 }
+    }
+
+    /// Asks for a paint in the first frame after `ms` milliseconds.
+    fn frame_after(&self, ms: f64) -> Option<()> {
+        let mut inner = self.inner.borrow_mut();
+        let delay = inner.delay.get_or_insert_with(|| {
+            let weak = Rc::downgrade(&self.inner);
+            Closure::new(move || {
+                if let Some(inner) = weak.upgrade() {
+                    StreamView { inner }.request_frame();
+                }
+            })
+        });
+        web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                delay.as_ref().unchecked_ref(),
+                ms as i32,
+            )
+            .ok()
+            .map(drop)
+        })
     }
 
     /// Paints in the next animation frame.
@@ -168,6 +187,21 @@ impl StreamView {
         let before_paint = {
             let mut inner = self.inner.borrow_mut();
             inner.scheduled = false;
+            if inner.root.is_none() {
+                return;
+            }
+            if inner.painter.is_none() {
+                match inner.choose_painter(&self.inner) {
+                    Ok(()) => {}
+                    Err(first_wait) => {
+                        drop(inner);
+                        if let Some(ms) = first_wait {
+                            self.frame_after(ms);
+                        }
+                        return;
+                    }
+                }
+            }
             inner.painted_at = js_sys::Date::now();
             inner.before_paint.clone()
         };
@@ -176,48 +210,9 @@ impl StreamView {
         {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
-            let Some(root) = inner.root.clone() else {
-                return;
-            };
-            let Some(document) = root.owner_document() else {
-                return;
-            };
-            let update = inner.stream.update();
-
-            if !update.finished.is_empty() {
-                inner.clear_tail();
-                for block in update.finished {
-                    let node = build(&document, &block.node);
-                    let _ = inner
-                        .chunk_for_next_block(&root, &document)
-                        .append_child(&node);
-                    if block.may_change {
-                        inner.may_change.push((block.index, node));
-                    }
-                }
-            }
-            for (index, tree) in update.rebuilt {
-                if let Some((_, node)) = inner.may_change.iter_mut().find(|(i, _)| *i == index) {
-                    let new = build(&document, &tree);
-                    if let Some(parent) = node.parent_node() {
-                        let _ = parent.replace_child(&new, node);
-                    }
-                    *node = new;
-                }
-            }
-            let trees = update.tail;
-            if trees != inner.tail_trees {
-                // Most frames only add words to the last text of the tail:
-                // append them, instead of building the block again.
-                if !inner.append_to_tail(&trees) {
-                    inner.clear_tail();
-                    for tree in &trees {
-                        let node = build(&document, tree);
-                        let _ = root.append_child(&node);
-                        inner.tail_nodes.push(node);
-                    }
-                }
-                inner.tail_trees = trees;
+            if let (Some(root), Some(painter)) = (&inner.root, &mut inner.painter) {
+                painter.paint(&inner.text[inner.painted..], inner.done, root);
+                inner.painted = inner.text.len();
             }
         }
         if let Some(element) = scroll_to_end {
@@ -227,176 +222,153 @@ impl StreamView {
 
     /// The whole text so far.
     pub fn text(&self) -> String {
-        self.inner.borrow().stream.text().to_string()
+        self.inner.borrow().text.clone()
     }
 
     /// Whether any text has arrived.
     pub fn is_empty(&self) -> bool {
-        self.inner.borrow().stream.text().is_empty()
+        self.inner.borrow().text.is_empty()
     }
 }
 
-/// Finished blocks go in groups of this many: when the tail grows, the
-/// browser lays out the answer's groups and the last group's blocks, not
-/// every block of a long answer, so a frame costs the same at any length.
-const CHUNK_BLOCKS: usize = 16;
+/// How long an answer waits for the Markdown painter before it is painted
+/// as plain text (then again as Markdown once the painter is in). It is
+/// fetched when the panel opens, so only a slow or failing network makes an
+/// answer wait at all.
+const MARKDOWN_WAIT_MS: f64 = 1500.0;
 
 impl Inner {
-    /// The group the next finished block goes into (a new one when full).
-    fn chunk_for_next_block(&mut self, root: &Element, document: &Document) -> Element {
-        match &mut self.chunk {
-            Some((chunk, count)) if *count < CHUNK_BLOCKS => {
-                *count += 1;
-                chunk.clone()
-            }
-            _ => {
-                let chunk = document.create_element("div").expect("div is a tag");
-                chunk.set_class_name("rsc-chunk");
-                let _ = root.append_child(&chunk);
-                self.chunk = Some((chunk.clone(), 1));
-                chunk
-            }
+    /// Gives the view its painter: Markdown when it is loaded, plain text
+    /// when its chunk failed or has not come within [`MARKDOWN_WAIT_MS`] of
+    /// the view's first paint. Otherwise the view waits: the first time, this
+    /// says how long, to try again then (it is painted as soon as the painter
+    /// is in anyway).
+    fn choose_painter(&mut self, this: &Rc<RefCell<Inner>>) -> Result<(), Option<f64>> {
+        if let Some(make) = ENGINE.with_borrow(|engine| match engine {
+            Engine::Ready(make) => Some(*make),
+            _ => None,
+        }) {
+            self.painter = Some(make());
+            return Ok(());
         }
+        let now = js_sys::Date::now();
+        let first = self.waiting_since == 0.0;
+        if first {
+            // Once per view: each new answer tries a failed chunk again.
+            self.waiting_since = now;
+            WAITING.with_borrow_mut(|views| views.push(Rc::downgrade(this)));
+            prefetch();
+        }
+        let failed = ENGINE.with_borrow(|engine| matches!(engine, Engine::Failed));
+        if failed || now - self.waiting_since >= MARKDOWN_WAIT_MS {
+            self.painter = Some(Box::new(PlainPainter::default()));
+            return Ok(());
+        }
+        Err(first.then_some(MARKDOWN_WAIT_MS))
     }
 
-    fn clear_tail(&mut self) {
-        for node in self.tail_nodes.drain(..) {
-            if let Some(parent) = node.parent_node() {
-                let _ = parent.remove_child(&node);
+    /// Paints the view again with the Markdown painter, from its first word,
+    /// if it has none yet or the plain one.
+    fn repaint_as_markdown(&mut self, make: MakePainter) {
+        if self.painter.is_some() {
+            if let Some(root) = &self.root {
+                root.set_text_content(None);
             }
+            self.painted = 0;
         }
-        self.tail_trees.clear();
+        self.painter = Some(make());
+        self.waiting_since = 0.0;
     }
+}
 
-    /// When `trees` is the tail shown now with more text at its very end,
-    /// appends that text to the last text node and says so.
-    fn append_to_tail(&mut self, trees: &[Node]) -> bool {
-        let old = &self.tail_trees;
-        let same_shape = !trees.is_empty()
-            && trees.len() == old.len()
-            && trees[..trees.len() - 1] == old[..old.len() - 1];
-        if !same_shape {
-            return false;
+/// Where the Markdown painter is.
+enum Engine {
+    Idle,
+    Loading,
+    Ready(MakePainter),
+    /// Its chunk could not be loaded: answers are painted as plain text
+    /// until a later [`prefetch`] loads it.
+    Failed,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Engine> = const { RefCell::new(Engine::Idle) };
+    /// Views that asked to paint before the painter was loaded.
+    static WAITING: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts loading the Markdown painter, unless it is loaded or loading:
+/// when the panel opens (the visitor is about to ask) and when an answer
+/// needs painting. Views that waited for it are painted once it is in.
+pub fn prefetch() {
+    let idle = ENGINE.with_borrow_mut(|engine| {
+        let idle = matches!(engine, Engine::Idle | Engine::Failed);
+        if idle {
+            *engine = Engine::Loading;
         }
-        let (Some(added), Some(node)) = (
-            appended(&old[old.len() - 1], &trees[trees.len() - 1]),
-            self.tail_nodes.last(),
-        ) else {
-            return false;
+        idle
+    });
+    if !idle {
+        return;
+    }
+    spawn_local(async {
+        let engine = match crate::painter::load().await {
+            Ok(make) => Engine::Ready(make),
+            Err(error) => {
+                // The loader logged the cause; answers still show, as text.
+                crate::browser::console_error(&format!(
+                    "[ringside-chat] the Markdown renderer did not load ({error}); \
+                     answers are shown as plain text until it does"
+                ));
+                Engine::Failed
+            }
         };
-        match last_text(node) {
-            Some(text) => {
-                let _ = text.append_data(added);
-                true
+        let make = match engine {
+            Engine::Ready(make) => Some(make),
+            _ => None,
+        };
+        ENGINE.set(engine);
+        // Loaded: the views that waited, or were painted as plain text, are
+        // painted as Markdown. Failed: the views that waited are painted as
+        // plain text now, and kept for a later load.
+        let views: Vec<_> = match make {
+            Some(_) => WAITING.take(),
+            None => WAITING.with_borrow(Clone::clone),
+        };
+        for view in views {
+            if let Some(inner) = view.upgrade() {
+                if let Some(make) = make {
+                    inner.borrow_mut().repaint_as_markdown(make);
+                }
+                StreamView { inner }.paint();
             }
-            None => false,
         }
-    }
+    });
 }
 
-/// If `new` is `old` with more text at the end of its last text node (and
-/// nothing else changed), that text.
-pub fn appended<'a>(old: &Node, new: &'a Node) -> Option<&'a str> {
-    match (old, new) {
-        (Node::Text(old), Node::Text(new)) => new
-            .strip_prefix(old.as_str())
-            .filter(|added| !added.is_empty()),
-        (
-            Node::Element {
-                tag,
-                attrs,
-                children,
-            },
-            Node::Element {
-                tag: new_tag,
-                attrs: new_attrs,
-                children: new_children,
-            },
-        ) if tag == new_tag
-            && attrs == new_attrs
-            && !children.is_empty()
-            && children.len() == new_children.len()
-            && children[..children.len() - 1] == new_children[..children.len() - 1] =>
-        {
-            appended(children.last()?, new_children.last()?)
-        }
-        _ => None,
-    }
+/// Paints an answer as the text it is, line breaks kept: only when the
+/// Markdown painter could not be loaded.
+#[derive(Default)]
+struct PlainPainter {
+    text: Option<Text>,
 }
 
-/// The last text node of a node, down its last children.
-fn last_text(node: &DomNode) -> Option<Text> {
-    let mut node = node.clone();
-    loop {
-        if let Some(text) = node.dyn_ref::<Text>() {
-            return Some(text.clone());
+impl Painter for PlainPainter {
+    fn paint(&mut self, delta: &str, _done: bool, root: &Element) {
+        if let Some(text) = &self.text {
+            let _ = text.append_data(delta);
+            return;
         }
-        node = node.last_child()?;
-    }
-}
-
-/// Builds the DOM of an element tree.
-pub fn build(document: &Document, node: &Node) -> DomNode {
-    match node {
-        Node::Text(text) => document.create_text_node(text).into(),
-        Node::Element {
-            tag,
-            attrs,
-            children,
-        } => {
-            let element = document
-                .create_element(tag.name())
-                .expect("an allowlisted tag name is valid");
-            for (attr, value) in attrs {
-                let _ = element.set_attribute(attr.name(), value);
-            }
-            for child in children {
-                let _ = element.append_child(&build(document, child));
-            }
-            element.into()
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
-    use super::*;
-    use crate::markdown::{self, tree};
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    fn tree(text: &str) -> Node {
-        let parsed = markdown::parse(text, false);
-        tree::Builder::new(&parsed.refs).block(&parsed.blocks[0], true)
-    }
-
-    #[test]
-    fn more_words_at_the_end_are_an_append() {
-        assert_eq!(
-            appended(&tree("Hello wor"), &tree("Hello world, and")),
-            Some("ld, and")
-        );
-        assert_eq!(
-            appended(&tree("Some **bold te"), &tree("Some **bold text")),
-            Some("xt")
-        );
-        assert_eq!(
-            appended(&tree("```rust\nfn main"), &tree("```rust\nfn main() {}\n")),
-            Some("() {}\n")
-        );
-    }
-
-    #[test]
-    fn anything_else_is_built_again() {
-        // New formatting after the text: the shape changed.
-        assert_eq!(appended(&tree("*a*"), &tree("*a* b **c")), None);
-        // A link appeared, a line broke, nothing changed.
-        assert_eq!(
-            appended(&tree("see [docs"), &tree("see [docs](https://a.b)")),
-            None
-        );
-        assert_eq!(appended(&tree("one"), &tree("one\ntwo")), None);
-        assert_eq!(appended(&tree("same"), &tree("same")), None);
+        let Some(document) = root.owner_document() else {
+            return;
+        };
+        let Ok(paragraph) = document.create_element("p") else {
+            return;
+        };
+        paragraph.set_class_name("rsc-plain");
+        let text = document.create_text_node(delta);
+        let _ = paragraph.append_child(&text);
+        let _ = root.append_child(&paragraph);
+        self.text = Some(text);
     }
 }

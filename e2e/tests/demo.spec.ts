@@ -86,7 +86,12 @@ test("the marketing page loads the widget from the CDN origin and answers its su
   await widget.log().getByRole("button", { name: "What does a launch cost?" }).click();
   await widget.idle();
   await expectPricingTable(widget.answers().last());
-  expect([...new Set(fromCdn)].sort()).toEqual(["/ringside-chat-widget.js", "/ringside-chat-widget_bg.wasm", "/ringside-chat.js"]);
+  expect([...new Set(fromCdn)].sort()).toEqual([
+    "/ringside-chat-markdown.wasm",
+    "/ringside-chat-widget.js",
+    "/ringside-chat-widget_bg.wasm",
+    "/ringside-chat.js",
+  ]);
 });
 
 test("the help panel knows the page: 'Ask about this page' explains billing on the Pro plan", async ({ page, stack }) => {

@@ -144,6 +144,9 @@ test("a page with a strict Content-Security-Policy works", async ({ page, stack 
   await widget.ask("Does CSP allow this?");
   await expect(widget.answers()).toHaveCount(1);
   await expect(widget.answers().last()).not.toContainText("Not sent");
+  // The Markdown chunk came from the assets origin too (never the fallback).
+  await expect(widget.answers().last().locator(".rsc-msg__body > .rsc-chunk")).not.toHaveCount(0);
+  await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
   expect(violations).toEqual([]);
 });
 

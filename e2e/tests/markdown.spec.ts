@@ -147,3 +147,63 @@ test("on a 360 px phone a wide table scrolls inside its own box, never the panel
   await expect.poll(() => frame.evaluate((el) => el.scrollLeft), { message: "the keyboard scrolls it" }).toBeGreaterThan(0);
   await shot(page, info, "table-360px");
 });
+
+// The parser and the DOM builder of answers are a wasm chunk of their own
+// (src/painter.rs), which a visitor needs only once an answer shows.
+const CHUNK = /\/ringside-chat-markdown\.wasm$/;
+
+test("the Markdown renderer is fetched when the panel opens, not with the widget", async ({ page, stack }) => {
+  await stack.script({ tokens: pieces(STEPS), token_delay_ms: 2, first_token_delay_ms: 0 });
+  const fetched: string[] = [];
+  page.on("request", (request) => fetched.push(new URL(request.url()).pathname));
+  await page.goto(stack.pageUrl);
+  // The widget's wasm mounts (a call that neither opens the panel nor
+  // prepares a question), and the chunk is not part of it.
+  await page.evaluate(() => (window as any).RingsideChat.ready.then((handle: any) => handle.setContext("pricing page")));
+  expect(fetched.filter((p) => p.endsWith("_bg.wasm")), "the widget's wasm is loaded").toHaveLength(1);
+  await page.waitForTimeout(300);
+  expect(fetched.filter((p) => CHUNK.test(p)), "the Markdown chunk waits for the panel").toHaveLength(0);
+
+  const widget = new Widget(page);
+  const chunk = page.waitForResponse((response) => CHUNK.test(new URL(response.url()).pathname));
+  await widget.open();
+  expect((await chunk).status()).toBe(200);
+  await widget.ask("How do I install it?");
+  const steps = widget.answers().last().locator(".rsc-msg__body ol > li");
+  await expect(steps).toHaveCount(3);
+  await expect(steps.nth(0).locator("pre code")).toHaveText("npm install acme-widget");
+  expect(fetched.filter((p) => CHUNK.test(p)), "fetched once").toHaveLength(1);
+});
+
+test("if the Markdown renderer cannot be fetched, the answer shows as plain text, and the next one is rendered", async ({ page, stack }) => {
+  const first = "Two steps:\n\n1. **Install** it\n2. Run it\n";
+  const second = "Then **check** the log.\n";
+  await stack.script(
+    { tokens: pieces(first), token_delay_ms: 2, first_token_delay_ms: 0 },
+    { tokens: pieces(second), token_delay_ms: 2, first_token_delay_ms: 0 },
+  );
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  await page.route(CHUNK, (route) => route.abort("connectionfailed"));
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("How do I install it?");
+  const plain = widget.answers().last().locator(".rsc-msg__body .rsc-plain");
+  // Nothing of the answer is lost: its text exactly, line breaks kept.
+  await expect.poll(() => plain.evaluate((el) => el.textContent)).toBe(first);
+  await expect(plain).toHaveCSS("white-space", "pre-wrap");
+  expect(errors.join("\n")).toContain("the Markdown renderer did not load");
+
+  // The network is back: the next question loads it and is rendered.
+  await page.unroute(CHUNK);
+  await widget.ask("And then?");
+  const body = widget.answers().last().locator(".rsc-msg__body");
+  await expect(body.locator("strong")).toHaveText("check");
+  // And the first answer, shown as text, is now shown as what it means.
+  const earlier = widget.answers().first().locator(".rsc-msg__body");
+  await expect(earlier.locator("ol > li")).toHaveText(["Install it", "Run it"]);
+  await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
+});

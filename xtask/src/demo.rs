@@ -46,6 +46,7 @@ const CDN_FILES: &[(&str, &str)] = &[
     ("ringside-chat-threads.js", "text/javascript"),
     ("ringside-chat-widget.js", "text/javascript"),
     ("ringside-chat-widget_bg.wasm", "application/wasm"),
+    (crate::slim::MARKDOWN_CHUNK, "application/wasm"),
 ];
 
 /// The demo's servers, stopped when dropped.

@@ -24,6 +24,10 @@ pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 pub(crate) const BINARYEN_VERSION: &str = "132";
 /// The JS minifier for the loader and the wasm-bindgen glue.
 pub(crate) const ESBUILD_VERSION: &str = "0.28.2";
+/// wasm-split, which cuts the widget's wasm at its split points
+/// (`#[wasm_split]`, from `wasm_split_helpers` 0.2): the CLI of the same
+/// series, whose markers the macro writes.
+pub(crate) const WASM_SPLIT_VERSION: &str = "0.2.4";
 /// The CommonMark spec whose examples the Markdown tests run (npm `commonmark-spec`).
 pub(crate) const COMMONMARK_SPEC_VERSION: &str = "0.31.2";
 /// Where Debian installs Chromium.
@@ -167,6 +171,22 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
 
     let esbuild_dir = tools.join(format!("esbuild-{ESBUILD_VERSION}"));
     ensure_npm_tool(&esbuild_dir, "esbuild", ESBUILD_VERSION, ESBUILD_VERSION)?;
+
+    // It has no `--version`: its folder is named for the version.
+    let split_dir = tools.join(format!("wasm-split-{WASM_SPLIT_VERSION}"));
+    if !split_dir.join("bin/wasm-split-cli").exists() {
+        eprintln!("installing wasm-split {WASM_SPLIT_VERSION} (this takes a few minutes, once)");
+        run(Command::new("cargo")
+            .arg("install")
+            .arg("--root")
+            .arg(&split_dir)
+            .args([
+                "--locked",
+                "--features",
+                "build-binary",
+                &format!("wasm_split_cli_support@{WASM_SPLIT_VERSION}"),
+            ]))?;
+    }
     ensure_commonmark_spec()?;
 
     let mut paths = vec![
@@ -174,6 +194,7 @@ pub(crate) fn setup(browser: bool) -> Result<Tools> {
         bindgen_dir.join("bin"),
         binaryen_dir.join("node_modules/.bin"),
         esbuild_dir.join("node_modules/.bin"),
+        split_dir.join("bin"),
     ];
     paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
     let path = env::join_paths(paths).map_err(|e| e.to_string())?;

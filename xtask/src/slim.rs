@@ -1,6 +1,17 @@
-//! The last steps of the widget's release build, after trunk has run cargo
-//! and wasm-bindgen: drop the wasm exports no page can call, optimise the
-//! wasm for size, and bundle and minify the glue.
+//! The last steps of the widget's release build, after trunk has run cargo:
+//! cut the Markdown chunk out of the linked wasm, generate the bindings,
+//! drop the wasm exports no page can call, optimise both wasm files for
+//! size, and bundle and minify the glue.
+//!
+//! Why a chunk: the parser and the DOM builder of answers (`src/painter.rs`)
+//! are a sixth of the wasm, and a visitor needs them only once an answer
+//! shows. wasm-split cuts the module at the `#[wasm_split]` function into a
+//! main module and a chunk that imports the main one's memory, function
+//! table and stack pointer: no second allocator or runtime, unlike a second
+//! crate would bring. It reads the linker's relocations, so the wasm is
+//! linked with `--emit-relocs` (see `build_widget`), and it runs before
+//! wasm-bindgen, which then sees only the main module; trunk's own bindgen
+//! output is replaced.
 //!
 //! Why drop exports: leptos depends on server_fn, which depends on
 //! wasm-streams, whose `#[wasm_bindgen]` classes (`IntoUnderlyingSource`, …)
@@ -11,7 +22,8 @@
 //! only they reached, and take the classes' three top-level statements out of
 //! the glue (esbuild cannot: registering a class's `Symbol.dispose` and its
 //! `FinalizationRegistry` count as side effects). What is left is checked:
-//! the glue must not name a dropped export, the wasm must keep every other.
+//! the glue must not name a dropped export, the wasm must keep every other,
+//! and the chunk must import only what the main module exports.
 
 use std::fs;
 use std::path::Path;
@@ -40,13 +52,56 @@ const WASM_OPT: [&str; 5] = [
     "--strip-producers",
 ];
 
-/// Slims `dist/`'s wasm and glue in place; `scratch` holds the steps between.
-pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
-    let wasm = dist.join("ringside-chat-widget_bg.wasm");
-    let glue = dist.join("ringside-chat-widget.js");
-    fs::create_dir_all(scratch).map_err(|e| e.to_string())?;
+/// The Markdown chunk's file, beside the main wasm in `dist/`.
+pub(crate) const MARKDOWN_CHUNK: &str = "ringside-chat-markdown.wasm";
 
-    let bytes = fs::read(&wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?;
+/// The chunk's name as wasm-split writes it (`split_<module>.wasm`, for
+/// `#[wasm_split(markdown)]`), which its loader fetches.
+const SPLIT_CHUNK: &str = "split_markdown.wasm";
+
+/// Builds `dist/`'s wasm files and glue from `linked` (cargo's output, with
+/// relocations); `scratch` holds the steps between.
+pub(crate) fn slim(tools: &Tools, linked: &Path, dist: &Path, scratch: &Path) -> Result {
+    let split = scratch.join("split");
+    let bindgen = scratch.join("bindgen");
+    for dir in [&split, &bindgen] {
+        let _ = fs::remove_dir_all(dir);
+        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    run(tools
+        .command("wasm-split-cli")
+        .args(["--target", "web", "--out-name", "ringside-chat-widget"])
+        .arg(linked)
+        .arg(&split))?;
+    run(tools
+        .command("wasm-bindgen")
+        .args([
+            "--target",
+            "web",
+            // The chunk imports these from the main module.
+            "--keep-lld-exports",
+            "--no-demangle",
+            "--out-name",
+            "ringside-chat-widget",
+            "--out-dir",
+        ])
+        .arg(&bindgen)
+        .arg(split.join("ringside-chat-widget.wasm")))?;
+    // The chunk's loader, which the glue imports; its file gets our name.
+    let link = fs::read_to_string(split.join("__wasm_split.js")).map_err(|e| e.to_string())?;
+    let quoted = format!("\"./{SPLIT_CHUNK}\"");
+    if !link.contains(&quoted) {
+        return Err(format!("wasm-split's loader does not fetch {SPLIT_CHUNK}"));
+    }
+    fs::write(
+        bindgen.join("__wasm_split.js"),
+        link.replace(&quoted, &format!("\"./{MARKDOWN_CHUNK}\"")),
+    )
+    .map_err(|e| e.to_string())?;
+
+    let wasm = dist.join("ringside-chat-widget_bg.wasm");
+    let bytes = fs::read(bindgen.join("ringside-chat-widget_bg.wasm"))
+        .map_err(|e| format!("reading the bindgen output: {e}"))?;
     let exports = export_names(&bytes)?;
     let (dropped, kept): (Vec<_>, Vec<_>) = exports.iter().partition(|name| is_unused(name));
     let graph = kept
@@ -60,7 +115,7 @@ pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
     let pruned = scratch.join("pruned.wasm");
     run(tools
         .command("wasm-metadce")
-        .arg(&wasm)
+        .arg(bindgen.join("ringside-chat-widget_bg.wasm"))
         .arg("--graph-file")
         .arg(&graph_file)
         .arg("-o")
@@ -73,15 +128,25 @@ pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
         .arg(&pruned)
         .arg("-o")
         .arg(&wasm))?;
+    let chunk = dist.join(MARKDOWN_CHUNK);
+    run(tools
+        .command("wasm-opt")
+        .args(WASM_OPT)
+        .arg(split.join(SPLIT_CHUNK))
+        .arg("-o")
+        .arg(&chunk))?;
 
-    let raw_glue = fs::read_to_string(&glue).map_err(|e| e.to_string())?;
-    // Beside the glue: it imports the widget's own JavaScript
-    // (`#[wasm_bindgen(module)]`) from `snippets/`, which esbuild bundles
-    // into the one glue file, so a page (and the npm package) loads the same
-    // three files as before.
-    let pruned_glue = dist.join("ringside-chat-widget.pruned.js");
-    fs::write(&pruned_glue, without_classes(&raw_glue)).map_err(|e| e.to_string())?;
-    run(tools.command("esbuild").arg(&pruned_glue).args([
+    // The glue, pruned in place so that the loader's import of it
+    // (`./ringside-chat-widget.js`, for the memory and table) is the same
+    // file: esbuild bundles the glue, the loader and the widget's own
+    // JavaScript (`#[wasm_bindgen(module)]`, in `snippets/`) into one file,
+    // so a page (and the npm package) loads the glue, the wasm and, later,
+    // the chunk.
+    let bound_glue = bindgen.join("ringside-chat-widget.js");
+    let raw_glue = fs::read_to_string(&bound_glue).map_err(|e| e.to_string())?;
+    fs::write(&bound_glue, without_classes(&raw_glue)).map_err(|e| e.to_string())?;
+    let glue = dist.join("ringside-chat-widget.js");
+    run(tools.command("esbuild").arg(&bound_glue).args([
         "--bundle",
         "--minify",
         "--format=esm",
@@ -90,13 +155,14 @@ pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
         "--allow-overwrite",
         &format!("--outfile={}", glue.display()),
     ]))?;
-    fs::remove_file(&pruned_glue).map_err(|e| e.to_string())?;
+    // trunk's bindings, replaced by the ones above.
     let snippets = dist.join("snippets");
     if snippets.exists() {
         fs::remove_dir_all(&snippets).map_err(|e| format!("{}: {e}", snippets.display()))?;
     }
 
-    // The glue must not call what is gone, and must still call the rest.
+    // The glue must not call what is gone, and must still call the rest;
+    // the chunk must find everything it imports.
     let slim_glue = fs::read_to_string(&glue).map_err(|e| e.to_string())?;
     if let Some(name) = dropped
         .iter()
@@ -108,10 +174,17 @@ pub(crate) fn slim(tools: &Tools, dist: &Path, scratch: &Path) -> Result {
     if let Some(name) = kept.iter().find(|name| !left.contains(name)) {
         return Err(format!("wasm-opt dropped the export {name} the glue calls"));
     }
+    let imports = import_names(&fs::read(&chunk).map_err(|e| e.to_string())?)?;
+    if let Some(name) = imports.iter().find(|name| !left.contains(name)) {
+        return Err(format!(
+            "the Markdown chunk imports {name}, which the main module does not export"
+        ));
+    }
     eprintln!(
-        "slimmed the widget: {} unused exports dropped, {} kept",
+        "slimmed the widget: {} unused exports dropped, {} kept; the Markdown chunk imports {}",
         dropped.len(),
-        kept.len()
+        kept.len(),
+        imports.len()
     );
     Ok(())
 }
@@ -150,29 +223,70 @@ fn is_unused(export: &str) -> bool {
 
 /// The names in a wasm module's export section.
 fn export_names(wasm: &[u8]) -> Result<Vec<String>> {
-    let mut reader = Reader { bytes: wasm, at: 8 };
+    let mut names = Vec::new();
+    let found = read_section(wasm, 7, |reader| {
+        let count = reader.leb()?;
+        for _ in 0..count {
+            names.push(reader.name()?);
+            reader.byte()?; // kind
+            reader.leb()?; // index
+        }
+        Ok(())
+    })?;
+    if !found {
+        return Err("the wasm module has no export section".into());
+    }
+    Ok(names)
+}
+
+/// The field names of a wasm module's imports (whatever their module).
+fn import_names(wasm: &[u8]) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    read_section(wasm, 2, |reader| {
+        let count = reader.leb()?;
+        for _ in 0..count {
+            reader.name()?; // the module
+            names.push(reader.name()?);
+            match reader.byte()? {
+                // a function: its type
+                0 => drop(reader.leb()?),
+                // a table: its element type, then limits
+                1 => {
+                    reader.byte()?;
+                    reader.limits()?;
+                }
+                2 => reader.limits()?,
+                // a global: its type and mutability
+                3 => drop(reader.take(2)?),
+                kind => return Err(format!("an import of unknown kind {kind}")),
+            }
+        }
+        Ok(())
+    })?;
+    Ok(names)
+}
+
+/// Runs `read` on the section `id` of a wasm module; false if it has none.
+fn read_section(
+    wasm: &[u8],
+    id: u8,
+    mut read: impl FnMut(&mut Reader<'_>) -> Result,
+) -> Result<bool> {
     if wasm.get(..4) != Some(b"\0asm") {
         return Err("not a wasm module".into());
     }
+    let mut reader = Reader { bytes: wasm, at: 8 };
     while reader.at < wasm.len() {
-        let id = reader.byte()?;
+        let section = reader.byte()?;
         let size = reader.leb()? as usize;
         let end = reader.at + size;
-        if id == 7 {
-            let count = reader.leb()?;
-            let mut names = Vec::new();
-            for _ in 0..count {
-                let len = reader.leb()? as usize;
-                let name = reader.take(len)?;
-                names.push(String::from_utf8(name.to_vec()).map_err(|e| e.to_string())?);
-                reader.byte()?; // kind
-                reader.leb()?; // index
-            }
-            return Ok(names);
+        if section == id {
+            read(&mut reader)?;
+            return Ok(true);
         }
         reader.at = end;
     }
-    Err("the wasm module has no export section".into())
+    Ok(false)
 }
 
 struct Reader<'a> {
@@ -188,6 +302,21 @@ impl Reader<'_> {
             .ok_or("the wasm module ends early")?;
         self.at += len;
         Ok(part)
+    }
+
+    fn name(&mut self) -> Result<String> {
+        let len = self.leb()? as usize;
+        String::from_utf8(self.take(len)?.to_vec()).map_err(|e| e.to_string())
+    }
+
+    /// A table's or memory's limits: flags, minimum, and maximum if flagged.
+    fn limits(&mut self) -> Result {
+        let flags = self.byte()?;
+        self.leb()?;
+        if flags & 1 == 1 {
+            self.leb()?;
+        }
+        Ok(())
     }
 
     fn byte(&mut self) -> Result<u8> {
@@ -265,5 +394,25 @@ mod tests {
         .concat();
         assert_eq!(export_names(&module).unwrap(), ["mount", "memory"]);
         assert!(export_names(b"not wasm").is_err());
+    }
+
+    #[test]
+    fn reads_the_import_section_of_every_kind() {
+        // (import "m" "f" (func)) (import "m" "t" (table 1 funcref))
+        // (import "m" "mem" (memory 1 2)) (import "m" "g" (global (mut i32)))
+        let module = [
+            b"\0asm".as_slice(),
+            &[1, 0, 0, 0],
+            &[1, 4, 1, 0x60, 0, 0],
+            &[2, 32, 4],
+            &[1, b'm', 1, b'f', 0, 0],
+            &[1, b'm', 1, b't', 1, 0x70, 0, 1],
+            &[1, b'm', 3, b'm', b'e', b'm', 2, 1, 1, 2],
+            &[1, b'm', 1, b'g', 3, 0x7f, 1],
+        ]
+        .concat();
+        assert_eq!(import_names(&module).unwrap(), ["f", "t", "mem", "g"]);
+        // A module without imports imports nothing.
+        assert!(import_names(&module[..8]).unwrap().is_empty());
     }
 }

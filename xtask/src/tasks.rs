@@ -81,12 +81,21 @@ fn build_widget(tools: &Tools) -> Result {
     let stamp_file = target_dir().join(".widget-build-stamp");
     let up_to_date = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
         && dist.join("ringside-chat-widget_bg.wasm").exists()
+        && dist.join(slim::MARKDOWN_CHUNK).exists()
         && dist.join("ringside-chat.js").exists();
     if up_to_date {
         eprintln!("dist/ is up to date");
         return Ok(());
     }
-    run(tools.command("trunk").args(["build", "--release"]))?;
+    // The linker keeps its relocations in the wasm, which wasm-split needs
+    // to cut the Markdown chunk out of it (see `slim`).
+    run(tools
+        .command("trunk")
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            "-Clink-args=--emit-relocs",
+        )
+        .args(["build", "--release"]))?;
     // What visitors download is minified: the loader (it must paint the
     // launcher in under 4 KB brotli), then the wasm and its glue.
     run(tools.command("esbuild").args([
@@ -109,7 +118,8 @@ fn build_widget(tools: &Tools) -> Result {
         "--allow-overwrite",
         "--outfile=dist/ringside-chat-threads.js",
     ]))?;
-    slim::slim(tools, &dist, &target_dir().join("slim"))?;
+    let linked = target_dir().join("wasm32-unknown-unknown/wasm-release/ringside_chat.wasm");
+    slim::slim(tools, &linked, &dist, &target_dir().join("slim"))?;
     for locale in locale_files()? {
         let name = locale.file_name().unwrap_or_default();
         fs::copy(&locale, dist.join(name)).map_err(|e| format!("{}: {e}", locale.display()))?;
@@ -157,6 +167,7 @@ fn package_with(tools: &Tools) -> Result<PathBuf> {
         "ringside-chat-threads.js",
         "ringside-chat-widget.js",
         "ringside-chat-widget_bg.wasm",
+        slim::MARKDOWN_CHUNK,
     ] {
         copy(root.join("dist").join(name), name)?;
     }

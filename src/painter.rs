@@ -1,0 +1,282 @@
+//! The Markdown half of painting an answer: the parser's [`Stream`] and the
+//! DOM it builds. The [`StreamView`](crate::render::StreamView) hands it the
+//! text that arrived since the last paint; it learns which blocks became
+//! final (built into the DOM once), which final blocks a late link
+//! definition changed, and what the unfinished tail shows. When the tail
+//! just grew at its end (most frames) the new words are appended to its last
+//! text node, so the cost per token does not grow with the answer's length,
+//! and a frame touches the DOM once.
+//!
+//! Everything reaches the DOM through `createElement`, `setAttribute` with the
+//! allowlisted names of [`crate::markdown::tree`], and text nodes.
+//!
+//! # A chunk of its own
+//! This module and the parser it calls (`src/markdown/`) are a sixth of the
+//! widget's wasm that a visitor does not need to open the panel or to send a
+//! question: the release build cuts them into a chunk of their own
+//! (`ringside-chat-markdown.wasm`, 25 KB brotli; the main wasm is 18.5 KB
+//! smaller for it) that shares the main module's memory, allocator and
+//! bindings (`xtask/src/slim.rs`, with wasm-split). It is fetched when the
+//! panel opens or an answer is shown ([`crate::render::prefetch`]). [`load`]
+//! is the one way in: everything else in the chunk is reached through the
+//! painter it returns.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Node as DomNode, Text};
+
+use crate::markdown::stream::Stream;
+use crate::markdown::tree::Node;
+use crate::render::{MakePainter, Painter};
+
+pub use wasm_split_helpers::SplitLoaderError;
+
+/// Fetches and instantiates the chunk (once; a failed fetch is tried again
+/// on the next call), and says how to make a Markdown painter.
+pub async fn load() -> Result<MakePainter, SplitLoaderError> {
+    #[cfg(not(all(target_arch = "wasm32", test)))]
+    return split::markdown_painter().await;
+    // The wasm unit tests are one module, with nothing to split.
+    #[cfg(all(target_arch = "wasm32", test))]
+    return Ok(|| Box::new(MarkdownPainter::default()));
+}
+
+/// The split point. The macro declares the chunk's loader as a wasm import
+/// and this function as a `no_mangle` export, which the `unsafe_code` lint
+/// names; nothing here dereferences or transmutes anything.
+#[cfg(not(all(target_arch = "wasm32", test)))]
+#[allow(unsafe_code)]
+mod split {
+    use super::{MakePainter, MarkdownPainter, SplitLoaderError};
+
+    #[wasm_split_helpers::wasm_split(markdown, fallible)]
+    pub(super) fn markdown_painter() -> Result<MakePainter, SplitLoaderError> {
+        Ok(|| Box::new(MarkdownPainter::default()))
+    }
+}
+
+/// Finished blocks go in groups of this many: when the tail grows, the
+/// browser lays out the answer's groups and the last group's blocks, not
+/// every block of a long answer, so a frame costs the same at any length.
+const CHUNK_BLOCKS: usize = 16;
+
+/// One answer's Markdown and the DOM it is painted into.
+#[derive(Default)]
+struct MarkdownPainter {
+    stream: Stream,
+    /// The group finished blocks go into, and how many it holds.
+    chunk: Option<(Element, usize)>,
+    /// Final blocks a later link definition may rebuild, by index.
+    may_change: Vec<(usize, DomNode)>,
+    /// What the tail's nodes show now.
+    tail_trees: Vec<Node>,
+    tail_nodes: Vec<DomNode>,
+}
+
+impl Painter for MarkdownPainter {
+    fn paint(&mut self, delta: &str, done: bool, root: &Element) {
+        self.stream.push(delta);
+        if done {
+            self.stream.finish();
+        }
+        let Some(document) = root.owner_document() else {
+            return;
+        };
+        let update = self.stream.update();
+
+        if !update.finished.is_empty() {
+            self.clear_tail();
+            for block in update.finished {
+                let node = build(&document, &block.node);
+                let _ = self
+                    .chunk_for_next_block(root, &document)
+                    .append_child(&node);
+                if block.may_change {
+                    self.may_change.push((block.index, node));
+                }
+            }
+        }
+        for (index, tree) in update.rebuilt {
+            if let Some((_, node)) = self.may_change.iter_mut().find(|(i, _)| *i == index) {
+                let new = build(&document, &tree);
+                if let Some(parent) = node.parent_node() {
+                    let _ = parent.replace_child(&new, node);
+                }
+                *node = new;
+            }
+        }
+        let trees = update.tail;
+        if trees != self.tail_trees {
+            // Most frames only add words to the last text of the tail:
+            // append them, instead of building the block again.
+            if !self.append_to_tail(&trees) {
+                self.clear_tail();
+                for tree in &trees {
+                    let node = build(&document, tree);
+                    let _ = root.append_child(&node);
+                    self.tail_nodes.push(node);
+                }
+            }
+            self.tail_trees = trees;
+        }
+    }
+}
+
+impl MarkdownPainter {
+    /// The group the next finished block goes into (a new one when full).
+    fn chunk_for_next_block(&mut self, root: &Element, document: &Document) -> Element {
+        match &mut self.chunk {
+            Some((chunk, count)) if *count < CHUNK_BLOCKS => {
+                *count += 1;
+                chunk.clone()
+            }
+            _ => {
+                let chunk = document.create_element("div").expect("div is a tag");
+                chunk.set_class_name("rsc-chunk");
+                let _ = root.append_child(&chunk);
+                self.chunk = Some((chunk.clone(), 1));
+                chunk
+            }
+        }
+    }
+
+    fn clear_tail(&mut self) {
+        for node in self.tail_nodes.drain(..) {
+            if let Some(parent) = node.parent_node() {
+                let _ = parent.remove_child(&node);
+            }
+        }
+        self.tail_trees.clear();
+    }
+
+    /// When `trees` is the tail shown now with more text at its very end,
+    /// appends that text to the last text node and says so.
+    fn append_to_tail(&mut self, trees: &[Node]) -> bool {
+        let old = &self.tail_trees;
+        let same_shape = !trees.is_empty()
+            && trees.len() == old.len()
+            && trees[..trees.len() - 1] == old[..old.len() - 1];
+        if !same_shape {
+            return false;
+        }
+        let (Some(added), Some(node)) = (
+            appended(&old[old.len() - 1], &trees[trees.len() - 1]),
+            self.tail_nodes.last(),
+        ) else {
+            return false;
+        };
+        match last_text(node) {
+            Some(text) => {
+                let _ = text.append_data(added);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// If `new` is `old` with more text at the end of its last text node (and
+/// nothing else changed), that text.
+pub fn appended<'a>(old: &Node, new: &'a Node) -> Option<&'a str> {
+    match (old, new) {
+        (Node::Text(old), Node::Text(new)) => new
+            .strip_prefix(old.as_str())
+            .filter(|added| !added.is_empty()),
+        (
+            Node::Element {
+                tag,
+                attrs,
+                children,
+            },
+            Node::Element {
+                tag: new_tag,
+                attrs: new_attrs,
+                children: new_children,
+            },
+        ) if tag == new_tag
+            && attrs == new_attrs
+            && !children.is_empty()
+            && children.len() == new_children.len()
+            && children[..children.len() - 1] == new_children[..children.len() - 1] =>
+        {
+            appended(children.last()?, new_children.last()?)
+        }
+        _ => None,
+    }
+}
+
+/// The last text node of a node, down its last children.
+fn last_text(node: &DomNode) -> Option<Text> {
+    let mut node = node.clone();
+    loop {
+        if let Some(text) = node.dyn_ref::<Text>() {
+            return Some(text.clone());
+        }
+        node = node.last_child()?;
+    }
+}
+
+/// Builds the DOM of an element tree.
+pub fn build(document: &Document, node: &Node) -> DomNode {
+    match node {
+        Node::Text(text) => document.create_text_node(text).into(),
+        Node::Element {
+            tag,
+            attrs,
+            children,
+        } => {
+            let element = document
+                .create_element(tag.name())
+                .expect("an allowlisted tag name is valid");
+            for (attr, value) in attrs {
+                let _ = element.set_attribute(attr.name(), value);
+            }
+            for child in children {
+                let _ = element.append_child(&build(document, child));
+            }
+            element.into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // The same tests run in headless Chromium: `cargo xtask test` (wasm-bindgen-test).
+    use super::*;
+    use crate::markdown::{self, tree};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn tree(text: &str) -> Node {
+        let parsed = markdown::parse(text, false);
+        tree::Builder::new(&parsed.refs).block(&parsed.blocks[0], true)
+    }
+
+    #[test]
+    fn more_words_at_the_end_are_an_append() {
+        assert_eq!(
+            appended(&tree("Hello wor"), &tree("Hello world, and")),
+            Some("ld, and")
+        );
+        assert_eq!(
+            appended(&tree("Some **bold te"), &tree("Some **bold text")),
+            Some("xt")
+        );
+        assert_eq!(
+            appended(&tree("```rust\nfn main"), &tree("```rust\nfn main() {}\n")),
+            Some("() {}\n")
+        );
+    }
+
+    #[test]
+    fn anything_else_is_built_again() {
+        // New formatting after the text: the shape changed.
+        assert_eq!(appended(&tree("*a*"), &tree("*a* b **c")), None);
+        // A link appeared, a line broke, nothing changed.
+        assert_eq!(
+            appended(&tree("see [docs"), &tree("see [docs](https://a.b)")),
+            None
+        );
+        assert_eq!(appended(&tree("one"), &tree("one\ntwo")), None);
+        assert_eq!(appended(&tree("same"), &tree("same")), None);
+    }
+}
