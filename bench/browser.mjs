@@ -8,7 +8,7 @@
 //
 // Every figure's method is in BENCHMARKS.md (bench/report.mjs writes it).
 import { chromium } from "playwright-core";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -60,9 +60,13 @@ const cdnFiles = {
   "ringside-chat.js": path.join(opts.dist, "ringside-chat.js"),
   "ringside-chat-widget.js": path.join(opts.dist, "ringside-chat-widget.js"),
   "ringside-chat-widget_bg.wasm": path.join(opts.dist, "ringside-chat-widget_bg.wasm"),
-  "ringside-chat-markdown.wasm": path.join(opts.dist, "ringside-chat-markdown.wasm"),
   "deepChat.bundle.js": path.join(deepChatDir, "deepChat.bundle.js"),
 };
+// The Markdown chunk, fetched when the panel opens (a build from before it
+// was split out has none).
+if (existsSync(path.join(opts.dist, "ringside-chat-markdown.wasm"))) {
+  cdnFiles["ringside-chat-markdown.wasm"] = path.join(opts.dist, "ringside-chat-markdown.wasm");
+}
 if (opts["sse-wasm"]) {
   cdnFiles["sse/ringside_bench_sse.js"] = path.join(opts["sse-wasm"], "ringside_bench_sse.js");
   cdnFiles["sse/ringside_bench_sse_bg.wasm"] = path.join(opts["sse-wasm"], "ringside_bench_sse_bg.wasm");
