@@ -50,6 +50,9 @@ test("a Vite app using the npm package (installed from the packed tarball) chats
   await expect(widget.dialog()).toHaveAccessibleName("Acme Assistant");
   await widget.ask("Hello from Vite");
   await expect(page.locator("#status")).toHaveText("Answers so far: 1");
+  // Vite emitted the Markdown chunk as an asset, and the answer came through it.
+  await expect(widget.answers().last().locator(".rsc-msg__body > .rsc-chunk")).not.toHaveCount(0);
+  await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
   await shot(page, info, "vite-app");
 });
 
