@@ -8,7 +8,7 @@
 //
 // Every figure's method is in BENCHMARKS.md (bench/report.mjs writes it).
 import { chromium } from "playwright-core";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -62,10 +62,10 @@ const cdnFiles = {
   "ringside-chat-widget_bg.wasm": path.join(opts.dist, "ringside-chat-widget_bg.wasm"),
   "deepChat.bundle.js": path.join(deepChatDir, "deepChat.bundle.js"),
 };
-// The Markdown chunk, fetched when the panel opens (a build from before it
-// was split out has none).
-if (existsSync(path.join(opts.dist, "ringside-chat-markdown.wasm"))) {
-  cdnFiles["ringside-chat-markdown.wasm"] = path.join(opts.dist, "ringside-chat-markdown.wasm");
+// The Markdown chunk (its name carries its hash), fetched when the panel
+// opens (a build from before it was split out has none).
+for (const name of readdirSync(opts.dist).filter((n) => /^ringside-chat-markdown-[0-9a-f]+\.wasm$/.test(n))) {
+  cdnFiles[name] = path.join(opts.dist, name);
 }
 if (opts["sse-wasm"]) {
   cdnFiles["sse/ringside_bench_sse.js"] = path.join(opts["sse-wasm"], "ringside_bench_sse.js");

@@ -5,7 +5,7 @@
 // the peer.
 //
 //   node bench/weight.mjs --dist dist --out target/bench/weight.json
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
@@ -36,10 +36,13 @@ const wasm = {
   role: "the widget (CSS compiled in)",
   ...sizes(path.join(opts.dist, "ringside-chat-widget_bg.wasm")),
 };
+// Its name carries its hash: ringside-chat-markdown-<hash>.wasm.
+const chunkName = readdirSync(opts.dist).find((n) => /^ringside-chat-markdown-[0-9a-f]+\.wasm$/.test(n));
+if (!chunkName) throw new Error(`${opts.dist} has no Markdown chunk`);
 const markdown = {
-  name: "ringside-chat-markdown.wasm",
+  name: chunkName,
   role: "the answers' Markdown parser and DOM builder (a chunk of the widget's wasm, fetched when the panel opens)",
-  ...sizes(path.join(opts.dist, "ringside-chat-markdown.wasm")),
+  ...sizes(path.join(opts.dist, chunkName)),
 };
 const deepChatPackage = JSON.parse(readFileSync(path.join(import.meta.dirname, "node_modules/deep-chat/package.json"), "utf8"));
 const bundle = {

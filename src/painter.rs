@@ -14,7 +14,7 @@
 //! This module and the parser it calls (`src/markdown/`) are a sixth of the
 //! widget's wasm that a visitor does not need to open the panel or to send a
 //! question: the release build cuts them into a chunk of their own
-//! (`ringside-chat-markdown.wasm`, 25 KB brotli; the main wasm is 18.5 KB
+//! (`ringside-chat-markdown-<hash>.wasm`, 25 KB brotli; the main wasm is 18.5 KB
 //! smaller for it) that shares the main module's memory, allocator and
 //! bindings (`xtask/src/slim.rs`, with wasm-split). It is fetched when the
 //! panel opens or an answer is shown ([`crate::render::prefetch`]). [`load`]

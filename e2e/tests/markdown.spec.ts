@@ -149,8 +149,9 @@ test("on a 360 px phone a wide table scrolls inside its own box, never the panel
 });
 
 // The parser and the DOM builder of answers are a wasm chunk of their own
-// (src/painter.rs), which a visitor needs only once an answer shows.
-const CHUNK = /\/ringside-chat-markdown\.wasm$/;
+// (src/painter.rs), which a visitor needs only once an answer shows; its
+// name carries its hash.
+const CHUNK = /\/ringside-chat-markdown-[0-9a-f]{16}\.wasm$/;
 
 test("the Markdown renderer is fetched when the panel opens, not with the widget", async ({ page, stack }) => {
   await stack.script({ tokens: pieces(STEPS), token_delay_ms: 2, first_token_delay_ms: 0 });

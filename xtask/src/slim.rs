@@ -52,8 +52,30 @@ const WASM_OPT: [&str; 5] = [
     "--strip-producers",
 ];
 
-/// The Markdown chunk's file, beside the main wasm in `dist/`.
-pub(crate) const MARKDOWN_CHUNK: &str = "ringside-chat-markdown.wasm";
+/// The Markdown chunk's file in `dist/` is this, its hash (16 hex digits)
+/// and `.wasm`. A chunk must only ever meet the main module it was cut from:
+/// it writes its functions into the main module's table at slots that
+/// build chose, and calls the main module's through others, so a chunk from
+/// another build (a CDN or a browser cache that kept the old file beside a
+/// new main module) would call the wrong functions rather than fail. With
+/// the hash in its name, a new build's glue asks for a file no cache holds.
+pub(crate) const CHUNK_PREFIX: &str = "ringside-chat-markdown-";
+
+/// Whether `name` is a Markdown chunk's file name (`CHUNK_PREFIX`, hex, `.wasm`).
+pub(crate) fn is_markdown_chunk(name: &str) -> bool {
+    name.strip_prefix(CHUNK_PREFIX)
+        .and_then(|rest| rest.strip_suffix(".wasm"))
+        .is_some_and(|hash| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The Markdown chunk's file name in `dist`, if it was built.
+pub(crate) fn markdown_chunk(dist: &Path) -> Option<String> {
+    fs::read_dir(dist)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .find(|name| is_markdown_chunk(name))
+}
 
 /// The chunk's name as wasm-split writes it (`split_<module>.wasm`, for
 /// `#[wasm_split(markdown)]`), which its loader fetches.
@@ -87,18 +109,6 @@ pub(crate) fn slim(tools: &Tools, linked: &Path, dist: &Path, scratch: &Path) ->
         ])
         .arg(&bindgen)
         .arg(split.join("ringside-chat-widget.wasm")))?;
-    // The chunk's loader, which the glue imports; its file gets our name.
-    let link = fs::read_to_string(split.join("__wasm_split.js")).map_err(|e| e.to_string())?;
-    let quoted = format!("\"./{SPLIT_CHUNK}\"");
-    if !link.contains(&quoted) {
-        return Err(format!("wasm-split's loader does not fetch {SPLIT_CHUNK}"));
-    }
-    fs::write(
-        bindgen.join("__wasm_split.js"),
-        link.replace(&quoted, &format!("\"./{MARKDOWN_CHUNK}\"")),
-    )
-    .map_err(|e| e.to_string())?;
-
     let wasm = dist.join("ringside-chat-widget_bg.wasm");
     let bytes = fs::read(bindgen.join("ringside-chat-widget_bg.wasm"))
         .map_err(|e| format!("reading the bindgen output: {e}"))?;
@@ -128,13 +138,39 @@ pub(crate) fn slim(tools: &Tools, linked: &Path, dist: &Path, scratch: &Path) ->
         .arg(&pruned)
         .arg("-o")
         .arg(&wasm))?;
-    let chunk = dist.join(MARKDOWN_CHUNK);
+    let optimised = scratch.join(SPLIT_CHUNK);
     run(tools
         .command("wasm-opt")
         .args(WASM_OPT)
         .arg(split.join(SPLIT_CHUNK))
         .arg("-o")
-        .arg(&chunk))?;
+        .arg(&optimised))?;
+    // The chunk's name carries its hash (see `CHUNK_PREFIX`); another
+    // build's chunk goes.
+    let chunk_bytes = fs::read(&optimised).map_err(|e| e.to_string())?;
+    let chunk_name = format!(
+        "{CHUNK_PREFIX}{:016x}.wasm",
+        crate::setup::fnv1a(&chunk_bytes)
+    );
+    for entry in fs::read_dir(dist).map_err(|e| e.to_string())?.flatten() {
+        if is_markdown_chunk(&entry.file_name().to_string_lossy()) {
+            fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
+        }
+    }
+    let chunk = dist.join(&chunk_name);
+    fs::write(&chunk, &chunk_bytes).map_err(|e| e.to_string())?;
+
+    // The chunk's loader, which the glue imports, fetches it by that name.
+    let link = fs::read_to_string(split.join("__wasm_split.js")).map_err(|e| e.to_string())?;
+    let quoted = format!("\"./{SPLIT_CHUNK}\"");
+    if !link.contains(&quoted) {
+        return Err(format!("wasm-split's loader does not fetch {SPLIT_CHUNK}"));
+    }
+    fs::write(
+        bindgen.join("__wasm_split.js"),
+        link.replace(&quoted, &format!("\"./{chunk_name}\"")),
+    )
+    .map_err(|e| e.to_string())?;
 
     // The glue, pruned in place so that the loader's import of it
     // (`./ringside-chat-widget.js`, for the memory and table) is the same
@@ -394,6 +430,17 @@ mod tests {
         .concat();
         assert_eq!(export_names(&module).unwrap(), ["mount", "memory"]);
         assert!(export_names(b"not wasm").is_err());
+    }
+
+    #[test]
+    fn a_chunks_name_is_the_prefix_a_hash_and_wasm() {
+        assert!(is_markdown_chunk(
+            "ringside-chat-markdown-0123456789abcdef.wasm"
+        ));
+        assert!(!is_markdown_chunk("ringside-chat-markdown-.wasm"));
+        assert!(!is_markdown_chunk("ringside-chat-markdown-../x.wasm"));
+        assert!(!is_markdown_chunk("ringside-chat-markdown-0a.js"));
+        assert!(!is_markdown_chunk("ringside-chat-widget_bg.wasm"));
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn build_widget(tools: &Tools) -> Result {
     let stamp_file = target_dir().join(".widget-build-stamp");
     let up_to_date = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
         && dist.join("ringside-chat-widget_bg.wasm").exists()
-        && dist.join(slim::MARKDOWN_CHUNK).exists()
+        && slim::markdown_chunk(&dist).is_some()
         && dist.join("ringside-chat.js").exists();
     if up_to_date {
         eprintln!("dist/ is up to date");
@@ -162,12 +162,13 @@ fn package_with(tools: &Tools) -> Result<PathBuf> {
     for name in ["index.js", "index.d.ts", "package.json", "README.md"] {
         copy(root.join("js/npm").join(name), name)?;
     }
+    let chunk = slim::markdown_chunk(&root.join("dist")).ok_or("dist/ has no Markdown chunk")?;
     for name in [
         "ringside-chat.js",
         "ringside-chat-threads.js",
         "ringside-chat-widget.js",
         "ringside-chat-widget_bg.wasm",
-        slim::MARKDOWN_CHUNK,
+        &chunk,
     ] {
         copy(root.join("dist").join(name), name)?;
     }
