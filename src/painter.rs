@@ -1,6 +1,6 @@
 //! The Markdown half of painting an answer: the parser's [`Stream`] and the
 //! DOM it builds. The [`StreamView`](crate::render::StreamView) hands it the
-//! text that arrived since the last paint; it learns which blocks became
+//! answer's text at each paint; the stream says which blocks became
 //! final (built into the DOM once), which final blocks a late link
 //! definition changed, and what the unfinished tail shows. When the tail
 //! just grew at its end (most frames) the new words are appended to its last
@@ -73,15 +73,11 @@ struct MarkdownPainter {
 }
 
 impl Painter for MarkdownPainter {
-    fn paint(&mut self, delta: &str, done: bool, root: &Element) {
-        self.stream.push(delta);
-        if done {
-            self.stream.finish();
-        }
+    fn paint(&mut self, text: &str, done: bool, root: &Element) {
         let Some(document) = root.owner_document() else {
             return;
         };
-        let update = self.stream.update();
+        let update = self.stream.update(text, done);
 
         if !update.finished.is_empty() {
             self.clear_tail();

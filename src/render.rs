@@ -18,9 +18,9 @@ use web_sys::{Element, Text};
 
 /// What turns an answer's text into DOM under its root.
 pub trait Painter {
-    /// Brings the DOM under `root` up to date: `delta` is the text that
-    /// arrived since the last call, `done` says the answer is complete.
-    fn paint(&mut self, delta: &str, done: bool, root: &Element);
+    /// Brings the DOM under `root` up to date with `text`, the answer so far
+    /// (it only ever grows); `done` says it is complete.
+    fn paint(&mut self, text: &str, done: bool, root: &Element);
 }
 
 /// How to make a painter for a new answer.
@@ -49,8 +49,6 @@ struct Inner {
     text: String,
     /// The answer is complete.
     done: bool,
-    /// How much of `text` the painter has been given.
-    painted: usize,
     painter: Option<Box<dyn Painter>>,
     /// When the view first wanted the Markdown painter, which was not
     /// loaded (`Date.now()`, ms; see [`prefetch`]); 0 once it has it.
@@ -132,15 +130,22 @@ impl StreamView {
         if inner.scheduled { inner.due } else { 0.0 }
     }
 
+    /// A callback for the browser that runs `run` on this view while it lives.
+    fn callback(&self, run: fn(&StreamView)) -> Closure<dyn FnMut()> {
+        let weak = Rc::downgrade(&self.inner);
+        Closure::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                run(&StreamView { inner });
+            }
+        })
+    }
+
     /// Asks for a paint in the first frame after `ms` milliseconds.
     fn frame_after(&self, ms: f64) -> Option<()> {
         let mut inner = self.inner.borrow_mut();
         let delay = inner.delay.get_or_insert_with(|| {
-            let weak = Rc::downgrade(&self.inner);
-            Closure::new(move || {
-                if let Some(inner) = weak.upgrade() {
-                    StreamView { inner }.request_frame();
-                }
+            self.callback(|view| {
+                view.request_frame();
             })
         });
         web_sys::window().and_then(|w| {
@@ -157,14 +162,9 @@ impl StreamView {
     fn request_frame(&self) -> Option<()> {
         let mut inner = self.inner.borrow_mut();
         inner.due = 0.0;
-        let frame = inner.frame.get_or_insert_with(|| {
-            let weak = Rc::downgrade(&self.inner);
-            Closure::new(move || {
-                if let Some(inner) = weak.upgrade() {
-                    StreamView { inner }.paint();
-                }
-            })
-        });
+        let frame = inner
+            .frame
+            .get_or_insert_with(|| self.callback(StreamView::paint));
         web_sys::window().and_then(|w| {
             w.request_animation_frame(frame.as_ref().unchecked_ref())
                 .ok()
@@ -190,17 +190,14 @@ impl StreamView {
             if inner.root.is_none() {
                 return;
             }
-            if inner.painter.is_none() {
-                match inner.choose_painter(&self.inner) {
-                    Ok(()) => {}
-                    Err(first_wait) => {
-                        drop(inner);
-                        if let Some(ms) = first_wait {
-                            self.frame_after(ms);
-                        }
-                        return;
-                    }
+            if inner.painter.is_none()
+                && let Err(first_wait) = inner.choose_painter(&self.inner)
+            {
+                drop(inner);
+                if let Some(ms) = first_wait {
+                    self.frame_after(ms);
                 }
+                return;
             }
             inner.painted_at = js_sys::Date::now();
             inner.before_paint.clone()
@@ -211,8 +208,7 @@ impl StreamView {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
             if let (Some(root), Some(painter)) = (&inner.root, &mut inner.painter) {
-                painter.paint(&inner.text[inner.painted..], inner.done, root);
-                inner.painted = inner.text.len();
+                painter.paint(&inner.text, inner.done, root);
             }
         }
         if let Some(element) = scroll_to_end {
@@ -270,11 +266,10 @@ impl Inner {
     /// Paints the view again with the Markdown painter, from its first word,
     /// if it has none yet or the plain one.
     fn repaint_as_markdown(&mut self, make: MakePainter) {
-        if self.painter.is_some() {
-            if let Some(root) = &self.root {
-                root.set_text_content(None);
-            }
-            self.painted = 0;
+        if self.painter.is_some()
+            && let Some(root) = &self.root
+        {
+            root.set_text_content(None);
         }
         self.painter = Some(make());
         self.waiting_since = 0.0;
@@ -312,22 +307,18 @@ pub fn prefetch() {
         return;
     }
     spawn_local(async {
-        let engine = match crate::painter::load().await {
-            Ok(make) => Engine::Ready(make),
+        let make = match crate::painter::load().await {
+            Ok(make) => Some(make),
             Err(error) => {
                 // The loader logged the cause; answers still show, as text.
                 crate::browser::console_error(&format!(
                     "[ringside-chat] the Markdown renderer did not load ({error}); \
                      answers are shown as plain text until it does"
                 ));
-                Engine::Failed
+                None
             }
         };
-        let make = match engine {
-            Engine::Ready(make) => Some(make),
-            _ => None,
-        };
-        ENGINE.set(engine);
+        ENGINE.set(make.map_or(Engine::Failed, Engine::Ready));
         // Loaded: the views that waited, or were painted as plain text, are
         // painted as Markdown. Failed: the views that waited are painted as
         // plain text now, and kept for a later load.
@@ -347,16 +338,18 @@ pub fn prefetch() {
 }
 
 /// Paints an answer as the text it is, line breaks kept: only when the
-/// Markdown painter could not be loaded.
+/// Markdown painter could not be had.
 #[derive(Default)]
 struct PlainPainter {
-    text: Option<Text>,
+    /// The text node, and how much of the answer it shows.
+    shown: Option<(Text, usize)>,
 }
 
 impl Painter for PlainPainter {
-    fn paint(&mut self, delta: &str, _done: bool, root: &Element) {
-        if let Some(text) = &self.text {
-            let _ = text.append_data(delta);
+    fn paint(&mut self, text: &str, _done: bool, root: &Element) {
+        if let Some((node, shown)) = &mut self.shown {
+            let _ = node.append_data(&text[*shown..]);
+            *shown = text.len();
             return;
         }
         let Some(document) = root.owner_document() else {
@@ -366,9 +359,9 @@ impl Painter for PlainPainter {
             return;
         };
         paragraph.set_class_name("rsc-plain");
-        let text = document.create_text_node(delta);
-        let _ = paragraph.append_child(&text);
+        let node = document.create_text_node(text);
+        let _ = paragraph.append_child(&node);
         let _ = root.append_child(&paragraph);
-        self.text = Some(text);
+        self.shown = Some((node, text.len()));
     }
 }

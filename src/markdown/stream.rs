@@ -15,11 +15,10 @@
 use super::tree::{Builder, Node};
 use super::{Block, Refs, blocks};
 
-/// One answer's text and how much of it is built for good.
+/// How much of one answer's text is built for good. The text itself is
+/// the caller's (the view that receives it), handed to each [`Stream::update`].
 #[derive(Debug, Default)]
 pub struct Stream {
-    text: String,
-    done: bool,
     /// The text before this offset is built for good.
     committed_end: usize,
     /// How many blocks are built for good.
@@ -54,39 +53,17 @@ pub struct Update {
 }
 
 impl Stream {
-    /// A stream of a complete text (a restored answer).
-    pub fn finished(text: String) -> Self {
-        Stream {
-            text,
-            done: true,
-            ..Stream::default()
-        }
-    }
-
-    /// Appends a piece of the answer.
-    pub fn push(&mut self, delta: &str) {
-        self.text.push_str(delta);
-    }
-
-    /// The answer is complete: every block becomes final at the next update.
-    pub fn finish(&mut self) {
-        self.done = true;
-    }
-
-    /// The whole text so far.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// Parses what is not final yet, and says what changed.
-    pub fn update(&mut self) -> Update {
-        let tail = &self.text[self.committed_end..];
-        let shown = if self.done {
+    /// Parses what of `text` (the answer so far, which only ever grows) is
+    /// not final yet, and says what changed; `done` once it is complete:
+    /// every block becomes final.
+    pub fn update(&mut self, text: &str, done: bool) -> Update {
+        let tail = &text[self.committed_end..];
+        let shown = if done {
             tail
         } else {
             without_unsettled_line(tail)
         };
-        let mut parsed = blocks::parse(shown, self.done);
+        let mut parsed = blocks::parse(shown, done);
         let mut update = Update::default();
 
         let refs_grew = !parsed.refs.is_empty();
@@ -132,7 +109,7 @@ impl Stream {
             let mut builder = Builder::new(refs);
             let last = unfinished.len() - 1;
             for (i, block) in unfinished.iter().enumerate() {
-                let open_end = !self.done && i == last;
+                let open_end = !done && i == last;
                 update.tail.push(builder.block(block, open_end));
             }
         }
@@ -184,6 +161,7 @@ fn without_unsettled_line(text: &str) -> &str {
 /// text that is not final yet.
 pub fn follow(pieces: &[&str], mut seen: impl FnMut(&[Node])) -> Vec<Node> {
     let mut stream = Stream::default();
+    let mut text = String::new();
     let mut shown: Vec<Node> = Vec::new();
     let mut finals = 0;
     let mut apply = |update: Update, shown: &mut Vec<Node>| {
@@ -200,11 +178,10 @@ pub fn follow(pieces: &[&str], mut seen: impl FnMut(&[Node])) -> Vec<Node> {
         shown.extend(update.tail);
     };
     for piece in pieces {
-        stream.push(piece);
-        apply(stream.update(), &mut shown);
+        text.push_str(piece);
+        apply(stream.update(&text, false), &mut shown);
     }
-    stream.finish();
-    apply(stream.update(), &mut shown);
+    apply(stream.update(&text, true), &mut shown);
     shown
 }
 
@@ -259,13 +236,13 @@ mod tests {
     #[test]
     fn a_definition_after_its_use_rebuilds_the_block_that_used_it() {
         let mut stream = Stream::default();
-        stream.push("See [docs].\n\nMore.\n\n");
-        let first = stream.update();
+        let mut text = String::from("See [docs].\n\nMore.\n\n");
+        let first = stream.update(&text, false);
         assert_eq!(first.finished.len(), 2);
         assert!(first.finished[0].may_change);
         assert!(!first.finished[1].may_change);
-        stream.push("[docs]: https://d.io\n\nEnd");
-        let second = stream.update();
+        text.push_str("[docs]: https://d.io\n\nEnd");
+        let second = stream.update(&text, false);
         assert_eq!(second.rebuilt.len(), 1);
         assert_eq!(second.rebuilt[0].0, 0);
     }
