@@ -62,9 +62,9 @@ const cdnFiles = {
   "ringside-chat-widget_bg.wasm": path.join(opts.dist, "ringside-chat-widget_bg.wasm"),
   "deepChat.bundle.js": path.join(deepChatDir, "deepChat.bundle.js"),
 };
-// The Markdown chunk (its name carries its hash), fetched when the panel
+// The answers chunk (its name carries its hash), fetched when the panel
 // opens (a build from before it was split out has none).
-for (const name of readdirSync(opts.dist).filter((n) => /^ringside-chat-markdown-[0-9a-f]+\.wasm$/.test(n))) {
+for (const name of readdirSync(opts.dist).filter((n) => /^ringside-chat-(answers|markdown)-[0-9a-f]+\.wasm$/.test(n))) {
   cdnFiles[name] = path.join(opts.dist, name);
 }
 if (opts["sse-wasm"]) {

@@ -190,13 +190,13 @@ if (weight) {
         ["before the launcher is visible (the loader alone paints it)", "≤ 4 KB", `${fmt(r.before_launcher.raw)} / ${fmt(r.before_launcher.gzip)} / **${fmt(r.before_launcher.brotli)}** (${kb(r.before_launcher.brotli)}) ${meets(r.before_launcher.brotli, 4096)}`, "no launcher", "–"],
         ["before the first message can be sent (loader + glue + wasm)", "≤ 60 KB; 90 KB first stop", `${fmt(r.before_send.raw)} / ${fmt(r.before_send.gzip)} / **${fmt(r.before_send.brotli)}** (${kb(r.before_send.brotli)}) ${meets(r.before_send.brotli, 60 * 1024)}`, `${fmt(d.before_send.raw)} / ${fmt(d.before_send.gzip)} / **${fmt(d.before_send.brotli)}** (${kb(d.before_send.brotli)})`, ratio(d.before_send.brotli, r.before_send.brotli)],
         ...(r.before_answer
-          ? [["before its answer is rendered (+ the Markdown chunk, fetched when the panel opens)", "–", `${fmt(r.before_answer.raw)} / ${fmt(r.before_answer.gzip)} / **${fmt(r.before_answer.brotli)}** (${kb(r.before_answer.brotli)})`, `${fmt(d.before_answer?.raw ?? d.before_send.raw)} / ${fmt(d.before_answer?.gzip ?? d.before_send.gzip)} / **${fmt(d.before_answer?.brotli ?? d.before_send.brotli)}**`, ratio(d.before_answer?.brotli ?? d.before_send.brotli, r.before_answer.brotli)]]
+          ? [["before its answer is rendered (+ the answers chunk, fetched when the panel opens)", "–", `${fmt(r.before_answer.raw)} / ${fmt(r.before_answer.gzip)} / **${fmt(r.before_answer.brotli)}** (${kb(r.before_answer.brotli)})`, `${fmt(d.before_answer?.raw ?? d.before_send.raw)} / ${fmt(d.before_answer?.gzip ?? d.before_send.gzip)} / **${fmt(d.before_answer?.brotli ?? d.before_send.brotli)}**`, ratio(d.before_answer?.brotli ?? d.before_send.brotli, r.before_answer.brotli)]]
           : []),
       ],
     ),
   );
   p(
-    "*Method.* The files of `dist/` after `cargo xtask build` (trunk `--release`, profile `wasm-release`; then wasm-split cuts the Markdown chunk out of the linked wasm, the exports no page calls are dropped, `wasm-opt -Oz --converge --low-memory-unused` runs on both wasm files, and the loader and glue are minified by esbuild: `xtask/src/slim.rs`), " +
+    "*Method.* The files of `dist/` after `cargo xtask build` (trunk `--release`, profile `wasm-release`; then wasm-split cuts the answers chunk out of the linked wasm, the exports no page calls are dropped, `wasm-opt -Oz --converge --low-memory-unused` runs on both wasm files, and the loader and glue are minified by esbuild: `xtask/src/slim.rs`), " +
       "compressed here with Node's zlib: gzip level 9 and brotli quality 11 (KB = 1,024 bytes). The widget's CSS is compiled into the wasm; `dist/demo.css` belongs to the demo page and is not shipped. " +
       "deep-chat's figure is its one-file bundle for a script tag, `dist/deepChat.bundle.js`; it also asks Google Fonts for a stylesheet and the Inter font at start-up, not counted here (offline, that request fails at once). " +
       "*Command:* `cargo xtask build && node bench/weight.mjs --dist dist --out target/bench/weight.json`.",

@@ -1,7 +1,7 @@
 // Figure 1, weight: the raw, gzip (level 9) and brotli (quality 11) bytes of
 // each file a visitor downloads, and what must arrive before the launcher is
 // painted, before the first message can be sent, and before its answer is
-// rendered (the Markdown chunk, fetched when the panel opens); the same for
+// rendered (the answers chunk, fetched when the panel opens); the same for
 // the peer.
 //
 //   node bench/weight.mjs --dist dist --out target/bench/weight.json
@@ -36,9 +36,9 @@ const wasm = {
   role: "the widget (CSS compiled in)",
   ...sizes(path.join(opts.dist, "ringside-chat-widget_bg.wasm")),
 };
-// Its name carries its hash: ringside-chat-markdown-<hash>.wasm.
-const chunkName = readdirSync(opts.dist).find((n) => /^ringside-chat-markdown-[0-9a-f]+\.wasm$/.test(n));
-if (!chunkName) throw new Error(`${opts.dist} has no Markdown chunk`);
+// Its name carries its hash: ringside-chat-answers-<hash>.wasm.
+const chunkName = readdirSync(opts.dist).find((n) => /^ringside-chat-(answers|markdown)-[0-9a-f]+\.wasm$/.test(n));
+if (!chunkName) throw new Error(`${opts.dist} has no answers chunk`);
 const markdown = {
   name: chunkName,
   role: "the answers' Markdown parser and DOM builder (a chunk of the widget's wasm, fetched when the panel opens)",

@@ -167,6 +167,12 @@ impl Chat {
         self.conversation.try_write().map(|mut c| f(&mut c))
     }
 
+    /// The panel shows the conversation again, as it is (what it shows
+    /// depends on more than the conversation: see [`crate::chunk`]).
+    pub(crate) fn refresh(&self) {
+        self.conversation.notify();
+    }
+
     /// Reads what the panel shows, untracked.
     pub fn seen<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&self.state.read_untracked())
@@ -233,10 +239,10 @@ impl Chat {
         }
     }
 
-    /// Fetches a token if none is fresh, and the Markdown painter if it is
-    /// not loaded, without waiting for either.
+    /// Fetches a token if none is fresh, and the chunk answers need if it
+    /// is not loaded, without waiting for either.
     pub fn prefetch(&self) {
-        crate::render::prefetch();
+        crate::chunk::prefetch(Some(*self));
         let chat = *self;
         spawn_local(async move {
             // A failure here is reported when a question needs the token.

@@ -4,13 +4,21 @@
 //! to the host's `feedbackEndpoint` when it has one (the mint's
 //! `feedback` route logs and counts it). The reason is the visitor's own
 //! text: the widget shows it nowhere, and sends it only there.
+//!
+//! All of it is in the wasm chunk answers load ([`crate::chunk`]): the
+//! panel reaches it only through [`rating`], [`act`] and
+//! [`Chat::reason_key`], and a finished answer gets its rating buttons once
+//! the chunk is in.
 
 use ringside_wire::json;
 use wasm_bindgen::JsCast;
+use web_sys::{Document, Element};
 
 use crate::api;
 use crate::chat::Chat;
 use crate::conversation::Feedback;
+use crate::strings::Strings;
+use crate::transcript::{Action, button, element};
 
 /// The longest reason kept, in characters.
 pub const MAX_REASON: usize = 500;
@@ -98,7 +106,7 @@ impl Chat {
 
     /// A key in a rating's reason: Enter sends it, Escape declines to say
     /// (`true` when it was one of those, handled).
-    pub(crate) fn feedback_key(&self, event: &web_sys::KeyboardEvent) -> bool {
+    pub(crate) fn reason_key(&self, event: &web_sys::KeyboardEvent) -> bool {
         let key = event.key();
         let input = crate::transcript::target_element(event)
             .filter(|t| t.tag_name() == "INPUT" && (key == "Enter" || key == "Escape"));
@@ -124,8 +132,71 @@ impl Chat {
     }
 }
 
+/// A click on a rating's button: Up, Down, or Send with the reason typed
+/// in the field before it.
+pub(crate) fn act(chat: Chat, action: Action, id: u32, button: &Element) {
+    match action {
+        Action::Up => chat.rate(id, true),
+        Action::Down => chat.rate(id, false),
+        Action::Explain => chat.explain(id, &reason_before(button)),
+        _ => {}
+    }
+}
+
+/// A finished answer's rating: the thumbs up and down in its `actions`
+/// (pressed as `feedback` says); then, just rated, a field to say why
+/// (Enter sends, Escape declines), or, once said, thanks.
+pub(crate) fn rating(
+    d: &Document,
+    s: &Strings,
+    feedback: Option<&Feedback>,
+    actions: &Element,
+    footer: &Element,
+) {
+    for (glyph, label, up, action) in [
+        ("👍", "helpful", true, Action::Up),
+        ("👎", "notHelpful", false, Action::Down),
+    ] {
+        let b = button(d, "rsc-action rsc-rate", glyph, Some(s.get(label)), action);
+        let pressed = feedback.is_some_and(|f| f.up == up);
+        let _ = b.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
+        let _ = b.set_attribute("title", s.get(label));
+        let _ = actions.append_child(&b);
+    }
+    match feedback.map(|f| f.reason.as_deref()) {
+        Some(None) => {
+            let form = element(d, "div", "rsc-feedback");
+            let input = element(d, "input", "rsc-feedback__input");
+            for (name, value) in [
+                ("aria-label", s.get("feedbackReason")),
+                ("placeholder", s.get("feedbackReason")),
+                ("maxlength", "500"),
+                ("dir", "auto"),
+            ] {
+                let _ = input.set_attribute(name, value);
+            }
+            let _ = form.append_child(&input);
+            let _ = form.append_child(&button(
+                d,
+                "rsc-action",
+                s.get("send"),
+                None,
+                Action::Explain,
+            ));
+            let _ = footer.append_child(&form);
+        }
+        Some(Some(reason)) if !reason.is_empty() => {
+            let thanks = element(d, "p", "rsc-msg__status");
+            let _ = thanks.set_attribute("role", "status");
+            thanks.set_text_content(Some(s.get("thanks")));
+            let _ = footer.append_child(&thanks);
+        }
+        _ => {}
+    }
+}
+
 /// The reason typed in the field before a rating's Send button.
-pub fn reason_before(button: &web_sys::Element) -> String {
+fn reason_before(button: &Element) -> String {
     button
         .previous_element_sibling()
         .map(|input| input.unchecked_into::<web_sys::HtmlInputElement>().value())

@@ -14,6 +14,8 @@
 //! - [`continuity`]: answers that survive a page change, tabs that share a
 //!   conversation; [`feedback`]: the visitor's ratings of answers.
 //! - [`render`]: painting streamed text once per animation frame.
+//! - [`chunk`]: what only answers need (their Markdown, their rating), in a
+//!   wasm chunk loaded when the panel opens.
 //! - [`conversation`], [`token`], [`error`]: the plain-Rust rules underneath,
 //!   unit-tested natively.
 
@@ -21,6 +23,7 @@ pub mod api;
 pub mod browser;
 pub mod challenge;
 pub mod chat;
+pub mod chunk;
 pub mod continuity;
 pub mod conversation;
 pub mod error;

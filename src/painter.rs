@@ -10,48 +10,21 @@
 //! Everything reaches the DOM through `createElement`, `setAttribute` with the
 //! allowlisted names of [`crate::markdown::tree`], and text nodes.
 //!
-//! # A chunk of its own
-//! This module and the parser it calls (`src/markdown/`) are a sixth of the
-//! widget's wasm that a visitor does not need to open the panel or to send a
-//! question: the release build cuts them into a chunk of their own
-//! (`ringside-chat-markdown-<hash>.wasm`, 25 KB brotli; the main wasm is 18.5 KB
-//! smaller for it) that shares the main module's memory, allocator and
-//! bindings (`xtask/src/slim.rs`, with wasm-split). It is fetched when the
-//! panel opens or an answer is shown ([`crate::render::prefetch`]). [`load`]
-//! is the one way in: everything else in the chunk is reached through the
-//! painter it returns.
+//! # In the chunk
+//! This module and the parser it calls (`src/markdown/`) are most of the
+//! wasm chunk a visitor does not need to open the panel or to send a
+//! question ([`crate::chunk`]); [`make`] is the one way in.
 
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Node as DomNode, Text};
 
 use crate::markdown::stream::Stream;
 use crate::markdown::tree::Node;
-use crate::render::{MakePainter, Painter};
+use crate::render::Painter;
 
-pub use wasm_split_helpers::SplitLoaderError;
-
-/// Fetches and instantiates the chunk (once; a failed fetch is tried again
-/// on the next call), and says how to make a Markdown painter.
-pub async fn load() -> Result<MakePainter, SplitLoaderError> {
-    #[cfg(not(all(target_arch = "wasm32", test)))]
-    return split::markdown_painter().await;
-    // The wasm unit tests are one module, with nothing to split.
-    #[cfg(all(target_arch = "wasm32", test))]
-    return Ok(|| Box::new(MarkdownPainter::default()));
-}
-
-/// The split point. The macro declares the chunk's loader as a wasm import
-/// and this function as a `no_mangle` export, which the `unsafe_code` lint
-/// names; nothing here dereferences or transmutes anything.
-#[cfg(not(all(target_arch = "wasm32", test)))]
-#[allow(unsafe_code)]
-mod split {
-    use super::{MakePainter, MarkdownPainter, SplitLoaderError};
-
-    #[wasm_split_helpers::wasm_split(markdown, fallible)]
-    pub(super) fn markdown_painter() -> Result<MakePainter, SplitLoaderError> {
-        Ok(|| Box::new(MarkdownPainter::default()))
-    }
+/// A Markdown painter for a new answer.
+pub fn make() -> Box<dyn Painter> {
+    Box::new(MarkdownPainter::default())
 }
 
 /// Finished blocks go in groups of this many: when the tail grows, the

@@ -3,7 +3,7 @@
 //! 30 times a second while tokens arrive faster). What a paint does with the
 //! new text is the [`Painter`]'s business: the Markdown one
 //! ([`crate::painter`]) lives in a wasm chunk of its own, loaded when the
-//! panel opens ([`prefetch`]); an answer that needs painting before it has
+//! panel opens ([`crate::chunk`]); an answer that needs painting before it has
 //! arrived waits for it (the first token of the first answer rarely does),
 //! and if it cannot be loaded the answer is painted as plain text rather
 //! than not at all.
@@ -13,7 +13,6 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Text};
 
 /// What turns an answer's text into DOM under its root.
@@ -51,7 +50,7 @@ struct Inner {
     done: bool,
     painter: Option<Box<dyn Painter>>,
     /// When the view first wanted the Markdown painter, which was not
-    /// loaded (`Date.now()`, ms; see [`prefetch`]); 0 once it has it.
+    /// loaded (`Date.now()`, ms; see [`crate::chunk`]); 0 once it has it.
     waiting_since: f64,
     root: Option<Element>,
     /// Called before each paint that adds text, while the layout is still
@@ -240,11 +239,8 @@ impl Inner {
     /// says how long, to try again then (it is painted as soon as the painter
     /// is in anyway).
     fn choose_painter(&mut self, this: &Rc<RefCell<Inner>>) -> Result<(), Option<f64>> {
-        if let Some(make) = ENGINE.with_borrow(|engine| match engine {
-            Engine::Ready(make) => Some(*make),
-            _ => None,
-        }) {
-            self.painter = Some(make());
+        if let Some(chunk) = crate::chunk::get() {
+            self.painter = Some((chunk.painter)());
             return Ok(());
         }
         let now = js_sys::Date::now();
@@ -253,10 +249,9 @@ impl Inner {
             // Once per view: each new answer tries a failed chunk again.
             self.waiting_since = now;
             WAITING.with_borrow_mut(|views| views.push(Rc::downgrade(this)));
-            prefetch();
+            crate::chunk::prefetch(None);
         }
-        let failed = ENGINE.with_borrow(|engine| matches!(engine, Engine::Failed));
-        if failed || now - self.waiting_since >= MARKDOWN_WAIT_MS {
+        if crate::chunk::failed() || now - self.waiting_since >= MARKDOWN_WAIT_MS {
             self.painter = Some(Box::new(PlainPainter::default()));
             return Ok(());
         }
@@ -276,65 +271,28 @@ impl Inner {
     }
 }
 
-/// Where the Markdown painter is.
-enum Engine {
-    Idle,
-    Loading,
-    Ready(MakePainter),
-    /// Its chunk could not be loaded: answers are painted as plain text
-    /// until a later [`prefetch`] loads it.
-    Failed,
-}
-
 thread_local! {
-    static ENGINE: RefCell<Engine> = const { RefCell::new(Engine::Idle) };
     /// Views that asked to paint before the painter was loaded.
     static WAITING: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Starts loading the Markdown painter, unless it is loaded or loading:
-/// when the panel opens (the visitor is about to ask) and when an answer
-/// needs painting. Views that waited for it are painted once it is in.
-pub fn prefetch() {
-    let idle = ENGINE.with_borrow_mut(|engine| {
-        let idle = matches!(engine, Engine::Idle | Engine::Failed);
-        if idle {
-            *engine = Engine::Loading;
+/// The chunk with the Markdown painter loaded (`Some`, its painter) or
+/// failed to load ([`crate::chunk::prefetch`]): the views that waited, or
+/// were painted as plain text, are painted as Markdown; or, failed, the
+/// views that waited are painted as plain text now, and kept for a later load.
+pub(crate) fn chunk_settled(make: Option<MakePainter>) {
+    let views: Vec<_> = match make {
+        Some(_) => WAITING.take(),
+        None => WAITING.with_borrow(Clone::clone),
+    };
+    for view in views {
+        if let Some(inner) = view.upgrade() {
+            if let Some(make) = make {
+                inner.borrow_mut().repaint_as_markdown(make);
+            }
+            StreamView { inner }.paint();
         }
-        idle
-    });
-    if !idle {
-        return;
     }
-    spawn_local(async {
-        let make = match crate::painter::load().await {
-            Ok(make) => Some(make),
-            Err(error) => {
-                // The loader logged the cause; answers still show, as text.
-                crate::browser::console_error(&format!(
-                    "[ringside-chat] the Markdown renderer did not load ({error}); \
-                     answers are shown as plain text until it does"
-                ));
-                None
-            }
-        };
-        ENGINE.set(make.map_or(Engine::Failed, Engine::Ready));
-        // Loaded: the views that waited, or were painted as plain text, are
-        // painted as Markdown. Failed: the views that waited are painted as
-        // plain text now, and kept for a later load.
-        let views: Vec<_> = match make {
-            Some(_) => WAITING.take(),
-            None => WAITING.with_borrow(Clone::clone),
-        };
-        for view in views {
-            if let Some(inner) = view.upgrade() {
-                if let Some(make) = make {
-                    inner.borrow_mut().repaint_as_markdown(make);
-                }
-                StreamView { inner }.paint();
-            }
-        }
-    });
 }
 
 /// Paints an answer as the text it is, line breaks kept: only when the

@@ -12,6 +12,7 @@ use ringside_wire::chat::Role;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
+use crate::chunk;
 use crate::conversation::{Conversation, Feedback, Message, Status};
 use crate::render::{PaintHook, StreamView};
 use crate::strings::Strings;
@@ -107,13 +108,13 @@ impl Action {
     }
 }
 
-fn element(document: &Document, tag: &str, class: &str) -> Element {
+pub(crate) fn element(document: &Document, tag: &str, class: &str) -> Element {
     let element = document.create_element(tag).expect("a known tag name");
     element.set_class_name(class);
     element
 }
 
-fn button(
+pub(crate) fn button(
     document: &Document,
     class: &str,
     text: &str,
@@ -139,6 +140,8 @@ struct Footer {
     feedback: Option<Feedback>,
     /// An answer that broke off with text to continue from.
     continuable: bool,
+    /// A finished answer with text, once the chunk that rates it is in.
+    rating: bool,
 }
 
 /// One message's elements in the log, and what its footer shows.
@@ -232,6 +235,10 @@ impl Transcript {
                 feedback: message.feedback.clone(),
                 continuable: matches!(message.status, Status::Interrupted(_))
                     && !message.text.is_empty(),
+                rating: message.role == Role::Assistant
+                    && matches!(message.status, Status::Done | Status::Stopped)
+                    && !message.text.is_empty()
+                    && chunk::get().is_some(),
             };
             match self.shown.iter().position(|s| s.id == message.id) {
                 Some(i) if self.shown[i].state == state => {}
@@ -398,51 +405,11 @@ impl Transcript {
                     Action::Regenerate,
                 ));
             }
-            let rated =
-                matches!(state.status, Status::Done | Status::Stopped) && !message.text.is_empty();
-            if rated {
-                for (glyph, label, up, action) in [
-                    ("👍", "helpful", true, Action::Up),
-                    ("👎", "notHelpful", false, Action::Down),
-                ] {
-                    let b = button(d, "rsc-action rsc-rate", glyph, Some(s.get(label)), action);
-                    let pressed = state.feedback.as_ref().is_some_and(|f| f.up == up);
-                    let _ = b.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
-                    let _ = b.set_attribute("title", s.get(label));
-                    let _ = actions.append_child(&b);
-                }
-            }
             let _ = footer.append_child(&actions);
-            match state.feedback.as_ref().map(|f| f.reason.as_deref()) {
-                // Just rated: say why, if they like (Enter sends, Escape declines).
-                Some(None) if rated => {
-                    let form = element(d, "div", "rsc-feedback");
-                    let input = element(d, "input", "rsc-feedback__input");
-                    for (name, value) in [
-                        ("aria-label", s.get("feedbackReason")),
-                        ("placeholder", s.get("feedbackReason")),
-                        ("maxlength", "500"),
-                        ("dir", "auto"),
-                    ] {
-                        let _ = input.set_attribute(name, value);
-                    }
-                    let _ = form.append_child(&input);
-                    let _ = form.append_child(&button(
-                        d,
-                        "rsc-action",
-                        s.get("send"),
-                        None,
-                        Action::Explain,
-                    ));
-                    let _ = footer.append_child(&form);
-                }
-                Some(Some(reason)) if !reason.is_empty() => {
-                    let thanks = element(d, "p", "rsc-msg__status");
-                    let _ = thanks.set_attribute("role", "status");
-                    thanks.set_text_content(Some(s.get("thanks")));
-                    let _ = footer.append_child(&thanks);
-                }
-                _ => {}
+            if state.rating
+                && let Some(chunk) = chunk::get()
+            {
+                (chunk.rating)(d, s, state.feedback.as_ref(), &actions, &footer);
             }
         }
         footer

@@ -19,6 +19,7 @@ use web_sys::Element;
 
 use crate::browser;
 use crate::chat::Chat;
+use crate::chunk;
 use crate::render::PaintHook;
 use crate::transcript::{Action, Transcript, target_element};
 
@@ -137,10 +138,10 @@ impl Parts {
             }
             (Action::Close, _) => chat.set_open(false),
             (Action::Continue, Some(id)) => chat.continue_answer(id),
-            (Action::Up, Some(id)) => chat.rate(id, true),
-            (Action::Down, Some(id)) => chat.rate(id, false),
-            (Action::Explain, Some(id)) => {
-                chat.explain(id, &crate::feedback::reason_before(&button))
+            (Action::Up | Action::Down | Action::Explain, Some(id)) => {
+                if let Some(chunk) = chunk::get() {
+                    (chunk.rate)(chat, action, id, &button);
+                }
             }
             (Action::Jump, _) => self.scroll.jump(),
             (Action::Stop, _) => {
@@ -156,7 +157,7 @@ impl Parts {
     /// an IME composition (Chinese, Japanese, Korean input) is not a send.
     fn keydown(&self, event: web_sys::KeyboardEvent) {
         let key = event.key();
-        if self.chat.feedback_key(&event) {
+        if chunk::get().is_some_and(|chunk| (chunk.reason_key)(&self.chat, &event)) {
             // Enter or Escape in a rating's reason.
         } else if key == "Escape" && !self.chat.is_inline() {
             event.stop_propagation();

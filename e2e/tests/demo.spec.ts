@@ -88,7 +88,7 @@ test("the marketing page loads the widget from the CDN origin and answers its su
   await expectPricingTable(widget.answers().last());
   const files = [...new Set(fromCdn)].map((p) => p.replace(/-[0-9a-f]{16}\.wasm$/, "-<hash>.wasm"));
   expect(files.sort()).toEqual([
-    "/ringside-chat-markdown-<hash>.wasm",
+    "/ringside-chat-answers-<hash>.wasm",
     "/ringside-chat-widget.js",
     "/ringside-chat-widget_bg.wasm",
     "/ringside-chat.js",

@@ -80,3 +80,36 @@ test("Escape declines to say why; changing the rating tells the host again", asy
   const told = await events(page);
   expect(told.map((e: any) => [e.kind, e.rating])).toEqual([["rating", "up"], ["rating", "down"]]);
 });
+
+// The rating's code comes with the answers' wasm chunk (src/chunk.rs),
+// fetched when the panel opens; its name carries its hash.
+const CHUNK = /\/ringside-chat-answers-[0-9a-f]{16}\.wasm$/;
+
+test("a restored answer gets its rating buttons when the chunk they come with arrives", async ({ page, stack }) => {
+  await stack.hostPage(page);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Hello");
+  await expect(widget.answers().last().locator(".rsc-rate")).toHaveCount(2);
+
+  // The next page gets the chunk only when the test lets it.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(CHUNK, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.reload();
+  await widget.open();
+  const answer = widget.answers().last();
+  // Restored, and shown as text while the chunk is held: no rating yet,
+  // and the answer's other actions are there.
+  await expect(answer.locator(".rsc-plain")).toHaveCount(1);
+  await expect(answer.locator(".rsc-msg__actions button")).toHaveCount(2);
+  await expect(answer.locator(".rsc-rate")).toHaveCount(0);
+
+  release();
+  await expect(answer.locator(".rsc-rate")).toHaveCount(2);
+  await expect(answer.getByRole("button", { name: "Helpful", exact: true })).toHaveAttribute("aria-pressed", "false");
+  await expect(answer.locator(".rsc-plain"), "and the answer is rendered").toHaveCount(0);
+});

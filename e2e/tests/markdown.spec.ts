@@ -148,10 +148,10 @@ test("on a 360 px phone a wide table scrolls inside its own box, never the panel
   await shot(page, info, "table-360px");
 });
 
-// The parser and the DOM builder of answers are a wasm chunk of their own
-// (src/painter.rs), which a visitor needs only once an answer shows; its
-// name carries its hash.
-const CHUNK = /\/ringside-chat-markdown-[0-9a-f]{16}\.wasm$/;
+// The parser and the DOM builder of answers (and their rating) are a wasm
+// chunk of their own (src/chunk.rs), which a visitor needs only once an
+// answer shows; its name carries its hash.
+const CHUNK = /\/ringside-chat-answers-[0-9a-f]{16}\.wasm$/;
 
 test("the Markdown renderer is fetched when the panel opens, not with the widget", async ({ page, stack }) => {
   await stack.script({ tokens: pieces(STEPS), token_delay_ms: 2, first_token_delay_ms: 0 });
@@ -163,7 +163,7 @@ test("the Markdown renderer is fetched when the panel opens, not with the widget
   await page.evaluate(() => (window as any).RingsideChat.ready.then((handle: any) => handle.setContext("pricing page")));
   expect(fetched.filter((p) => p.endsWith("_bg.wasm")), "the widget's wasm is loaded").toHaveLength(1);
   await page.waitForTimeout(300);
-  expect(fetched.filter((p) => CHUNK.test(p)), "the Markdown chunk waits for the panel").toHaveLength(0);
+  expect(fetched.filter((p) => CHUNK.test(p)), "the answers chunk waits for the panel").toHaveLength(0);
 
   const widget = new Widget(page);
   const chunk = page.waitForResponse((response) => CHUNK.test(new URL(response.url()).pathname));
@@ -197,6 +197,9 @@ test("if the Markdown renderer cannot be fetched, the answer shows as plain text
   await expect.poll(() => plain.evaluate((el) => el.textContent)).toBe(first);
   await expect(plain).toHaveCSS("white-space", "pre-wrap");
   expect(errors.join("\n")).toContain("the Markdown renderer did not load");
+  // The rating comes with the chunk too: none yet, the other actions are there.
+  await expect(widget.answers().last().locator(".rsc-msg__actions button")).not.toHaveCount(0);
+  await expect(widget.log().locator(".rsc-rate")).toHaveCount(0);
 
   // The network is back: the next question loads it and is rendered.
   await page.unroute(CHUNK);
@@ -207,4 +210,5 @@ test("if the Markdown renderer cannot be fetched, the answer shows as plain text
   const earlier = widget.answers().first().locator(".rsc-msg__body");
   await expect(earlier.locator("ol > li")).toHaveText(["Install it", "Run it"]);
   await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
+  await expect(widget.log().locator(".rsc-rate"), "both answers can be rated").toHaveCount(4);
 });

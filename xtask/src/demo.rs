@@ -41,7 +41,7 @@ const MOCK_DEMO_FLAGS: &[&str] = &[
 ];
 
 /// The widget's files a page may load from the CDN origin, besides the
-/// Markdown chunk (its name carries its hash) and the language files.
+/// answers chunk (its name carries its hash) and the language files.
 const CDN_FILES: &[(&str, &str)] = &[
     ("ringside-chat.js", "text/javascript"),
     ("ringside-chat-threads.js", "text/javascript"),
@@ -237,7 +237,7 @@ fn answer_cdn(mut stream: TcpStream, dist: &Path) -> std::io::Result<()> {
     let locale = locale
         .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map(|_| (name, "application/json"));
-    let chunk = crate::slim::is_markdown_chunk(name).then_some((name, "application/wasm"));
+    let chunk = crate::slim::is_chunk(name).then_some((name, "application/wasm"));
     let file = CDN_FILES
         .iter()
         .copied()
@@ -291,12 +291,12 @@ mod tests {
     }
 
     #[test]
-    fn the_cdn_serves_the_widgets_files_and_its_markdown_chunk_with_cors_and_nothing_else() {
+    fn the_cdn_serves_the_widgets_files_and_its_answers_chunk_with_cors_and_nothing_else() {
         let dist = std::env::temp_dir().join(format!("ringside-cdn-test-{}", std::process::id()));
         fs::create_dir_all(&dist).unwrap();
         fs::write(dist.join("ringside-chat.js"), "loader();").unwrap();
-        fs::write(dist.join("ringside-chat-markdown-00ff.wasm"), "\0asm").unwrap();
-        fs::write(dist.join("ringside-chat-markdown.txt"), "no").unwrap();
+        fs::write(dist.join("ringside-chat-answers-00ff.wasm"), "\0asm").unwrap();
+        fs::write(dist.join("ringside-chat-answers.txt"), "no").unwrap();
         fs::write(dist.join("secret.txt"), "no").unwrap();
         let url = serve_cdn("127.0.0.1:0", dist.clone()).unwrap();
 
@@ -305,13 +305,13 @@ mod tests {
         assert!(loader.contains("access-control-allow-origin: *\r\n"));
         assert!(loader.contains("content-type: text/javascript\r\n"));
         assert!(loader.ends_with("\r\n\r\nloader();"));
-        let chunk = get(&url, "/ringside-chat-markdown-00ff.wasm", false);
+        let chunk = get(&url, "/ringside-chat-answers-00ff.wasm", false);
         assert!(chunk.starts_with("HTTP/1.1 200 OK\r\n"), "{chunk}");
         assert!(chunk.contains("content-type: application/wasm\r\n"));
         for path in [
             "/secret.txt",
-            "/ringside-chat-markdown.txt",
-            "/ringside-chat-markdown-../secret.txt",
+            "/ringside-chat-answers.txt",
+            "/ringside-chat-answers-../secret.txt",
             "/../Cargo.toml",
             "/%2e%2e/secret.txt",
             "/",

@@ -1,11 +1,11 @@
 //! The last steps of the widget's release build, after trunk has run cargo:
-//! cut the Markdown chunk out of the linked wasm, generate the bindings,
+//! cut the answers chunk out of the linked wasm, generate the bindings,
 //! drop the wasm exports no page can call, optimise both wasm files for
 //! size, and bundle and minify the glue.
 //!
-//! Why a chunk: the parser and the DOM builder of answers (`src/painter.rs`)
-//! are a sixth of the wasm, and a visitor needs them only once an answer
-//! shows. wasm-split cuts the module at the `#[wasm_split]` function into a
+//! Why a chunk: the parser and the DOM builder of answers and their rating
+//! (`src/chunk.rs`) are a sixth of the wasm, and a visitor needs them only
+//! once an answer shows. wasm-split cuts the module at the `#[wasm_split]` function into a
 //! main module and a chunk that imports the main one's memory, function
 //! table and stack pointer: no second allocator or runtime, unlike a second
 //! crate would bring. It reads the linker's relocations, so the wasm is
@@ -52,34 +52,34 @@ const WASM_OPT: [&str; 5] = [
     "--strip-producers",
 ];
 
-/// The Markdown chunk's file in `dist/` is this, its hash (16 hex digits)
+/// The answers chunk's file in `dist/` is this, its hash (16 hex digits)
 /// and `.wasm`. A chunk must only ever meet the main module it was cut from:
 /// it writes its functions into the main module's table at slots that
 /// build chose, and calls the main module's through others, so a chunk from
 /// another build (a CDN or a browser cache that kept the old file beside a
 /// new main module) would call the wrong functions rather than fail. With
 /// the hash in its name, a new build's glue asks for a file no cache holds.
-pub(crate) const CHUNK_PREFIX: &str = "ringside-chat-markdown-";
+pub(crate) const CHUNK_PREFIX: &str = "ringside-chat-answers-";
 
-/// Whether `name` is a Markdown chunk's file name (`CHUNK_PREFIX`, hex, `.wasm`).
-pub(crate) fn is_markdown_chunk(name: &str) -> bool {
+/// Whether `name` is an answers chunk's file name (`CHUNK_PREFIX`, hex, `.wasm`).
+pub(crate) fn is_chunk(name: &str) -> bool {
     name.strip_prefix(CHUNK_PREFIX)
         .and_then(|rest| rest.strip_suffix(".wasm"))
         .is_some_and(|hash| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The Markdown chunk's file name in `dist`, if it was built.
-pub(crate) fn markdown_chunk(dist: &Path) -> Option<String> {
+/// The answers chunk's file name in `dist`, if it was built.
+pub(crate) fn chunk_file(dist: &Path) -> Option<String> {
     fs::read_dir(dist)
         .ok()?
         .flatten()
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .find(|name| is_markdown_chunk(name))
+        .find(|name| is_chunk(name))
 }
 
 /// The chunk's name as wasm-split writes it (`split_<module>.wasm`, for
-/// `#[wasm_split(markdown)]`), which its loader fetches.
-const SPLIT_CHUNK: &str = "split_markdown.wasm";
+/// `#[wasm_split(answers)]`), which its loader fetches.
+const SPLIT_CHUNK: &str = "split_answers.wasm";
 
 /// Builds `dist/`'s wasm files and glue from `linked` (cargo's output, with
 /// relocations); `scratch` holds the steps between.
@@ -153,7 +153,7 @@ pub(crate) fn slim(tools: &Tools, linked: &Path, dist: &Path, scratch: &Path) ->
         crate::setup::fnv1a(&chunk_bytes)
     );
     for entry in fs::read_dir(dist).map_err(|e| e.to_string())?.flatten() {
-        if is_markdown_chunk(&entry.file_name().to_string_lossy()) {
+        if is_chunk(&entry.file_name().to_string_lossy()) {
             fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
         }
     }
@@ -213,11 +213,11 @@ pub(crate) fn slim(tools: &Tools, linked: &Path, dist: &Path, scratch: &Path) ->
     let imports = import_names(&fs::read(&chunk).map_err(|e| e.to_string())?)?;
     if let Some(name) = imports.iter().find(|name| !left.contains(name)) {
         return Err(format!(
-            "the Markdown chunk imports {name}, which the main module does not export"
+            "the answers chunk imports {name}, which the main module does not export"
         ));
     }
     eprintln!(
-        "slimmed the widget: {} unused exports dropped, {} kept; the Markdown chunk imports {}",
+        "slimmed the widget: {} unused exports dropped, {} kept; the answers chunk imports {}",
         dropped.len(),
         kept.len(),
         imports.len()
@@ -434,13 +434,11 @@ mod tests {
 
     #[test]
     fn a_chunks_name_is_the_prefix_a_hash_and_wasm() {
-        assert!(is_markdown_chunk(
-            "ringside-chat-markdown-0123456789abcdef.wasm"
-        ));
-        assert!(!is_markdown_chunk("ringside-chat-markdown-.wasm"));
-        assert!(!is_markdown_chunk("ringside-chat-markdown-../x.wasm"));
-        assert!(!is_markdown_chunk("ringside-chat-markdown-0a.js"));
-        assert!(!is_markdown_chunk("ringside-chat-widget_bg.wasm"));
+        assert!(is_chunk("ringside-chat-answers-0123456789abcdef.wasm"));
+        assert!(!is_chunk("ringside-chat-answers-.wasm"));
+        assert!(!is_chunk("ringside-chat-answers-../x.wasm"));
+        assert!(!is_chunk("ringside-chat-answers-0a.js"));
+        assert!(!is_chunk("ringside-chat-widget_bg.wasm"));
     }
 
     #[test]

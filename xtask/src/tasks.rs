@@ -81,14 +81,14 @@ fn build_widget(tools: &Tools) -> Result {
     let stamp_file = target_dir().join(".widget-build-stamp");
     let up_to_date = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
         && dist.join("ringside-chat-widget_bg.wasm").exists()
-        && slim::markdown_chunk(&dist).is_some()
+        && slim::chunk_file(&dist).is_some()
         && dist.join("ringside-chat.js").exists();
     if up_to_date {
         eprintln!("dist/ is up to date");
         return Ok(());
     }
     // The linker keeps its relocations in the wasm, which wasm-split needs
-    // to cut the Markdown chunk out of it (see `slim`).
+    // to cut the answers chunk out of it (see `slim`).
     run(tools
         .command("trunk")
         .env(
@@ -162,7 +162,7 @@ fn package_with(tools: &Tools) -> Result<PathBuf> {
     for name in ["index.js", "index.d.ts", "package.json", "README.md"] {
         copy(root.join("js/npm").join(name), name)?;
     }
-    let chunk = slim::markdown_chunk(&root.join("dist")).ok_or("dist/ has no Markdown chunk")?;
+    let chunk = slim::chunk_file(&root.join("dist")).ok_or("dist/ has no answers chunk")?;
     for name in [
         "ringside-chat.js",
         "ringside-chat-threads.js",

@@ -1,0 +1,154 @@
+//! The half of the widget that only answers need, in a wasm chunk of its
+//! own: the Markdown painter ([`crate::painter`] and the parser under it,
+//! `src/markdown/`) and the visitor's rating of a finished answer
+//! ([`crate::feedback`]). A visitor needs neither to open the panel or send
+//! a question, so the release build cuts them out of the main module
+//! (`xtask/src/slim.rs`, with wasm-split) into
+//! `ringside-chat-answers-<hash>.wasm`, which shares the main module's
+//! memory, allocator and bindings.
+//!
+//! [`prefetch`] starts loading it when the panel opens (or the launcher is
+//! hovered, or a conversation is stored), long before the first answer
+//! needs it. Until it is in, and if it cannot be had: an answer waits a
+//! moment, then shows as plain text (see [`crate::render`]), and a finished
+//! answer has no rating buttons; both are completed once it loads.
+//!
+//! # Adding to it
+//! Code goes into the chunk when nothing in the main module calls it but
+//! through [`Chunk`]: add a function pointer to the struct, set it in
+//! `split::answers`, and call it through [`get`] where the main module
+//! needs it (doing without it until then). Whatever else the main module
+//! also calls stays in the main module, where the chunk calls it.
+
+use std::cell::RefCell;
+
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Document, Element, KeyboardEvent};
+
+use crate::chat::Chat;
+use crate::conversation::Feedback;
+use crate::render::MakePainter;
+use crate::strings::Strings;
+use crate::transcript::Action;
+
+pub use wasm_split_helpers::SplitLoaderError;
+
+/// The chunk's entry points, called through the function table.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk {
+    /// Makes the Markdown painter of an answer.
+    pub painter: MakePainter,
+    /// Adds the rating's buttons to a finished answer's `actions`, and what
+    /// follows a rating (the reason's field, or thanks) to its `footer`.
+    pub rating: fn(&Document, &Strings, Option<&Feedback>, &Element, &Element),
+    /// A click on [`Action::Up`], [`Action::Down`] or [`Action::Explain`] of
+    /// the answer `id`, on `button`.
+    pub rate: fn(Chat, Action, u32, &Element),
+    /// A key pressed in the panel: whether it was Enter or Escape in a
+    /// rating's reason, and was handled.
+    pub reason_key: fn(&Chat, &KeyboardEvent) -> bool,
+}
+
+/// Where the chunk is.
+enum State {
+    Idle,
+    /// The widgets to show it to once it is in.
+    Loading(Vec<Chat>),
+    Ready(Chunk),
+    /// It could not be loaded; a later [`prefetch`] tries again.
+    Failed,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = const { RefCell::new(State::Idle) };
+}
+
+/// The chunk, once it is loaded.
+pub fn get() -> Option<Chunk> {
+    STATE.with_borrow(|state| match state {
+        State::Ready(chunk) => Some(*chunk),
+        _ => None,
+    })
+}
+
+/// Whether the last try to load the chunk failed.
+pub fn failed() -> bool {
+    STATE.with_borrow(|state| matches!(state, State::Failed))
+}
+
+/// Starts loading the chunk, unless it is loaded or loading. Once it is
+/// in, the answers that waited for the Markdown painter are painted (see
+/// [`crate::render::chunk_settled`]), and the panel of `chat` follows
+/// (its finished answers get their rating buttons).
+pub fn prefetch(chat: Option<Chat>) {
+    let start = STATE.with_borrow_mut(|state| match state {
+        State::Ready(_) => false,
+        State::Loading(waiting) => {
+            waiting.extend(chat);
+            false
+        }
+        State::Idle | State::Failed => {
+            *state = State::Loading(chat.into_iter().collect());
+            true
+        }
+    });
+    if !start {
+        return;
+    }
+    spawn_local(async {
+        let chunk = match load().await {
+            Ok(chunk) => Some(chunk),
+            Err(error) => {
+                // The loader logged the cause; answers still show, as text.
+                crate::browser::console_error(&format!(
+                    "[ringside-chat] the Markdown renderer did not load ({error}); \
+                     answers are shown as plain text until it does"
+                ));
+                None
+            }
+        };
+        let settled = chunk.map_or(State::Failed, State::Ready);
+        let waiting = match STATE.replace(settled) {
+            State::Loading(waiting) if chunk.is_some() => waiting,
+            _ => Vec::new(),
+        };
+        crate::render::chunk_settled(chunk.map(|chunk| chunk.painter));
+        for chat in waiting {
+            chat.refresh();
+        }
+    });
+}
+
+/// Fetches and instantiates the chunk (a failed fetch is tried again on
+/// the next call).
+async fn load() -> Result<Chunk, SplitLoaderError> {
+    #[cfg(not(all(target_arch = "wasm32", test)))]
+    return split::answers().await;
+    // The wasm unit tests are one module, with nothing to split.
+    #[cfg(all(target_arch = "wasm32", test))]
+    return Ok(chunk());
+}
+
+/// What the chunk holds: every function only these reach goes into it.
+fn chunk() -> Chunk {
+    Chunk {
+        painter: crate::painter::make,
+        rating: crate::feedback::rating,
+        rate: crate::feedback::act,
+        reason_key: Chat::reason_key,
+    }
+}
+
+/// The split point. The macro declares the chunk's loader as a wasm import
+/// and this function as a `no_mangle` export, which the `unsafe_code` lint
+/// names; nothing here dereferences or transmutes anything.
+#[cfg(not(all(target_arch = "wasm32", test)))]
+#[allow(unsafe_code)]
+mod split {
+    use super::{Chunk, SplitLoaderError};
+
+    #[wasm_split_helpers::wasm_split(answers, fallible)]
+    pub(super) fn answers() -> Result<Chunk, SplitLoaderError> {
+        Ok(super::chunk())
+    }
+}
