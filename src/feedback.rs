@@ -106,7 +106,7 @@ impl Chat {
 
     /// A key in a rating's reason: Enter sends it, Escape declines to say
     /// (`true` when it was one of those, handled).
-    pub(crate) fn reason_key(&self, event: &web_sys::KeyboardEvent) -> bool {
+    pub fn reason_key(&self, event: &web_sys::KeyboardEvent) -> bool {
         let key = event.key();
         let input = crate::transcript::target_element(event)
             .filter(|t| t.tag_name() == "INPUT" && (key == "Enter" || key == "Escape"));
@@ -134,7 +134,7 @@ impl Chat {
 
 /// A click on a rating's button: Up, Down, or Send with the reason typed
 /// in the field before it.
-pub(crate) fn act(chat: Chat, action: Action, id: u32, button: &Element) {
+pub fn act(chat: Chat, action: Action, id: u32, button: &Element) {
     match action {
         Action::Up => chat.rate(id, true),
         Action::Down => chat.rate(id, false),
@@ -146,18 +146,21 @@ pub(crate) fn act(chat: Chat, action: Action, id: u32, button: &Element) {
 /// A finished answer's rating: the thumbs up and down in its `actions`
 /// (pressed as `feedback` says); then, just rated, a field to say why
 /// (Enter sends, Escape declines), or, once said, thanks.
-pub(crate) fn rating(
+pub fn rating(
     d: &Document,
     s: &Strings,
     feedback: Option<&Feedback>,
     actions: &Element,
     footer: &Element,
 ) {
-    for (glyph, label, up, action) in [
-        ("👍", "helpful", true, Action::Up),
-        ("👎", "notHelpful", false, Action::Down),
+    for (label, up, action) in [
+        ("helpful", true, Action::Up),
+        ("notHelpful", false, Action::Down),
     ] {
-        let b = button(d, "rsc-action rsc-rate", glyph, Some(s.get(label)), action);
+        let b = button(d, "rsc-action rsc-rate", "", Some(s.get(label)), action);
+        if let Some(thumb) = thumb(d, up) {
+            let _ = b.append_child(&thumb);
+        }
         let pressed = feedback.is_some_and(|f| f.up == up);
         let _ = b.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
         let _ = b.set_attribute("title", s.get(label));
@@ -193,6 +196,39 @@ pub(crate) fn rating(
         }
         _ => {}
     }
+}
+
+/// A thumb, up or down, drawn in the text's colour: an emoji would need an
+/// emoji font, which some systems lack (they show an empty box).
+fn thumb(d: &Document, up: bool) -> Option<Element> {
+    const SVG: &str = "http://www.w3.org/2000/svg";
+    /// A cuff and a hand with its thumb up, on a 24 by 24 grid.
+    const THUMB_UP: &str = "M2 10h4v11H2zM6 10l4-8c1.4 0 2.6 1.2 2.4 2.6L11.8 9H19a2 2 0 0 1 \
+                            2 2.3l-1.3 7.5A2.6 2.6 0 0 1 17.1 21H6";
+    let svg = d.create_element_ns(Some(SVG), "svg").ok()?;
+    for (name, value) in [
+        ("viewBox", "0 0 24 24"),
+        ("width", "14"),
+        ("height", "14"),
+        ("aria-hidden", "true"),
+        // Presentation attributes: the panel's CSS (in the main module) has
+        // no rule for the chunk's icons.
+        ("display", "block"),
+        ("fill", "none"),
+        ("stroke", "currentColor"),
+        ("stroke-width", "2"),
+        ("stroke-linecap", "round"),
+        ("stroke-linejoin", "round"),
+    ] {
+        let _ = svg.set_attribute(name, value);
+    }
+    let path = d.create_element_ns(Some(SVG), "path").ok()?;
+    let _ = path.set_attribute("d", THUMB_UP);
+    if !up {
+        let _ = path.set_attribute("transform", "rotate(180 12 12)");
+    }
+    let _ = svg.append_child(&path);
+    Some(svg)
 }
 
 /// The reason typed in the field before a rating's Send button.

@@ -280,7 +280,7 @@ thread_local! {
 /// failed to load ([`crate::chunk::prefetch`]): the views that waited, or
 /// were painted as plain text, are painted as Markdown; or, failed, the
 /// views that waited are painted as plain text now, and kept for a later load.
-pub(crate) fn chunk_settled(make: Option<MakePainter>) {
+pub fn chunk_settled(make: Option<MakePainter>) {
     let views: Vec<_> = match make {
         Some(_) => WAITING.take(),
         None => WAITING.with_borrow(Clone::clone),

@@ -276,16 +276,22 @@ test("on a 360 px phone, steps with code, nested lists, a wide table and task bo
   await shot(wd, info, "table-360px");
 });
 
-test("an answer rated Helpful stays rated after a reload", async ({ wd, stack }) => {
+test("an answer rated Helpful stays rated after a reload", async ({ wd, stack }, info) => {
   const url = scriptTagPage(stack, "rate.html");
   await wd.goto(url);
   await open(wd);
   await ask(wd, "Is it fast?", 1);
   await wd.click(await part(wd, ".rsc-msg--assistant [data-action=up]"));
   await part(wd, ".rsc-msg--assistant [data-action=up][aria-pressed=true]");
+  // The thumbs are drawn (no emoji font needed), in the button's colour.
+  const drawn = await wd.execute(`${ROOT} return [...root.querySelectorAll(".rsc-rate svg")].map((svg) => svg.getBoundingClientRect().width);`);
+  expect(drawn, "two thumbs, 14 px wide").toEqual([14, 14]);
+  await shot(wd, info, "rated");
   await wd.goto(url);
   await open(wd);
   await until(wd, "the restored answer", (s) => s.answers.length === 1);
+  // Its rating buttons come with the answers' chunk.
+  await part(wd, ".rsc-msg--assistant .rsc-rate");
   const pressed = await wd.execute(`${ROOT} return [...root.querySelectorAll(".rsc-msg--assistant .rsc-rate")].map((b) => b.getAttribute("aria-pressed"));`);
   expect(pressed, "Helpful pressed, Not helpful not").toEqual(["true", "false"]);
 });
