@@ -16,8 +16,9 @@
 //! # Adding to it
 //! Code goes into the chunk when nothing in the main module calls it but
 //! through [`Chunk`]: add a function pointer to the struct, set it in
-//! `split::answers`, and call it through [`get`] where the main module
-//! needs it (doing without it until then). Whatever else the main module
+//! `chunk()`, and call it through [`get`] where the main module needs it
+//! (doing without it until then; [`prefetch`] refreshes the panel when the
+//! chunk arrives). Whatever else the main module
 //! also calls stays in the main module, where the chunk calls it.
 
 use std::cell::RefCell;
