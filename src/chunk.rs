@@ -102,8 +102,9 @@ pub fn prefetch(chat: Option<Chat>) {
             Err(error) => {
                 // The loader logged the cause; answers still show, as text.
                 crate::browser::console_error(&format!(
-                    "[ringside-chat] the Markdown renderer did not load ({error}); \
-                     answers are shown as plain text until it does"
+                    "[ringside-chat] the Markdown renderer and ratings did not load \
+                     ({error}); answers are shown as plain text, without ratings, \
+                     until they do"
                 ));
                 None
             }

@@ -170,10 +170,11 @@ pub fn rating(
         Some(None) => {
             let form = element(d, "div", "rsc-feedback");
             let input = element(d, "input", "rsc-feedback__input");
+            let max = MAX_REASON.to_string();
             for (name, value) in [
                 ("aria-label", s.get("feedbackReason")),
                 ("placeholder", s.get("feedbackReason")),
-                ("maxlength", "500"),
+                ("maxlength", &max),
                 ("dir", "auto"),
             ] {
                 let _ = input.set_attribute(name, value);
