@@ -53,8 +53,7 @@ pub struct Chunk {
 /// Where the chunk is.
 enum State {
     Idle,
-    /// The widgets to show it to once it is in.
-    Loading(Vec<Chat>),
+    Loading,
     Ready(Chunk),
     /// It could not be loaded; a later [`prefetch`] tries again.
     Failed,
@@ -62,6 +61,11 @@ enum State {
 
 thread_local! {
     static STATE: RefCell<State> = const { RefCell::new(State::Idle) };
+    /// The widgets to show it to once it is in: every one that asked for
+    /// it, through failed tries too, since the try that succeeds may be
+    /// started by an answer's painter ([`prefetch`]`(None)`), after their
+    /// answers have finished without it.
+    static WAITING: RefCell<Vec<Chat>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The chunk, once it is loaded.
@@ -79,20 +83,26 @@ pub fn failed() -> bool {
 
 /// Starts loading the chunk, unless it is loaded or loading. Once it is
 /// in, the answers that waited for the Markdown painter are painted (see
-/// [`crate::render::chunk_settled`]), and the panel of `chat` follows
-/// (its finished answers get their rating buttons).
+/// [`crate::render::chunk_settled`]), and the panel of `chat`, and of
+/// every widget that asked before, follows (its finished answers get their
+/// rating buttons), whichever call's try succeeds.
 pub fn prefetch(chat: Option<Chat>) {
     let start = STATE.with_borrow_mut(|state| match state {
-        State::Ready(_) => false,
-        State::Loading(waiting) => {
-            waiting.extend(chat);
-            false
-        }
+        State::Ready(_) | State::Loading => false,
         State::Idle | State::Failed => {
-            *state = State::Loading(chat.into_iter().collect());
+            *state = State::Loading;
             true
         }
     });
+    if let Some(chat) = chat
+        && get().is_none()
+    {
+        WAITING.with_borrow_mut(|waiting| {
+            if !waiting.iter().any(|w| w.conversation == chat.conversation) {
+                waiting.push(chat);
+            }
+        });
+    }
     if !start {
         return;
     }
@@ -109,14 +119,12 @@ pub fn prefetch(chat: Option<Chat>) {
                 None
             }
         };
-        let settled = chunk.map_or(State::Failed, State::Ready);
-        let waiting = match STATE.replace(settled) {
-            State::Loading(waiting) if chunk.is_some() => waiting,
-            _ => Vec::new(),
-        };
-        crate::render::chunk_settled(chunk.map(|chunk| chunk.painter));
-        for chat in waiting {
-            chat.refresh();
+        STATE.replace(chunk.map_or(State::Failed, State::Ready));
+        crate::render::chunk_settled();
+        if chunk.is_some() {
+            for chat in WAITING.take() {
+                chat.refresh();
+            }
         }
     });
 }

@@ -276,11 +276,12 @@ thread_local! {
     static WAITING: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The chunk with the Markdown painter loaded (`Some`, its painter) or
-/// failed to load ([`crate::chunk::prefetch`]): the views that waited, or
-/// were painted as plain text, are painted as Markdown; or, failed, the
-/// views that waited are painted as plain text now, and kept for a later load.
-pub fn chunk_settled(make: Option<MakePainter>) {
+/// The chunk with the Markdown painter loaded or failed to load
+/// ([`crate::chunk::prefetch`]): loaded, the views that waited, or were
+/// painted as plain text, are painted as Markdown; failed, the views that
+/// waited are painted as plain text now, and kept for a later load.
+pub fn chunk_settled() {
+    let make = crate::chunk::get().map(|chunk| chunk.painter);
     let views: Vec<_> = match make {
         Some(_) => WAITING.take(),
         None => WAITING.with_borrow(Clone::clone),

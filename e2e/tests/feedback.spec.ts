@@ -6,7 +6,7 @@
 // visitor's own text: sent as data, never shown as markup.
 import type { Page } from "@playwright/test";
 
-import { test, expect, Widget } from "./stack";
+import { test, expect, CHUNK, Widget } from "./stack";
 
 test.use({ mintSetup: { flags: ["--feedback"] } });
 
@@ -80,10 +80,6 @@ test("Escape declines to say why; changing the rating tells the host again", asy
   const told = await events(page);
   expect(told.map((e: any) => [e.kind, e.rating])).toEqual([["rating", "up"], ["rating", "down"]]);
 });
-
-// The rating's code comes with the answers' wasm chunk (src/chunk.rs),
-// fetched when the panel opens; its name carries its hash.
-const CHUNK = /\/ringside-chat-answers-[0-9a-f]{16}\.wasm$/;
 
 test("a restored answer gets its rating buttons when the chunk they come with arrives", async ({ page, stack }) => {
   await stack.hostPage(page);

@@ -2,7 +2,7 @@
 // every construct mid-way, end as the structure the Markdown means, and
 // while they stream no syntax flashes on screen and then vanishes.
 import path from "node:path";
-import { test, expect, Widget } from "./stack";
+import { test, expect, CHUNK, Widget } from "./stack";
 import type { Page, TestInfo } from "@playwright/test";
 
 /** Keeps a screenshot as a test artifact: `e2e/test-results/screenshots/<name>.png`. */
@@ -148,11 +148,6 @@ test("on a 360 px phone a wide table scrolls inside its own box, never the panel
   await shot(page, info, "table-360px");
 });
 
-// The parser and the DOM builder of answers (and their rating) are a wasm
-// chunk of their own (src/chunk.rs), which a visitor needs only once an
-// answer shows; its name carries its hash.
-const CHUNK = /\/ringside-chat-answers-[0-9a-f]{16}\.wasm$/;
-
 test("the Markdown renderer is fetched when the panel opens, not with the widget", async ({ page, stack }) => {
   await stack.script({ tokens: pieces(STEPS), token_delay_ms: 2, first_token_delay_ms: 0 });
   const fetched: string[] = [];
@@ -201,14 +196,28 @@ test("if the Markdown renderer cannot be fetched, the answer shows as plain text
   await expect(widget.answers().last().locator(".rsc-msg__actions button")).not.toHaveCount(0);
   await expect(widget.log().locator(".rsc-rate")).toHaveCount(0);
 
-  // The network is back: the next question loads it and is rendered.
+  // The network is back, slowly: the next question's try to load it ends
+  // only after that answer has: it is shown as text too, without a rating.
   await page.unroute(CHUNK);
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(CHUNK, async (route) => {
+    await held;
+    await route.continue();
+  });
   await widget.ask("And then?");
+  const next = widget.answers().last().locator(".rsc-msg__body .rsc-plain");
+  await expect.poll(() => next.evaluate((el) => el.textContent)).toBe(second);
+  await expect(widget.log().locator(".rsc-rate")).toHaveCount(0);
+
+  // Once it is in, the answer is rendered,
+  release();
   const body = widget.answers().last().locator(".rsc-msg__body");
   await expect(body.locator("strong")).toHaveText("check");
-  // And the first answer, shown as text, is now shown as what it means.
+  // and the first answer, shown as text, is now shown as what it means;
   const earlier = widget.answers().first().locator(".rsc-msg__body");
   await expect(earlier.locator("ol > li")).toHaveText(["Install it", "Run it"]);
   await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
+  // and both answers can be rated, though neither was being painted then.
   await expect(widget.log().locator(".rsc-rate"), "both answers can be rated").toHaveCount(4);
 });

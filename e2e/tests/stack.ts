@@ -139,6 +139,11 @@ function start(binary: string, args: string[], env: Record<string, string>): Pro
 
 export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 
+/** The path of the answers' wasm chunk (src/chunk.rs): the Markdown
+ * renderer and the rating, which a visitor needs only once an answer shows,
+ * fetched when the panel opens; its name carries its hash. */
+export const CHUNK = /\/ringside-chat-answers-[0-9a-f]{16}\.wasm$/;
+
 export const test = base.extend<{ mockFlags: MockFlags; mintSetup: MintSetup; stack: Stack }>({
   mockFlags: [["--first-token-delay-ms", "100", "--token-delay-ms", "15", "--answer-tokens", "40"], { option: true }],
   mintSetup: [{}, { option: true }],
