@@ -106,8 +106,17 @@ pub async fn fetch_token(
     }
     let credentials = credentials.into();
     let mut response = post(endpoint, &headers, body, None, credentials).await?;
-    // A new visitor's proof-of-work (`--visitor-challenge`): solve, ask again.
-    let solution = crate::challenge::answer(&response).await;
+    // A new visitor's proof-of-work (`--visitor-challenge`): solve, ask
+    // again. The solver comes with the answers' chunk, which the token's
+    // prefetch has started loading; only a refusal waits for it.
+    let solution = match response.status() {
+        401 => match crate::chunk::loaded().await {
+            // The handle, not `Response::clone` (a copy of the body).
+            Some(chunk) => (chunk.solve)(Clone::clone(&response)).await,
+            None => None,
+        },
+        _ => None,
+    };
     if let Some(solution) = &solution {
         headers.push((crate::challenge::HEADER, solution));
         response = post(endpoint, &headers, body, None, credentials).await?;

@@ -13,6 +13,12 @@
 //! (+2,247 bytes against +2,699 over the widget without a challenge) but is
 //! a promise per try, 14 to 41 µs each against 2 to 5 µs here: ten times
 //! slower, seconds on a phone instead of a few hundred milliseconds.
+//!
+//! It comes with the answers' wasm chunk ([`crate::chunk`]), which the
+//! prefetch on hover starts loading beside the token: the visitors of the
+//! many hosts that ask no challenge do not load it before their first
+//! message (2,233 bytes of brotli off the main module and glue, stubbed
+//! out and weighed, `node bench/weight.mjs`).
 
 use ringside_wire::json::{self, Value};
 

@@ -1,8 +1,10 @@
 //! The half of the widget that only answers need, in a wasm chunk of its
 //! own: the Markdown painter ([`crate::painter`] and the parser under it,
-//! `src/markdown/`) and the visitor's rating of a finished answer
-//! ([`crate::feedback`]). A visitor needs neither to open the panel or send
-//! a question, so the release build cuts them out of the main module
+//! `src/markdown/`), the visitor's rating of a finished answer
+//! ([`crate::feedback`]), and the proof-of-work a mint may ask of a new
+//! visitor ([`crate::challenge`], only on the mint's refusal, so most
+//! visitors never run it). A visitor needs none of them to open the panel
+//! or send a question, so the release build cuts them out of the main module
 //! (`xtask/src/slim.rs`, with wasm-split) into
 //! `ringside-chat-answers-<hash>.wasm`, which shares the main module's
 //! memory, allocator and bindings.
@@ -11,7 +13,9 @@
 //! hovered, or a conversation is stored), long before the first answer
 //! needs it. Until it is in, and if it cannot be had: an answer waits a
 //! moment, then shows as plain text (see [`crate::render`]), and a finished
-//! answer has no rating buttons; both are completed once it loads.
+//! answer has no rating buttons; both are completed once it loads. A
+//! challenge waits for it ([`loaded`]); without it, the mint's refusal is
+//! what the visitor is told.
 //!
 //! # Adding to it
 //! Code goes into the chunk when nothing in the main module calls it but
@@ -22,6 +26,8 @@
 //! also calls stays in the main module, where the chunk calls it.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, KeyboardEvent};
@@ -48,7 +54,13 @@ pub struct Chunk {
     /// A key pressed in the panel: whether it was Enter or Escape in a
     /// rating's reason, and was handled.
     pub reason_key: fn(&Chat, &KeyboardEvent) -> bool,
+    /// The solution to the challenge in the mint's 401, if it carries one
+    /// (see [`crate::challenge::answer`]).
+    pub solve: fn(web_sys::Response) -> Solving,
 }
+
+/// A challenge being solved (it yields to the page between tries).
+pub type Solving = Pin<Box<dyn Future<Output = Option<String>>>>;
 
 /// Where the chunk is.
 enum State {
@@ -129,6 +141,25 @@ pub fn prefetch(chat: Option<Chat>) {
     });
 }
 
+/// The chunk, once loaded, starting to load it if it is not: `None` if it
+/// cannot be had. For what cannot go on without it (a challenge); the
+/// panel does without it instead.
+pub async fn loaded() -> Option<Chunk> {
+    prefetch(None);
+    loop {
+        match STATE.with_borrow(|state| match state {
+            State::Ready(chunk) => Some(Some(*chunk)),
+            State::Failed => Some(None),
+            State::Idle | State::Loading => None,
+        }) {
+            Some(chunk) => return chunk,
+            // Rare (a challenged visitor), and usually in already: a poll
+            // costs less code than a list of wakers.
+            None => crate::browser::sleep(10).await,
+        }
+    }
+}
+
 /// Fetches and instantiates the chunk (a failed fetch is tried again on
 /// the next call).
 async fn load() -> Result<Chunk, SplitLoaderError> {
@@ -146,6 +177,7 @@ fn chunk() -> Chunk {
         rating: crate::feedback::rating,
         rate: crate::feedback::act,
         reason_key: Chat::reason_key,
+        solve: |response| Box::pin(async move { crate::challenge::answer(&response).await }),
     }
 }
 

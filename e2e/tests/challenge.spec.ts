@@ -3,7 +3,7 @@
 // widget solves it while it prefetches the token, unseen, and the question
 // is answered as usual. The solving time in headless Chromium is measured
 // and attached to the report (BENCHMARKS.md quotes it).
-import { test, expect, Widget } from "./stack";
+import { test, expect, CHUNK, Widget } from "./stack";
 
 for (const maxNumber of ["100000", "1000000"]) {
   test.describe(`a challenge of up to ${maxNumber} tries`, () => {
@@ -47,3 +47,32 @@ for (const maxNumber of ["100000", "1000000"]) {
     });
   });
 }
+
+// The solver comes with the answers' wasm chunk (src/chunk.rs), which the
+// prefetch on hover starts loading beside the token.
+test.describe("a challenge while the answers' chunk cannot be fetched", () => {
+  test.use({ mintSetup: { flags: ["--visitor-challenge", "--visitor-challenge-max-number", "100000"] } });
+
+  test("the question is kept, the visitor is told, and Retry solves it once the chunk loads", async ({ page, stack }) => {
+    const statuses: number[] = [];
+    page.on("response", (response) => {
+      if (response.url().endsWith("/api/chat-token")) statuses.push(response.status());
+    });
+    await page.route(CHUNK, (route) => route.abort("connectionfailed"));
+    await page.goto(stack.pageUrl);
+    const widget = new Widget(page);
+    await widget.open();
+    await widget.send("Hello behind the puzzle");
+    const question = widget.questions().last();
+    await expect(question.getByRole("button", { name: "Retry" })).toBeVisible({ timeout: 15_000 });
+    expect(statuses.every((s) => s == 401), "no solution was sent").toBe(true);
+    await expect(question).toContainText("Not sent. Chat is unavailable on this page.");
+
+    await page.unroute(CHUNK);
+    await question.getByRole("button", { name: "Retry" }).click();
+    await widget.idle();
+    await expect(widget.answers().last()).not.toContainText("interrupted");
+    await expect(widget.answers()).toHaveCount(1);
+    expect(statuses.at(-1)).toBe(200);
+  });
+});
