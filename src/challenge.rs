@@ -17,8 +17,8 @@
 //! It comes with the answers' wasm chunk ([`crate::chunk`]), which the
 //! prefetch on hover starts loading beside the token: the visitors of the
 //! many hosts that ask no challenge do not load it before their first
-//! message (2,233 bytes of brotli off the main module and glue, stubbed
-//! out and weighed, `node bench/weight.mjs`).
+//! message (1,690 bytes of brotli off the main module and glue, weighed
+//! with `node bench/weight.mjs`; the bindings it calls stay there).
 
 use ringside_wire::json::{self, Value};
 

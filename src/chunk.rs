@@ -147,16 +147,15 @@ pub fn prefetch(chat: Option<Chat>) {
 pub async fn loaded() -> Option<Chunk> {
     prefetch(None);
     loop {
-        match STATE.with_borrow(|state| match state {
-            State::Ready(chunk) => Some(Some(*chunk)),
-            State::Failed => Some(None),
-            State::Idle | State::Loading => None,
-        }) {
-            Some(chunk) => return chunk,
-            // Rare (a challenged visitor), and usually in already: a poll
-            // costs less code than a list of wakers.
-            None => crate::browser::sleep(10).await,
+        if let Some(chunk) = get() {
+            return Some(chunk);
         }
+        if failed() {
+            return None;
+        }
+        // Rare (a challenged visitor), and usually in already: a poll
+        // costs less code than a list of wakers.
+        crate::browser::sleep(10).await;
     }
 }
 

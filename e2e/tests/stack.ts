@@ -140,8 +140,8 @@ function start(binary: string, args: string[], env: Record<string, string>): Pro
 export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 
 /** The path of the answers' wasm chunk (src/chunk.rs): the Markdown
- * renderer and the rating, which a visitor needs only once an answer shows,
- * fetched when the panel opens; its name carries its hash. */
+ * renderer, the rating and a mint challenge's solver, fetched when the
+ * panel opens or the launcher is hovered; its name carries its hash. */
 export const CHUNK = /\/ringside-chat-answers-[0-9a-f]{16}\.wasm$/;
 
 export const test = base.extend<{ mockFlags: MockFlags; mintSetup: MintSetup; stack: Stack }>({
