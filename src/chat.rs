@@ -87,7 +87,8 @@ pub(crate) struct Kept {
     pub(crate) tokens: Tokens,
     pub(crate) active: Option<Active>,
     emit: Option<js_sys::Function>,
-    /// The answer the previous page left, to continue once restored.
+    /// The note the previous page left, to read once restored (see
+    /// [`Chat::resume`]).
     pub(crate) resume: Option<String>,
 }
 
@@ -138,7 +139,7 @@ impl Chat {
 
     /// Whether the widget is still mounted: its state is disposed by
     /// `destroy()`, so work that awaited something checks this first.
-    fn alive(&self) -> bool {
+    pub(crate) fn alive(&self) -> bool {
         !self.inner.is_disposed()
     }
 

@@ -1,9 +1,11 @@
 //! The half of the widget that only answers need, in a wasm chunk of its
 //! own: the Markdown painter ([`crate::painter`] and the parser under it,
 //! `src/markdown/`), the visitor's rating of a finished answer
-//! ([`crate::feedback`]), and the proof-of-work a mint may ask of a new
-//! visitor ([`crate::challenge`], only on the mint's refusal, so most
-//! visitors never run it). A visitor needs none of them to open the panel
+//! ([`crate::feedback`]), continuing an answer that broke off
+//! ([`Chat::continue_answer`], and the next page's [`crate::continuity::resume`]),
+//! and the proof-of-work a mint may ask of a new visitor
+//! ([`crate::challenge`], only on the mint's refusal, so most visitors
+//! never run it). A visitor needs none of them to open the panel
 //! or send a question, so the release build cuts them out of the main module
 //! (`xtask/src/slim.rs`, with wasm-split) into
 //! `ringside-chat-answers-<hash>.wasm`, which shares the main module's
@@ -12,10 +14,12 @@
 //! [`prefetch`] starts loading it when the panel opens (or the launcher is
 //! hovered, or a conversation is stored), long before the first answer
 //! needs it. Until it is in, and if it cannot be had: an answer waits a
-//! moment, then shows as plain text (see [`crate::render`]), and a finished
-//! answer has no rating buttons; both are completed once it loads. A
-//! challenge waits for it ([`loaded`]); without it, the mint's refusal is
-//! what the visitor is told.
+//! moment, then shows as plain text (see [`crate::render`]), a finished
+//! answer has no rating buttons, and one that broke off offers Retry
+//! without Continue; all are completed once it loads. The next page's
+//! answer cut by leaving, and a challenge, wait for it ([`loaded`]);
+//! without it, the cut answer shows Retry, and the mint's refusal is what
+//! the visitor is told.
 //!
 //! # Adding to it
 //! Code goes into the chunk when nothing in the main module calls it but
@@ -54,6 +58,12 @@ pub struct Chunk {
     /// A key pressed in the panel: whether it was Enter or Escape in a
     /// rating's reason, and was handled.
     pub reason_key: fn(&Chat, &KeyboardEvent) -> bool,
+    /// Continues the answer `id` that broke off ([`Chat::continue_answer`]):
+    /// its Continue button shows once the chunk is in.
+    pub continue_answer: fn(&Chat, u32),
+    /// Continues the answer the previous page left, if the note it left
+    /// says it may ([`crate::continuity::resume`]).
+    pub resume: fn(&Chat, &str),
     /// The solution to the challenge in the mint's 401, if it carries one
     /// (see [`crate::challenge::answer`]).
     pub solve: fn(web_sys::Response) -> Solving,
@@ -176,6 +186,8 @@ fn chunk() -> Chunk {
         rating: crate::feedback::rating,
         rate: crate::feedback::act,
         reason_key: Chat::reason_key,
+        continue_answer: Chat::continue_answer,
+        resume: crate::continuity::resume,
         solve: |response| Box::pin(async move { crate::challenge::answer(&response).await }),
     }
 }

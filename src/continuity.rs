@@ -9,7 +9,10 @@
 //! is good for a while yet, the widget continues the answer by itself; else
 //! the answer shows Continue and Retry. Continuing never asks the question
 //! again: the model gets the conversation, then the answer so far as its own
-//! last message, and writes the rest, which joins it where it stopped.
+//! last message, and writes the rest, which joins it where it stopped. It is
+//! code only an answer that broke off needs, so it lives in the answers
+//! chunk ([`crate::chunk`]): the next page's continuing waits for it, and
+//! without it the answer offers Retry only.
 //!
 //! **Across tabs** (`persist: "local"` or `"server"`). Tabs share the
 //! conversation in `localStorage`, one key per message (see
@@ -25,6 +28,7 @@
 //! JSON reader, shown as text or through the Markdown tree, never as HTML.
 
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{Event, PageTransitionEvent, StorageEvent};
 
 use ringside_wire::chat::Role;
@@ -100,43 +104,39 @@ impl Chat {
         active.controller.abort();
     }
 
-    /// At mount: the previous page of this tab left during an answer. If
-    /// this page came soon enough, and that page's token is good for a
-    /// while yet (the mint hands it out again), the answer is continued as
-    /// soon as the token says whose conversation this is (see
-    /// [`Chat::resume_pending`]); otherwise it shows Continue.
+    /// At mount: the previous page of this tab may have left during an
+    /// answer. Its note is taken (read once: another page of this tab will
+    /// not continue it again) and kept for [`Chat::resume_pending`].
     pub(crate) fn resume(&self) {
         let Some(session) = session() else {
             return;
         };
         let key = note_key(self);
         let note = session.get_item(&key).ok().flatten();
-        // Read once: another page of this tab will not continue it again.
         let _ = session.remove_item(&key);
-        let Some(Ok(note)) = note.as_deref().map(json::parse) else {
-            return;
-        };
-        let number = |name: &str| note.get(name).and_then(Value::as_u64).unwrap_or(0) as f64;
-        let now = browser::now_ms();
-        if now - number("at") < RESUME_WITHIN_MS && number("until") - now > TOKEN_GOOD_FOR_MS {
-            let answer = note.get("k").and_then(Value::as_str).map(str::to_string);
-            self.change(|i| i.resume = answer);
-        }
+        self.change(|i| i.resume = note);
     }
 
-    /// The conversation was restored: continue the answer the previous
-    /// page left, if [`Chat::resume`] found one to.
+    /// The conversation was restored: the note the previous page left, if
+    /// any, goes to [`resume`], in the answers chunk (an interrupted answer
+    /// is continued only with it; without it, the answer shows Retry).
     pub(crate) fn resume_pending(&self) {
-        let Some(Some(answer)) = self.change(|i| i.resume.take()) else {
+        let Some(Some(note)) = self.change(|i| i.resume.take()) else {
             return;
         };
-        if let Some(id) = self.read(|c| c.find(&answer).map(|m| m.id)) {
-            self.continue_answer(id);
-        }
+        let chat = *self;
+        spawn_local(async move {
+            if let Some(chunk) = crate::chunk::loaded().await
+                && chat.alive()
+            {
+                (chunk.resume)(&chat, &note);
+            }
+        });
     }
 
     /// Continues an answer that broke off: what it said stays, and the
-    /// model is asked for the rest (never the question again).
+    /// model is asked for the rest (never the question again). In the
+    /// answers chunk, as is the Continue button that asks for it.
     pub fn continue_answer(&self, id: u32) {
         let Some(message) = self.read(|c| c.get(id).cloned()) else {
             return;
@@ -224,5 +224,25 @@ impl Chat {
             i.streams.extend(views);
             i.restored = adopted;
         });
+    }
+}
+
+/// The note the previous page of this tab left (`Chat::resume`), once the
+/// conversation is restored and the answers chunk is in (it lives there):
+/// if this page came soon enough, and that page's token is good for a
+/// while yet (the mint hands it out again), the answer it names is
+/// continued; otherwise it shows Continue.
+pub fn resume(chat: &Chat, note: &str) {
+    let Ok(note) = json::parse(note) else {
+        return;
+    };
+    let number = |name: &str| note.get(name).and_then(Value::as_u64).unwrap_or(0) as f64;
+    let now = browser::now_ms();
+    if now - number("at") >= RESUME_WITHIN_MS || number("until") - now <= TOKEN_GOOD_FOR_MS {
+        return;
+    }
+    let answer = note.get("k").and_then(Value::as_str);
+    if let Some(id) = answer.and_then(|k| chat.read(|c| c.find(k).map(|m| m.id))) {
+        chat.continue_answer(id);
     }
 }

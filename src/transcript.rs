@@ -138,7 +138,8 @@ struct Footer {
     last_answer: bool,
     /// The visitor's rating, for an answer.
     feedback: Option<Feedback>,
-    /// An answer that broke off with text to continue from.
+    /// An answer that broke off with text to continue from, once the
+    /// chunk that continues it is in.
     continuable: bool,
     /// A finished answer with text, once the chunk that rates it is in.
     rating: bool,
@@ -233,8 +234,10 @@ impl Transcript {
                 status: message.status.clone(),
                 last_answer: last_answer == Some(message.id),
                 feedback: message.feedback.clone(),
+                // Continuing is in the answers chunk: Retry until it is in.
                 continuable: matches!(message.status, Status::Interrupted(_))
-                    && !message.text.is_empty(),
+                    && !message.text.is_empty()
+                    && chunk::get().is_some(),
                 rating: message.role == Role::Assistant
                     && matches!(message.status, Status::Done | Status::Stopped)
                     && !message.text.is_empty()

@@ -137,7 +137,11 @@ impl Parts {
                 let _ = self.input.focus();
             }
             (Action::Close, _) => chat.set_open(false),
-            (Action::Continue, Some(id)) => chat.continue_answer(id),
+            (Action::Continue, Some(id)) => {
+                if let Some(chunk) = chunk::get() {
+                    (chunk.continue_answer)(&chat, id);
+                }
+            }
             (Action::Up | Action::Down | Action::Explain, Some(id)) => {
                 if let Some(chunk) = chunk::get() {
                     (chunk.rate)(chat, action, id, &button);

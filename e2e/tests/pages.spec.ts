@@ -7,7 +7,7 @@
 // Continue and Retry. The question is never sent twice.
 import type { Page } from "@playwright/test";
 
-import { test, expect, expectedAnswer, Widget, type Stack } from "./stack";
+import { test, expect, expectedAnswer, CHUNK, Widget, type Stack } from "./stack";
 
 // Long answers (300 tokens at 15 ms: about 4.5 s of streaming).
 test.use({ mockFlags: ["--first-token-delay-ms", "100", "--token-delay-ms", "15", "--answer-tokens", "300"] });
@@ -117,4 +117,30 @@ test("a stream that broke off can be continued too, where it stopped", async ({ 
   const final = words(await answerText(widget));
   expect(final.startsWith(partial), "the partial text stays").toBe(true);
   expect(final.split(" ").length, "and the rest of the 40 words follows").toBe(40);
+});
+
+test("Continue comes with the answers chunk: while it cannot be fetched a cut answer offers Retry, and Continue once it loads", async ({ page, stack }) => {
+  await stack.script({ token_count: 40, token_delay_ms: 5, fault: { kind: "drop", after: 12 } }, { token_count: 40 });
+  await page.route(CHUNK, (route) => route.abort("connectionfailed"));
+  await stack.hostPage(page);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Tell me");
+  const answer = widget.answers().last();
+  await expect(answer).toContainText("The answer was interrupted.");
+  await expect(answer.getByRole("button", { name: "Retry" })).toBeVisible();
+  await expect(answer.getByRole("button", { name: "Continue" }), "continuing needs the chunk").toHaveCount(0);
+  const partial = words(await answerText(widget));
+
+  // The chunk can be had again; the panel opened again tries it.
+  await page.unroute(CHUNK);
+  await widget.button("Close chat").click();
+  await widget.open();
+  await answer.getByRole("button", { name: "Continue" }).click();
+  await widget.idle();
+  const final = words(await answerText(widget));
+  expect(final.startsWith(partial), "the partial text stays").toBe(true);
+  expect(final.split(" ").length, "and the rest of the 40 words follows").toBe(40);
+  const sent = await chats(stack);
+  expect(sent.map((m) => m.at(-1)!.role), "the question once, then its continuation").toEqual(["user", "assistant"]);
 });
