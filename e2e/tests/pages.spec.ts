@@ -103,7 +103,9 @@ test("coming back too late: the answer shows it was cut by leaving, and Continue
   await expect(widget.questions()).toHaveText([question]);
 });
 
-test("a stream that broke off can be continued too, where it stopped", async ({ page, stack }) => {
+/** A 40-word answer whose stream breaks off after 12 words (the mock's
+ * next answer, its continuation, has the rest); returns it, shown cut. */
+async function cutAnswer(page: Page, stack: Stack) {
   await stack.script({ token_count: 40, token_delay_ms: 5, fault: { kind: "drop", after: 12 } }, { token_count: 40 });
   await stack.hostPage(page);
   const widget = new Widget(page);
@@ -111,36 +113,33 @@ test("a stream that broke off can be continued too, where it stopped", async ({ 
   await widget.ask("Tell me");
   const answer = widget.answers().last();
   await expect(answer).toContainText("The answer was interrupted.");
-  const partial = words(await answerText(widget));
+  return { widget, answer, partial: words(await answerText(widget)) };
+}
+
+/** Continues the cut answer, which must end whole from where it stopped. */
+async function continueIt({ widget, answer, partial }: Awaited<ReturnType<typeof cutAnswer>>) {
   await answer.getByRole("button", { name: "Continue" }).click();
   await widget.idle();
   const final = words(await answerText(widget));
   expect(final.startsWith(partial), "the partial text stays").toBe(true);
   expect(final.split(" ").length, "and the rest of the 40 words follows").toBe(40);
+}
+
+test("a stream that broke off can be continued too, where it stopped", async ({ page, stack }) => {
+  await continueIt(await cutAnswer(page, stack));
 });
 
 test("Continue comes with the answers chunk: while it cannot be fetched a cut answer offers Retry, and Continue once it loads", async ({ page, stack }) => {
-  await stack.script({ token_count: 40, token_delay_ms: 5, fault: { kind: "drop", after: 12 } }, { token_count: 40 });
   await page.route(CHUNK, (route) => route.abort("connectionfailed"));
-  await stack.hostPage(page);
-  const widget = new Widget(page);
-  await widget.open();
-  await widget.ask("Tell me");
-  const answer = widget.answers().last();
-  await expect(answer).toContainText("The answer was interrupted.");
-  await expect(answer.getByRole("button", { name: "Retry" })).toBeVisible();
-  await expect(answer.getByRole("button", { name: "Continue" }), "continuing needs the chunk").toHaveCount(0);
-  const partial = words(await answerText(widget));
+  const cut = await cutAnswer(page, stack);
+  await expect(cut.answer.getByRole("button", { name: "Retry" })).toBeVisible();
+  await expect(cut.answer.getByRole("button", { name: "Continue" }), "continuing needs the chunk").toHaveCount(0);
 
   // The chunk can be had again; the panel opened again tries it.
   await page.unroute(CHUNK);
-  await widget.button("Close chat").click();
-  await widget.open();
-  await answer.getByRole("button", { name: "Continue" }).click();
-  await widget.idle();
-  const final = words(await answerText(widget));
-  expect(final.startsWith(partial), "the partial text stays").toBe(true);
-  expect(final.split(" ").length, "and the rest of the 40 words follows").toBe(40);
+  await cut.widget.button("Close chat").click();
+  await cut.widget.open();
+  await continueIt(cut);
   const sent = await chats(stack);
   expect(sent.map((m) => m.at(-1)!.role), "the question once, then its continuation").toEqual(["user", "assistant"]);
 });
