@@ -41,7 +41,7 @@ const chunkName = readdirSync(opts.dist).find((n) => /^ringside-chat-(answers|ma
 if (!chunkName) throw new Error(`${opts.dist} has no answers chunk`);
 const markdown = {
   name: chunkName,
-  role: "what only answers need: their Markdown parser and DOM builder, their rating, continuing one that broke off, and the solver of a mint's challenge (a chunk of the widget's wasm, fetched when the panel opens)",
+  role: "what only answers need: their Markdown parser and DOM builder, their rating, continuing one that broke off, showing a stored conversation, and the solver of a mint's challenge (a chunk of the widget's wasm, fetched when the panel opens)",
   ...sizes(path.join(opts.dist, chunkName)),
 };
 const deepChatPackage = JSON.parse(readFileSync(path.join(import.meta.dirname, "node_modules/deep-chat/package.json"), "utf8"));

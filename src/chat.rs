@@ -16,6 +16,7 @@ use web_sys::AbortController;
 
 use crate::api::{self, ChatClient};
 use crate::browser::{self, Watchdog};
+use crate::chunk::Chunk;
 use crate::conversation::{Conversation, Message, Status};
 use crate::error::{ChatError, Refusal};
 use crate::options::{DEFAULT_API_BASE, Mode, Options, is_trusted_url};
@@ -814,13 +815,27 @@ impl Chat {
                 Err(error) => return Err(error),
             }
         };
+        let customer = token::claim(&response.token, "sub");
+        // A new customer's stored conversation is shown by the answers
+        // chunk (which a stored conversation prefetches at mount) before the
+        // token is handed out: a question asked meanwhile waits for it, so
+        // the model gets the conversation so far, and the question joins it.
+        let new_stored = customer.as_ref().is_some_and(|c| {
+            self.alive()
+                && self.with(|i| i.tokens.customer.as_ref() != Some(c))
+                && self.stored_id(c).is_some()
+        });
+        let chunk = if new_stored {
+            crate::chunk::loaded().await
+        } else {
+            crate::chunk::get()
+        };
         if !self.alive() || self.with(|i| i.tokens.epoch) != epoch {
             return Err(ChatError::Interrupted);
         }
-        let customer = token::claim(&response.token, "sub");
         let now = browser::now_ms();
         self.change(|i| i.tokens.cache.store(response, now, now / 1000.0));
-        self.switch_customer(customer);
+        self.switch_customer(customer, chunk);
         self.emit("token", JsValue::UNDEFINED);
         Ok(())
     }
@@ -830,15 +845,16 @@ impl Chat {
     /// stored words; what was said in this page view stays (whoever is at
     /// the screen saw it, and Ringside may have given the same user a new
     /// customer id; a host that switches users without a reload calls
-    /// `signOut()`). Then the conversation stored for this customer, if any,
-    /// is shown before what was asked meanwhile.
-    pub(crate) fn switch_customer(&self, customer: Option<String>) {
+    /// `signOut()`). Then the conversation stored for this customer, if
+    /// any, is shown before what was asked meanwhile (by the answers
+    /// `chunk`, see [`Chat::restore`]).
+    pub(crate) fn switch_customer(&self, customer: Option<String>, chunk: Option<Chunk>) {
         let previous = self.with(|i| i.tokens.customer.clone());
         if previous.is_some() && previous == customer {
             return;
         }
         let restored = self.with(|i| i.restored.clone());
-        let restored_now = self.restore(customer.as_deref(), &|id| restored.contains(&id));
+        let restored_now = self.restore(chunk, customer.as_deref(), &|id| restored.contains(&id));
         // What was asked in this page before the token came.
         let mine: Vec<u32> = self.read(|c| {
             c.messages()

@@ -3,7 +3,9 @@
 //! `src/markdown/`), the visitor's rating of a finished answer
 //! ([`crate::feedback`]), continuing an answer that broke off
 //! ([`Chat::continue_answer`], and the next page's [`crate::continuity::resume`]),
-//! and the proof-of-work a mint may ask of a new visitor
+//! showing a stored conversation ([`crate::continuity::show_stored`]: the
+//! token of its customer waits for it, so a question never goes without
+//! it), and the proof-of-work a mint may ask of a new visitor
 //! ([`crate::challenge`], only on the mint's refusal, so most visitors
 //! never run it). A visitor needs none of them to open the panel
 //! or send a question, so the release build cuts them out of the main module
@@ -16,7 +18,9 @@
 //! needs it. Until it is in, and if it cannot be had: an answer waits a
 //! moment, then shows as plain text (see [`crate::render`]), a finished
 //! answer has no rating buttons, and one that broke off offers Retry
-//! without Continue; all are completed once it loads. The next page's
+//! without Continue; all are completed once it loads. Without it, a stored
+//! conversation is not shown, but what is said joins it (see
+//! `Chat::restore`). The next page's
 //! answer cut by leaving, and a challenge, wait for it ([`loaded`]);
 //! without it, the cut answer shows Retry, and the mint's refusal is what
 //! the visitor is told.
@@ -31,12 +35,14 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
 
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, KeyboardEvent};
 
 use crate::chat::Chat;
+use crate::continuity::Gone;
 use crate::conversation::Feedback;
 use crate::render::MakePainter;
 use crate::strings::Strings;
@@ -64,6 +70,10 @@ pub struct Chunk {
     /// Continues the answer the previous page left, if the note it left
     /// says it may ([`crate::continuity::resume`]).
     pub resume: fn(&Chat, &str),
+    /// Shows the messages of a stored conversation
+    /// ([`crate::continuity::show_stored`]): a page shows a stored
+    /// conversation once the chunk is in.
+    pub show_stored: fn(&Chat, &str, String, Gone<'_>) -> Range<u32>,
     /// The solution to the challenge in the mint's 401, if it carries one
     /// (see [`crate::challenge::answer`]).
     pub solve: fn(web_sys::Response) -> Solving,
@@ -134,9 +144,10 @@ pub fn prefetch(chat: Option<Chat>) {
             Err(error) => {
                 // The loader logged the cause; answers still show, as text.
                 crate::browser::console_error(&format!(
-                    "[ringside-chat] the Markdown renderer and ratings did not load \
-                     ({error}); answers are shown as plain text, without ratings, \
-                     until they do"
+                    "[ringside-chat] the Markdown renderer, ratings and stored \
+                     conversations did not load ({error}); answers are shown as plain \
+                     text, without ratings, and what is stored is kept unshown, until \
+                     they do"
                 ));
                 None
             }
@@ -188,6 +199,7 @@ fn chunk() -> Chunk {
         reason_key: Chat::reason_key,
         continue_answer: Chat::continue_answer,
         resume: crate::continuity::resume,
+        show_stored: crate::continuity::show_stored,
         solve: |response| Box::pin(async move { crate::challenge::answer(&response).await }),
     }
 }

@@ -1,5 +1,14 @@
 //! Conversations that follow the visitor across pages and tabs.
 //!
+//! **Across page loads.** The conversation stored for the customer of the
+//! first token is shown before what was asked meanwhile (`Chat::restore`).
+//! Its messages are read and painted by the answers chunk
+//! ([`show_stored`]): a first-time visitor needs neither, so they do not
+//! weigh on the first message. The token is handed out once they are shown,
+//! so a question never goes to the model without the conversation before
+//! it. Without the chunk, only the stored conversation's id is taken: what
+//! is said joins it, and a page that has the chunk shows it all.
+//!
 //! **Across pages, mid-answer.** When the page goes away (`pagehide`) while
 //! an answer arrives, the answer's text so far is stored, marked as cut by
 //! the page change, and a note for this tab's next page is left in
@@ -36,10 +45,14 @@ use ringside_wire::json::{self, Value};
 
 use crate::browser;
 use crate::chat::{Chat, view_of};
+use crate::chunk::Chunk;
 use crate::conversation::Status;
 use crate::options::Persist;
 use crate::render::StreamView;
 use crate::storage;
+
+/// Which messages (by id) make way for a stored conversation shown.
+pub type Gone<'a> = &'a dyn Fn(u32) -> bool;
 
 /// How soon the next page must come for the widget to continue an answer
 /// cut by a page change by itself.
@@ -178,35 +191,60 @@ impl Chat {
 
     /// Shows the conversation as stored now (another tab changed it; or
     /// this page came back from the back-forward cache, and the next page
-    /// may have continued its answer). An answer arriving here stays as it is.
+    /// may have continued its answer). An answer arriving here stays as it
+    /// is. The answers chunk shows stored messages: without it, what is
+    /// shown stays.
     pub(crate) fn reload(&self) {
-        let here = self.with(|i| i.active.as_ref().map(|a| a.answer));
-        if let Some(customer) = self.with(|i| i.tokens.customer.clone()) {
-            self.restore(Some(&customer), &|id| Some(id) != here);
-        }
+        let chat = *self;
+        spawn_local(async move {
+            let Some(chunk) = crate::chunk::loaded().await else {
+                return;
+            };
+            if !chat.alive() {
+                return;
+            }
+            let Some(customer) = chat.with(|i| i.tokens.customer.clone()) else {
+                return;
+            };
+            let here = chat.with(|i| i.active.as_ref().map(|a| a.answer));
+            chat.restore(Some(chunk), Some(&customer), &|id| Some(id) != here);
+        });
     }
 
     /// Shows `customer`'s stored conversation, in place of the messages
     /// `gone` says go (ids go on from this page's: the transcript knows
     /// messages by id, and must not take a new one for an old one).
-    /// Returns the ids of the messages restored.
+    /// Returns the ids of the messages restored. The answers `chunk` reads
+    /// and paints them ([`show_stored`]); without it (`None`: it cannot be
+    /// had), only the stored conversation's id is taken, so that what is
+    /// said here joins it rather than replacing it, and a later page shows
+    /// it whole.
     pub(crate) fn restore(
         &self,
+        chunk: Option<Chunk>,
         customer: Option<&str>,
-        gone: &dyn Fn(u32) -> bool,
+        gone: Gone<'_>,
     ) -> std::ops::Range<u32> {
-        let now = browser::now_ms() as u64;
-        let closed = self.text("closedDuring");
-        let stored =
-            customer.and_then(|c| self.with(|i| storage::load(&i.options, c, now, &closed)));
-        let adopted = self
-            .edit(|c| {
-                c.drop_where(gone);
-                stored.map_or(0..0, |stored| c.adopt(stored))
-            })
-            .unwrap_or(0..0);
-        self.paint(adopted.clone(), &|id| !gone(id));
-        adopted
+        let stored = customer.zip(customer.and_then(|c| self.stored_id(c)));
+        if let (Some(chunk), Some((customer, id))) = (chunk, &stored) {
+            return (chunk.show_stored)(self, customer, id.clone(), gone);
+        }
+        self.edit(|c| {
+            c.drop_where(gone);
+            if let Some((_, id)) = stored {
+                c.id = id;
+            }
+        });
+        self.change(|i| {
+            i.streams.retain(|(id, _)| !gone(*id));
+            i.restored = 0..0;
+        });
+        0..0
+    }
+
+    /// The id of the conversation stored for `customer`, if one is.
+    pub(crate) fn stored_id(&self, customer: &str) -> Option<String> {
+        self.with(|i| storage::stored_id(&i.options, customer))
     }
 
     /// Paints the answers among `adopted` (messages just taken from storage
@@ -225,6 +263,28 @@ impl Chat {
             i.restored = adopted;
         });
     }
+}
+
+/// Shows the messages stored of `customer`'s conversation `id`, in place
+/// of those `gone` names: `Chat::restore`'s half in the answers chunk,
+/// which only a visitor with a stored conversation needs.
+pub fn show_stored(
+    chat: &Chat,
+    customer: &str,
+    id: String,
+    gone: Gone<'_>,
+) -> std::ops::Range<u32> {
+    let now = browser::now_ms() as u64;
+    let closed = chat.text("closedDuring");
+    let stored = chat.with(|i| storage::load(&i.options, customer, id, now, &closed));
+    let adopted = chat
+        .edit(|c| {
+            c.drop_where(gone);
+            c.adopt(stored)
+        })
+        .unwrap_or(0..0);
+    chat.paint(adopted.clone(), &|id| !gone(id));
+    adopted
 }
 
 /// The note the previous page of this tab left (`Chat::resume`), once the

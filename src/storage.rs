@@ -52,14 +52,23 @@ pub fn any(options: &Options) -> bool {
     storage(options.persist).is_some_and(|storage| !keys(&storage, &options.storage_key).is_empty())
 }
 
-/// The conversation stored for `customer`, if any, its messages in order;
-/// `now` and `closed` judge answers another tab was receiving (see
-/// [`Message::from_json`]). Messages left by a tab that wrote them after the
-/// conversation was replaced are removed.
-pub fn load(options: &Options, customer: &str, now: u64, closed: &str) -> Option<Conversation> {
+/// The id of the conversation stored for `customer`, if one is (a foreign
+/// format is not one).
+pub fn stored_id(options: &Options, customer: &str) -> Option<String> {
     let storage = storage(options.persist)?;
-    let id = Conversation::from_meta(&storage.get_item(&key(options, customer)).ok()??)?;
+    Conversation::from_meta(&storage.get_item(&key(options, customer)).ok()??)
+}
+
+/// The messages stored of `customer`'s conversation `id`, in order; `now`
+/// and `closed` judge answers another tab was receiving (see
+/// [`Message::from_json`]). Messages left by a tab that wrote them after the
+/// conversation was replaced are removed. Only a visitor with a stored
+/// conversation needs it, so it is in the answers chunk ([`crate::chunk`]).
+pub fn load(options: &Options, customer: &str, id: String, now: u64, closed: &str) -> Conversation {
     let mut conversation = Conversation::new(id, String::new());
+    let Some(storage) = storage(options.persist) else {
+        return conversation;
+    };
     let prefix = message_key(options, customer, "");
     for stored in keys(&storage, &prefix) {
         let text = storage.get_item(&stored).ok().flatten().unwrap_or_default();
@@ -72,7 +81,7 @@ pub fn load(options: &Options, customer: &str, now: u64, closed: &str) -> Option
             }
         }
     }
-    Some(conversation)
+    conversation
 }
 
 /// Stores what `customer`'s conversation is (its id), not its messages

@@ -1,7 +1,9 @@
 // Issue #5: the conversation as a user lives it: streaming markdown, stop,
 // regenerate, copy, a new conversation, the welcome and its suggestions,
 // memory across reloads, the unread badge and following new text.
-import { test, expect, Widget, expectedAnswer } from "./stack";
+import type { Page } from "@playwright/test";
+
+import { test, expect, CHUNK, Widget, expectedAnswer, type Stack } from "./stack";
 
 test("a markdown answer renders as real elements, with a copyable code block and safe links", async ({ page, stack, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -97,6 +99,69 @@ test("the conversation survives a reload and the next question carries its histo
   await widget.ask("Second question");
   const chats = (await stack.log()).filter((r) => r.path.endsWith("/chat/completions"));
   expect(chats.at(-1)!.body.messages.map((m: any) => m.role)).toEqual(["user", "assistant", "user"]);
+});
+
+/** The messages of each chat request the widget made. */
+async function chats(stack: Stack): Promise<{ role: string; content: string }[][]> {
+  return (await stack.log()).filter((r) => r.path == "/v1/chat/completions" && r.auth == "client").map((r) => r.body.messages);
+}
+
+/** Holds the answers chunk of the next page until the returned function is called. */
+async function holdChunk(page: Page): Promise<() => void> {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(CHUNK, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
+// A stored conversation is read and painted by the answers chunk (it is
+// not needed to send a first message): the page shows it when the chunk is
+// in, and the token waits for it, so nothing is asked without it.
+test("a stored conversation shows when the answers chunk arrives, and a question asked before waits for it and carries its history", async ({ page, stack }) => {
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("First question");
+
+  const release = await holdChunk(page);
+  await page.reload();
+  await widget.open();
+  await widget.send("Second question");
+  await page.waitForTimeout(500);
+  expect(await chats(stack), "the question waits for the stored conversation").toHaveLength(1);
+  await expect(widget.questions(), "which is not shown yet").toHaveText(["Second question"]);
+
+  release();
+  await expect(widget.questions()).toHaveText(["First question", "Second question"]);
+  await expect(widget.answers()).toHaveCount(2);
+  await widget.idle();
+  const sent = await chats(stack);
+  expect(sent).toHaveLength(2);
+  expect(sent[1].map((m) => m.role), "the history goes with it").toEqual(["user", "assistant", "user"]);
+  expect(sent[1][0].content).toBe("First question");
+});
+
+test("without the answers chunk a stored conversation stays stored: what is asked then joins it, and the next page shows it all", async ({ page, stack }) => {
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("First question");
+
+  await page.route(CHUNK, (route) => route.abort("connectionfailed"));
+  await page.reload();
+  await widget.open();
+  await widget.ask("Second question");
+  await expect(widget.questions()).toHaveText(["Second question"]);
+  await expect(widget.answers()).toHaveCount(1);
+
+  await page.unroute(CHUNK);
+  await page.reload();
+  await widget.open();
+  await expect(widget.questions(), "nothing stored was lost").toHaveText(["First question", "Second question"]);
+  await expect(widget.answers()).toHaveCount(2);
 });
 
 test("with persist none, a reload starts empty", async ({ page, stack }) => {

@@ -191,7 +191,7 @@ test("if the Markdown renderer cannot be fetched, the answer shows as plain text
   // Nothing of the answer is lost: its text exactly, line breaks kept.
   await expect.poll(() => plain.evaluate((el) => el.textContent)).toBe(first);
   await expect(plain).toHaveCSS("white-space", "pre-wrap");
-  expect(errors.join("\n")).toContain("the Markdown renderer and ratings did not load");
+  expect(errors.join("\n")).toContain("the Markdown renderer, ratings and stored conversations did not load");
   // The rating comes with the chunk too: none yet, the other actions are there.
   await expect(widget.answers().last().locator(".rsc-msg__actions button")).not.toHaveCount(0);
   await expect(widget.log().locator(".rsc-rate")).toHaveCount(0);
