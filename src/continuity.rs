@@ -225,21 +225,23 @@ impl Chat {
         customer: Option<&str>,
         gone: Gone<'_>,
     ) -> std::ops::Range<u32> {
-        let stored = customer.zip(customer.and_then(|c| self.stored_id(c)));
-        if let (Some(chunk), Some((customer, id))) = (chunk, &stored) {
-            return (chunk.show_stored)(self, customer, id.clone(), gone);
-        }
-        self.edit(|c| {
-            c.drop_where(gone);
-            if let Some((_, id)) = stored {
-                c.id = id;
+        let id = customer.and_then(|c| self.stored_id(c));
+        match (chunk, customer, id) {
+            (Some(chunk), Some(customer), Some(id)) => {
+                (chunk.show_stored)(self, customer, id, gone)
             }
-        });
-        self.change(|i| {
-            i.streams.retain(|(id, _)| !gone(*id));
-            i.restored = 0..0;
-        });
-        0..0
+            // Nothing stored, or no chunk to read it: only its id is taken.
+            (_, _, id) => {
+                self.edit(|c| {
+                    c.drop_where(gone);
+                    if let Some(id) = id {
+                        c.id = id;
+                    }
+                });
+                self.set_painters(0..0, Vec::new(), gone);
+                0..0
+            }
+        }
     }
 
     /// The id of the conversation stored for `customer`, if one is.
@@ -247,18 +249,17 @@ impl Chat {
         self.with(|i| storage::stored_id(&i.options, customer))
     }
 
-    /// Paints the answers among `adopted` (messages just taken from storage
-    /// or a thread); of the others, only the painters `keep` says stay.
-    fn paint(&self, adopted: std::ops::Range<u32>, keep: &dyn Fn(u32) -> bool) {
-        let views: Vec<(u32, StreamView)> = self.read(|c| {
-            c.messages()
-                .iter()
-                .filter(|m| adopted.contains(&m.id) && m.role == Role::Assistant)
-                .map(|m| (m.id, view_of(m)))
-                .collect()
-        });
+    /// The answers' painters once a stored conversation is shown: those
+    /// `gone` names go, `views` (of the answers among `adopted`, the
+    /// messages just taken from storage) join.
+    fn set_painters(
+        &self,
+        adopted: std::ops::Range<u32>,
+        views: Vec<(u32, StreamView)>,
+        gone: Gone<'_>,
+    ) {
         self.change(|i| {
-            i.streams.retain(|(id, _)| keep(*id));
+            i.streams.retain(|(id, _)| !gone(*id));
             i.streams.extend(views);
             i.restored = adopted;
         });
@@ -283,7 +284,14 @@ pub fn show_stored(
             c.adopt(stored)
         })
         .unwrap_or(0..0);
-    chat.paint(adopted.clone(), &|id| !gone(id));
+    let views = chat.read(|c| {
+        c.messages()
+            .iter()
+            .filter(|m| adopted.contains(&m.id) && m.role == Role::Assistant)
+            .map(|m| (m.id, view_of(m)))
+            .collect()
+    });
+    chat.set_painters(adopted.clone(), views, gone);
     adopted
 }
 
