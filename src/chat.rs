@@ -820,22 +820,27 @@ impl Chat {
         // chunk (which a stored conversation prefetches at mount) before the
         // token is handed out: a question asked meanwhile waits for it, so
         // the model gets the conversation so far, and the question joins it.
+        // Not for long: a chunk slower than that shows it when it comes.
         let new_stored = customer.as_ref().is_some_and(|c| {
             self.alive()
                 && self.with(|i| i.tokens.customer.as_ref() != Some(c))
                 && self.stored_id(c).is_some()
         });
         let chunk = if new_stored {
-            crate::chunk::loaded().await
+            crate::chunk::loaded_within(STORED_WAIT_MS).await
         } else {
             crate::chunk::get()
         };
+        let late = new_stored && chunk.is_none() && !crate::chunk::failed();
         if !self.alive() || self.with(|i| i.tokens.epoch) != epoch {
             return Err(ChatError::Interrupted);
         }
         let now = browser::now_ms();
         self.change(|i| i.tokens.cache.store(response, now, now / 1000.0));
         self.switch_customer(customer, chunk);
+        if late {
+            self.reload();
+        }
         self.emit("token", JsValue::UNDEFINED);
         Ok(())
     }
@@ -873,6 +878,11 @@ thread_local! {
     /// Whether a widget of this page is fetching a token now.
     static FETCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
+
+/// How long a token with a stored conversation waits for the answers chunk
+/// that shows it (see `Chat::fetch_token`): what is asked waits that long
+/// at most for the conversation to go with it.
+const STORED_WAIT_MS: f64 = 3_000.0;
 
 /// One widget's turn at fetching a token: the page's widgets fetch one at a
 /// time. A new visitor has no cookie yet, and two widgets asking at once

@@ -4,8 +4,8 @@
 //! ([`crate::feedback`]), continuing an answer that broke off
 //! ([`Chat::continue_answer`], and the next page's [`crate::continuity::resume`]),
 //! showing a stored conversation ([`crate::continuity::show_stored`]: the
-//! token of its customer waits for it, so a question never goes without
-//! it), and the proof-of-work a mint may ask of a new visitor
+//! token of its customer waits a few seconds for it, so a question goes
+//! with it), and the proof-of-work a mint may ask of a new visitor
 //! ([`crate::challenge`], only on the mint's refusal, so most visitors
 //! never run it). A visitor needs none of them to open the panel
 //! or send a question, so the release build cuts them out of the main module
@@ -166,12 +166,19 @@ pub fn prefetch(chat: Option<Chat>) {
 /// cannot be had. For what cannot go on without it (a challenge); the
 /// panel does without it instead.
 pub async fn loaded() -> Option<Chunk> {
+    loaded_within(f64::INFINITY).await
+}
+
+/// [`loaded`], waiting at most `ms` milliseconds: `None` also if it is not
+/// in by then ([`failed`] tells which).
+pub async fn loaded_within(ms: f64) -> Option<Chunk> {
     prefetch(None);
+    let until = js_sys::Date::now() + ms;
     loop {
         if let Some(chunk) = get() {
             return Some(chunk);
         }
-        if failed() {
+        if failed() || js_sys::Date::now() >= until {
             return None;
         }
         // Rare (a challenged visitor), and usually in already: a poll

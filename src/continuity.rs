@@ -5,9 +5,11 @@
 //! Its messages are read and painted by the answers chunk
 //! ([`show_stored`]): a first-time visitor needs neither, so they do not
 //! weigh on the first message. The token is handed out once they are shown,
-//! so a question never goes to the model without the conversation before
-//! it. Without the chunk, only the stored conversation's id is taken: what
-//! is said joins it, and a page that has the chunk shows it all.
+//! so a question goes to the model with the conversation before it (if the
+//! chunk takes more than a few seconds, the question goes without, and the
+//! conversation shows before it when the chunk comes). Without the chunk,
+//! only the stored conversation's id is taken: what is said joins it, and a
+//! page that has the chunk shows it all.
 //!
 //! **Across pages, mid-answer.** When the page goes away (`pagehide`) while
 //! an answer arrives, the answer's text so far is stored, marked as cut by

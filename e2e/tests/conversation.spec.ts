@@ -144,6 +144,30 @@ test("a stored conversation shows when the answers chunk arrives, and a question
   expect(sent[1][0].content).toBe("First question");
 });
 
+test("a stored conversation whose chunk is slow: a question goes after a short wait, and the conversation shows before it when the chunk comes", async ({ page, stack }) => {
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("First question");
+
+  const release = await holdChunk(page);
+  await page.reload();
+  await widget.open();
+  await widget.send("Second question");
+  // The token waits a few seconds for the chunk, then goes without it.
+  await expect.poll(async () => (await chats(stack)).length, { timeout: 10_000 }).toBe(2);
+  await widget.idle();
+  await expect(widget.questions()).toHaveText(["Second question"]);
+
+  release();
+  await expect(widget.questions(), "the stored conversation comes with the chunk").toHaveText(["First question", "Second question"]);
+  await expect(widget.answers()).toHaveCount(2);
+  await page.unroute(CHUNK);
+  await page.reload();
+  await widget.open();
+  await expect(widget.questions(), "and stays").toHaveText(["First question", "Second question"]);
+});
+
 test("without the answers chunk a stored conversation stays stored: what is asked then joins it, and the next page shows it all", async ({ page, stack }) => {
   await page.goto(stack.pageUrl);
   const widget = new Widget(page);
