@@ -542,11 +542,11 @@ async function streaming() {
  * widget (as a reader's usually is), summed by event over the renderer's
  * main thread. Nested events are counted in their parent too, so the rows
  * overlap; `frames` counts the frames the main thread produced (committed)
- * while it streamed.
+ * while it streamed, `counts` how many of each event there were. Run for the
+ * floor too, so what the widget adds is the difference of the two.
  */
-async function traceRun() {
+async function traceRun(id, widget) {
   const tokens = 1000;
-  const widget = widgets.ringside;
   const { context, page } = await freshPage(widget.probe);
   try {
     await page.goto(widget.page(), { waitUntil: "load" });
@@ -563,7 +563,7 @@ async function traceRun() {
       timeout: 180000,
     });
     const raw = await browser.stopTracing();
-    if (opts["trace-out"]) writeFileSync(opts["trace-out"], raw);
+    if (opts["trace-out"]) writeFileSync(opts["trace-out"].replace(/(\.json)?$/, `-${id}$1`), raw);
     const trace = JSON.parse(raw.toString());
     const events = trace.traceEvents ?? trace;
     const main = events.find((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain" && events.some((x) => x.pid === e.pid && x.name === "FireAnimationFrame"));
@@ -579,6 +579,7 @@ async function traceRun() {
       "intersection observers": ["IntersectionObserverController::computeIntersections", "UpdateIntersectionObservations"],
     };
     const sums = Object.fromEntries(Object.keys(names).map((k) => [k, 0]));
+    const counts = Object.fromEntries(Object.keys(names).map((k) => [k, 0]));
     let frames = 0;
     let total = 0;
     for (const e of events) {
@@ -587,10 +588,14 @@ async function traceRun() {
       // Each frame the main thread produced ends in one commit to the compositor.
       if (e.name === "Commit") frames += 1;
       if (e.name === "RunTask" || e.name === "ThreadControllerImpl::RunTask") total += e.dur / 1000;
-      for (const [k, list] of Object.entries(names)) if (list.includes(e.name)) sums[k] += e.dur / 1000;
+      for (const [k, list] of Object.entries(names)) {
+        if (!list.includes(e.name)) continue;
+        sums[k] += e.dur / 1000;
+        counts[k] += 1;
+      }
     }
     const round1 = (x) => Math.round(x * 10) / 10;
-    return { tokens, token_delay_ms: delay, frames, tasks_ms: round1(total), by_event_ms: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, round1(v)])) };
+    return { tokens, token_delay_ms: delay, frames, tasks_ms: round1(total), by_event_ms: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, round1(v)])), counts };
   } finally {
     await context.close();
   }
@@ -662,7 +667,11 @@ try {
   if (ONLY.has("streaming")) results.streaming = await phase("streaming", streaming);
   if (ONLY.has("latency")) results.latency = await phase("latency", latencyRuns);
   if (ONLY.has("trace") && WIDGETS.has("ringside")) {
-    results.trace = await phase("trace", traceRun);
+    results.trace = await phase("trace", async () => {
+      const out = { ringside: await traceRun("ringside", widgets.ringside) };
+      if (WIDGETS.has("floor")) out.floor = await traceRun("floor", floor);
+      return out;
+    });
     log("trace", JSON.stringify(results.trace));
   }
   if (ONLY.has("parser") && opts["sse-wasm"]) {

@@ -356,18 +356,29 @@ if (S && beforeRun?.streaming) {
 
 // ------------------------------------------------------------------ latency
 
-if (T) {
+// Older runs kept only ours, not beside the floor.
+const traces = T && (T.tasks_ms !== undefined ? { ringside: T } : T);
+if (traces?.ringside) {
+  const ours = traces.ringside;
+  const fl = traces.floor;
+  const cols = fl ? ["event (renderer main thread)", "ours ms", "the floor ms", "ours: how many", "the floor: how many"] : ["event (renderer main thread)", "ms"];
+  const row = (label, key) => {
+    const r = [label, fmt(ours.by_event_ms[key])];
+    if (fl) r.push(fmt(fl.by_event_ms[key]), fmt(ours.counts?.[key]), fmt(fl.counts?.[key]));
+    return r;
+  };
+  const total = ["all tasks", fmt(ours.tasks_ms)];
+  const frames = ["frames committed while it streamed (the probe's own requestAnimationFrame loop asks for one every frame)", fmt(ours.frames)];
+  if (fl) {
+    total.push(fmt(fl.tasks_ms), "", "");
+    frames.push(fmt(fl.frames), "", "");
+  }
   p("### Where a paced 1k-token answer's main-thread time goes (Chrome trace)");
+  p(table(cols, [total, ...Object.keys(ours.by_event_ms).map((k) => row(k, k)), frames]));
   p(
-    table(
-      ["event (renderer main thread)", "ms"],
-      [["all tasks", fmt(T.tasks_ms)], ...Object.entries(T.by_event_ms).map(([k, v]) => [k, fmt(v)]), ["frames committed while it streamed (the probe's own requestAnimationFrame loop asks for one every frame)", fmt(T.frames)]],
-    ),
-  );
-  p(
-    "*Method.* One paced answer of " + fmt(T.tokens) + " tokens through our widget, the pointer resting away from it, with Chrome tracing (`devtools.timeline`) on from the question to 0.5 s after the last change; " +
+    "*Method.* One paced answer of " + fmt(ours.tokens) + " tokens through our widget" + (fl ? " and the same stream read by the floor's page" : "") + ", the pointer resting away from it, with Chrome tracing (`devtools.timeline`) on from the question to 0.5 s after the last change; " +
       "complete events of the renderer's main thread summed by name (script: `FunctionCall`, `EvaluateScript`, `TimerFire`, `FireAnimationFrame`, `EventDispatch`, `RunMicrotasks`; style: `UpdateLayoutTree`; then `Layout`, `PrePaint`, `Paint`, `Layerize`, `Commit`, `HitTest`). " +
-      "Events nest (a timer's script includes what it calls), so rows overlap and do not add up to the total. *Command:* `node bench/browser.mjs --only trace …`.",
+      "Events nest (a timer's script includes what it calls), so rows overlap and do not add up to the total; tracing itself makes every figure larger than in the untraced runs above. *Command:* `node bench/browser.mjs --only trace …`.",
   );
 }
 
