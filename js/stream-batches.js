@@ -1,87 +1,267 @@
-// The widget reads an answer's body through this (`src/api.rs`, `Batches`).
+// The widget asks for an answer and reads its body through this
+// (`src/api.rs`, `openStream`).
 //
-// Why it is JavaScript: a paced answer arrives one SSE frame per read, a few
-// hundred reads a second. Awaiting each read from Rust costs a promise, two
-// closures, a task of the wasm executor and two property reads per read;
-// measured, that was most of the widget's script time while streaming
-// (`cargo xtask bench`, issue #15). Here the reads are awaited in plain
-// JavaScript and handed to the wasm in batches, when the widget would paint
-// them: while a paint is already due later (the paint cadence of
-// `src/render.rs`), the reads wait here until just before it, so no text
-// shows later for it and the wasm runs about twice per paint, not once per
-// read.
+// Why off the main thread: a paced answer arrives one SSE frame per read, a
+// few hundred reads a second, and every read is a task of the thread that
+// reads it. The page's main thread is the host's as much as ours, so the
+// request is made and its body read in a dedicated worker, which hands the
+// bytes over in batches: the main thread runs about one task per paint, not
+// one per read (measured: `cargo xtask bench`, issue #15). Where a worker
+// cannot be had (a host page whose Content-Security-Policy does not allow
+// `blob:` workers, or that enforces Trusted Types), the very same code runs
+// on the main thread instead.
 //
-// `next(until)` resolves with the bytes read since the last batch (a
-// `Uint8Array`), no earlier than just before `until` (`Date.now()` ms; 0: as
-// soon as there are any); with `undefined` once the body has ended and every
-// byte was handed over; and rejects with the read's error if a read failed.
-export function streamBatches(reader) {
-  let parts = [];
-  let ended = false;
-  let failure = null;
-  let waiter = null;
-  let timer = 0;
+// Why batches: while a paint is already due later (the paint cadence of
+// `src/render.rs`), the bytes wait until just before it, so no text shows
+// later for it and the wasm runs about twice per paint, not once per read.
+//
+// Why JavaScript: a worker needs a script of its own, and a worker with the
+// wasm would cost the page a second copy of it. This one is built from
+// `streams`' own source, so the worker and the fallback cannot differ.
 
-  const settle = () => {
-    timer = 0;
-    if (!waiter || (!parts.length && !ended)) return;
-    // A little ahead of the paint's own timer, which then finds the text in.
-    const wait = waiter.until - 2 - Date.now();
-    if (parts.length && wait > 0 && !ended) {
-      timer = setTimeout(settle, wait);
-      return;
-    }
-    const { resolve, reject } = waiter;
-    waiter = null;
-    if (parts.length) {
-      resolve(join(parts));
-      parts = [];
-    } else if (failure) {
-      reject(failure);
-    } else {
-      resolve(undefined);
-    }
-  };
-  const wake = () => {
-    if (!timer) settle();
+let send; // (message) => void: to the worker, or to `streams` on this thread
+let idle = () => {}; // called when no answer is open
+let quit = () => {}; // lets the worker go
+let ids = 0;
+const open = new Map(); // id -> (message from the reader) => void
+
+/** A worker lives while answers stream, and this long after the last one. */
+const KEEP_MS = 30_000;
+
+// Runs in the worker (or, without one, here): answers the messages
+// `openStream` sends, through `post`. Self-contained: it is sent to the
+// worker as its source text.
+function streams(post) {
+  const live = new Map(); // id -> { abort, next }
+  const fail = (id, error) => {
+    live.delete(id);
+    post({ id, error: { name: error.name, message: error.message } });
   };
 
-  (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parts.push(value);
-        wake();
+  // Resolves `next(until)` with the bytes read since the last batch (a
+  // `Uint8Array`), no earlier than just before `until` (`Date.now()` ms; 0: as
+  // soon as there are any); with `undefined` once the body has ended and every
+  // byte was handed over; and rejects with the read's error if a read failed.
+  const batches = (reader) => {
+    let parts = [];
+    let ended = false;
+    let failure = null;
+    let waiter = null;
+    let timer = 0;
+    const settle = () => {
+      timer = 0;
+      if (!waiter || (!parts.length && !ended)) return;
+      // A little ahead of the paint's own timer, which then finds the text in.
+      const wait = waiter.until - 2 - Date.now();
+      if (parts.length && wait > 0 && !ended) {
+        timer = setTimeout(settle, wait);
+        return;
       }
-    } catch (error) {
-      failure = error;
-    }
-    ended = true;
-    clearTimeout(timer);
-    timer = 0;
-    settle();
-  })();
-
-  return {
-    next(until) {
-      return new Promise((resolve, reject) => {
+      const { resolve, reject } = waiter;
+      waiter = null;
+      if (parts.length) {
+        resolve(join(parts));
+        parts = [];
+      } else if (failure) {
+        reject(failure);
+      } else {
+        resolve(undefined);
+      }
+    };
+    const wake = () => {
+      if (!timer) settle();
+    };
+    (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          parts.push(value);
+          wake();
+        }
+      } catch (error) {
+        failure = error;
+      }
+      ended = true;
+      clearTimeout(timer);
+      timer = 0;
+      settle();
+    })();
+    return (until) =>
+      new Promise((resolve, reject) => {
         waiter = { resolve, reject, until };
         wake();
       });
-    },
+  };
+  const join = (parts) => {
+    if (parts.length === 1) return parts[0];
+    let size = 0;
+    for (const part of parts) size += part.length;
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    return bytes;
+  };
+
+  const start = async (id, url, authorization, body) => {
+    const controller = new AbortController();
+    const stream = { abort: () => controller.abort() };
+    live.set(id, stream);
+    try {
+      // The gateway authenticates by the token alone: no cookies go to it.
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { authorization, "content-type": "application/json", accept: "text/event-stream" },
+        body,
+        credentials: "omit",
+        signal: controller.signal,
+      });
+      const head = { id, status: response.status, headers: [...response.headers] };
+      if (response.ok) {
+        const reader = response.body.getReader();
+        stream.next = batches(reader);
+        stream.abort = () => reader.cancel();
+      } else {
+        head.text = await response.text();
+        live.delete(id);
+      }
+      post(head);
+    } catch (error) {
+      fail(id, error);
+    }
+  };
+
+  return ({ id, url, authorization, body, until }) => {
+    const stream = live.get(id);
+    if (url) {
+      start(id, url, authorization, body);
+    } else if (until === undefined) {
+      // Stopped, or read to the end: let the connection go.
+      live.delete(id);
+      stream?.abort();
+    } else if (stream) {
+      stream.next(until).then(
+        (bytes) => {
+          if (!bytes) live.delete(id);
+          post({ id, bytes });
+        },
+        (error) => fail(id, error),
+      );
+    }
   };
 }
 
-function join(parts) {
-  if (parts.length === 1) return parts[0];
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
+/** The worker, started on first use; `streams` on this thread if it cannot start. */
+function connect() {
+  if (send) return;
+  const here = () => {
+    const handle = streams((message) => queueMicrotask(() => open.get(message.id)?.(message)));
+    send = handle;
+  };
+  try {
+    const source = `const handle=(${streams})(m=>postMessage(m));onmessage=e=>handle(e.data);postMessage(0)`;
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    const worker = new Worker(url);
+    let unsent = []; // what was posted before it started, null once it has
+    let timer = 0;
+    quit = () => {
+      clearTimeout(timer);
+      worker.terminate();
+      send = undefined;
+      idle = quit = () => {};
+    };
+    idle = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => open.size || unsent || quit(), KEEP_MS);
+    };
+    worker.onmessage = ({ data }) => {
+      if (data === 0) {
+        unsent = null;
+        URL.revokeObjectURL(url);
+      } else {
+        open.get(data.id)?.(data);
+      }
+    };
+    worker.onerror = (event) => {
+      if (unsent) {
+        // It never started (refused by the page's policy): nothing it was
+        // given went out, so this thread does it all.
+        event.preventDefault();
+        quit();
+        URL.revokeObjectURL(url);
+        const given = unsent;
+        here();
+        given.forEach(send);
+      } else {
+        for (const settle of open.values()) settle({ error: { name: "Error", message: event.message } });
+      }
+    };
+    send = (message) => {
+      unsent?.push(message);
+      worker.postMessage(message);
+    };
+  } catch {
+    here();
   }
-  return bytes;
+}
+
+/**
+ * POSTs `body` to `url` (the chat completions) with `authorization`, and
+ * resolves with `{response, batches}`: the response's status and headers
+ * (and its body, when it is not ok), and for an ok one the reader of its body:
+ * `batches.next(until)` resolves with the bytes since the last batch, no
+ * earlier than just before `until`, `undefined` at the end; `batches.cancel()`
+ * lets the connection go. Rejects like `fetch` (a network error; `signal`'s
+ * reason once it aborts, which also ends a pending `next`).
+ */
+export function openStream(url, authorization, body, signal) {
+  connect();
+  const id = ++ids;
+  return new Promise((resolve, reject) => {
+    let waiter = { resolve, reject }; // what the reader's next message settles
+    const end = () => {
+      if (!open.delete(id)) return;
+      signal?.removeEventListener("abort", stop);
+      send({ id });
+      if (!open.size) idle();
+    };
+    const stop = () => {
+      end();
+      waiter?.reject(signal.reason);
+      waiter = null;
+    };
+    if (signal?.aborted) return reject(signal.reason);
+    signal?.addEventListener("abort", stop);
+    open.set(id, (message) => {
+      const settle = waiter;
+      waiter = null;
+      if (!settle) return;
+      if (message.error) {
+        end();
+        return settle.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+      }
+      if (message.status) {
+        const response = new Response(message.text ?? null, message);
+        if (!response.ok) end();
+        const next = (until) =>
+          new Promise((resolve, reject) => {
+            if (!open.has(id)) return reject(new Error("the answer's stream has ended"));
+            waiter = { resolve, reject };
+            send({ id, until });
+          });
+        return settle.resolve({ response, batches: { next, cancel: end } });
+      }
+      if (!message.bytes) end();
+      settle.resolve(message.bytes);
+    });
+    send({ id, url, authorization, body });
+  });
+}
+
+/** A widget was destroyed: if no answer streams, the worker goes now. */
+export function release() {
+  if (!open.size) quit();
 }

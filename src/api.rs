@@ -1,6 +1,7 @@
 //! Talking to the host's mint route and to Ringside from the browser:
 //! fetch a token, then stream a completion through the fetch `ReadableStream`
-//! and the shared SSE parser.
+//! (read in a worker where the page allows, `js/stream-batches.js`) and the
+//! shared SSE parser.
 
 use js_sys::{Promise, Uint8Array};
 use ringside_wire::chat::{StreamFrame, StreamRequest};
@@ -9,9 +10,7 @@ use ringside_wire::token::TokenResponse;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortSignal, ReadableStreamDefaultReader, RequestCredentials, RequestInit, Response,
-};
+use web_sys::{AbortSignal, RequestCredentials, RequestInit, Response};
 
 use crate::browser::Watchdog;
 use crate::error::ChatError;
@@ -187,56 +186,70 @@ impl ChatClient {
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<(), ChatError> {
         let url = &self.url;
-        let headers = [
-            ("authorization", self.authorization.as_str()),
-            ("content-type", "application/json"),
-            ("accept", "text/event-stream"),
-        ];
-        // The gateway authenticates by the token alone: no cookies go to it.
-        let response = post(
-            url,
-            &headers,
-            &request.to_json(),
-            signal,
-            RequestCredentials::Omit,
-        )
-        .await?;
+        let opened = open_stream(url, &self.authorization, &request.to_json(), signal);
+        let opened: Opened = JsFuture::from(opened)
+            .await
+            .map_err(|e| network(url, &e))?
+            .unchecked_into();
+        let response = opened.response();
         if !response.ok() {
             return Err(error_of(url, &response).await);
         }
-        let body = response.body().ok_or(ChatError::Interrupted)?;
-        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-        let result = read_stream(&reader, watchdog, paint_due, on_delta).await;
+        let batches = opened.batches();
+        let result = read_stream(&batches, watchdog, paint_due, on_delta).await;
         // Done or failed, the connection is no longer needed.
-        let _ = reader.cancel();
+        batches.cancel();
         result
     }
 }
 
-/// The reader of an answer's body, in batches of reads: see
-/// `js/stream-batches.js` for why it is JavaScript.
+/// The request for an answer and the reader of its body, off the main
+/// thread where the page allows: see `js/stream-batches.js`.
 #[wasm_bindgen(module = "/js/stream-batches.js")]
 extern "C" {
+    type Opened;
     type Batches;
 
-    #[wasm_bindgen(js_name = streamBatches)]
-    fn stream_batches(reader: &ReadableStreamDefaultReader) -> Batches;
+    /// POSTs `body` with `authorization` (and no cookies); resolves with an
+    /// [`Opened`], rejects like `fetch`.
+    #[wasm_bindgen(js_name = openStream)]
+    fn open_stream(
+        url: &str,
+        authorization: &str,
+        body: &str,
+        signal: Option<&AbortSignal>,
+    ) -> Promise;
+
+    /// Its status and headers, and its body if it is not ok.
+    #[wasm_bindgen(method, getter)]
+    fn response(this: &Opened) -> Response;
+
+    /// The reader of an ok response's body.
+    #[wasm_bindgen(method, getter)]
+    fn batches(this: &Opened) -> Batches;
 
     /// Resolves with the bytes since the last batch, no earlier than just
     /// before `until` (`Date.now()` ms, 0 for at once); `undefined` at the end.
     #[wasm_bindgen(method)]
     fn next(this: &Batches, until: f64) -> Promise;
+
+    /// Lets the connection go.
+    #[wasm_bindgen(method)]
+    fn cancel(this: &Batches);
+
+    /// Lets the worker go if no answer streams (a widget was destroyed; the
+    /// next answer starts another).
+    pub fn release();
 }
 
 /// Reads the body to `[DONE]`. A failed read (connection lost, aborted) is
 /// an interruption: the answer had started.
 async fn read_stream(
-    reader: &ReadableStreamDefaultReader,
+    batches: &Batches,
     watchdog: &Watchdog,
     paint_due: &dyn Fn() -> f64,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<(), ChatError> {
-    let batches = stream_batches(reader);
     let mut parser = SseParser::new();
     let mut buffer = Vec::new();
     loop {

@@ -231,6 +231,7 @@ impl ChatHandle {
             return;
         };
         self.chat.stop();
+        api::release();
         self.mounted.take();
         owner.cleanup();
         self.container.remove();

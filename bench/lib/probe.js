@@ -8,7 +8,9 @@
 //   and, after the first click, the moment the input is focused and enabled.
 // - Reads: ReadableStreamDefaultReader.prototype.read is wrapped, so every
 //   read of a response body (the widget's and the peer's streams alike) is
-//   timestamped when it resolves, before its consumer sees it.
+//   timestamped when it resolves, before its consumer sees it; in a worker
+//   too (a classic worker from a blob: URL gets the wrapper first), whose
+//   timestamps come over when its stream ends.
 // - Frames: a requestAnimationFrame loop notes each frame; every rAF callback
 //   of the page marks "a frame is being rendered" until a task posted from it
 //   runs, which is after that frame's paint. So a DOM change made inside a
@@ -49,30 +51,66 @@ function benchProbe(config) {
     });
   };
 
+  /** Notes one read: `t` (performance.now() of this page), its bytes (or done). */
+  const noteRead = (t, result) => {
+    if (result.done) {
+      B.reads.push(t, -1);
+      return;
+    }
+    const v = result.value;
+    B.reads.push(t, v.byteLength);
+    B.chunks.push(v);
+    // The stream's last frame, `data: [DONE]\n\n`, ends this read.
+    const n = v.byteLength;
+    if (n >= 8 && v[n - 1] === 10 && v[n - 2] === 10 && v[n - 3] === 93 && v[n - 8] === 91 && v[n - 7] === 68) {
+      B.lastByteAt = t;
+    }
+  };
   const read = ReadableStreamDefaultReader.prototype.read;
   ReadableStreamDefaultReader.prototype.read = function () {
     const promise = read.apply(this, arguments);
-    if (B.armed) {
+    if (B.armed) promise.then((result) => noteRead(performance.now(), result), () => {});
+    return promise;
+  };
+
+  // A widget that reads its stream in a worker (ours, from a blob: URL):
+  // the worker gets the same timestamps, taken on its own clock when each
+  // read resolves, and hands them over in one message when the stream ends
+  // (a message per read would add a task per read to the page measured).
+  const workerProbe = () => {
+    const channel = new BroadcastChannel("__bench_reads");
+    const read = ReadableStreamDefaultReader.prototype.read;
+    let reads = [];
+    ReadableStreamDefaultReader.prototype.read = function () {
+      const promise = read.apply(this, arguments);
       promise.then(
         (result) => {
-          const t = performance.now();
+          reads.push([performance.timeOrigin + performance.now(), result.done ? null : result.value.slice()]);
           if (result.done) {
-            B.reads.push(t, -1);
-            return;
-          }
-          const v = result.value;
-          B.reads.push(t, v.byteLength);
-          B.chunks.push(v);
-          // The stream's last frame, `data: [DONE]\n\n`, ends this read.
-          const n = v.byteLength;
-          if (n >= 8 && v[n - 1] === 10 && v[n - 2] === 10 && v[n - 3] === 93 && v[n - 8] === 91 && v[n - 7] === 68) {
-            B.lastByteAt = t;
+            channel.postMessage(reads);
+            reads = [];
           }
         },
         () => {},
       );
+      return promise;
+    };
+  };
+  const Worker = window.Worker;
+  window.Worker = function (url, options) {
+    if (String(url).startsWith("blob:") && options?.type !== "module") {
+      const source = `(${workerProbe})();importScripts(${JSON.stringify(String(url))});`;
+      url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
     }
-    return promise;
+    return new Worker(url, options);
+  };
+  window.Worker.prototype = Worker.prototype;
+  new BroadcastChannel("__bench_reads").onmessage = ({ data }) => {
+    if (!B.armed) return;
+    for (const [t, value] of data) {
+      const at = t - performance.timeOrigin;
+      if (at >= B.armedAt) noteRead(at, value ? { value } : { done: true });
+    }
   };
 
   const nonSpace = (text) => text.replace(/\s+/g, "").length;
@@ -140,6 +178,7 @@ function benchProbe(config) {
   /** Starts recording a stream: reads, frames, and changes to the answer's text. */
   B.arm = (withText) => {
     B.armed = true;
+    B.armedAt = performance.now();
     B.samples = withText ? [] : null;
     const root = rootOf() || document;
     let answer = null;

@@ -4,7 +4,7 @@
 // CSS, a strict CSP, two widgets on a page, destroy(), phones, themes, RTL.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { test, expect, Widget, EXAMPLES, expectedAnswer } from "./stack";
+import { test, expect, Widget, EXAMPLES, expectedAnswer, type Stack } from "./stack";
 import type { Page, TestInfo } from "@playwright/test";
 
 /** Keeps a screenshot of a mode as a test artifact: `e2e/test-results/screenshots/<name>.png`. */
@@ -126,22 +126,29 @@ test("a hostile host stylesheet changes nothing inside the widget", async ({ pag
   expect(hostile.equals(clean), "the widget looks the same, pixel for pixel").toBe(true);
 });
 
-test("a page with a strict Content-Security-Policy works", async ({ page, stack }) => {
+/** A host page with `policy` as its Content-Security-Policy, and what the browser refused on it. */
+async function strictPage(page: Page, stack: Stack, name: string, policy: (cdn: string) => string[]) {
   const violations: string[] = [];
   page.on("console", (m) => m.text().includes("Content Security Policy") && violations.push(m.text()));
   const cdn = await stack.cdn();
-  const csp = [
-    "default-src 'none'",
-    `script-src ${cdn} 'wasm-unsafe-eval'`,
-    `connect-src ${cdn} ${stack.mintUrl} ${stack.mockUrl}`,
-    "img-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join("; ");
-  const html = `<!doctype html><html lang="en"><head><meta http-equiv="Content-Security-Policy" content="${csp}">
+  const html = `<!doctype html><html lang="en"><head><meta http-equiv="Content-Security-Policy" content="${policy(cdn).join("; ")}">
     <script src="${cdn}/ringside-chat.js" data-token-endpoint="/api/chat-token" data-title="Strict"></script></head>
     <body><p>Strict page</p></body></html>`;
-  await page.goto(stack.writePage("csp.html", html));
+  await page.goto(stack.writePage(name, html));
+  return violations;
+}
+
+const STRICT = (stack: Stack, cdn: string) => [
+  "default-src 'none'",
+  `script-src ${cdn} 'wasm-unsafe-eval'`,
+  `connect-src ${cdn} ${stack.mintUrl} ${stack.mockUrl}`,
+  "img-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+];
+
+test("a page with a strict Content-Security-Policy works, and the answer is read off the page's main thread", async ({ page, stack }) => {
+  const violations = await strictPage(page, stack, "csp.html", (cdn) => [...STRICT(stack, cdn), "worker-src blob:"]);
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("Does CSP allow this?");
@@ -151,6 +158,25 @@ test("a page with a strict Content-Security-Policy works", async ({ page, stack 
   await expect(widget.answers().last().locator(".rsc-msg__body > .rsc-chunk")).not.toHaveCount(0);
   await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
   expect(violations).toEqual([]);
+  expect(page.workers(), "the stream was read by the widget's worker").toHaveLength(1);
+});
+
+test("a page whose policy allows no worker: the answer still streams whole, read on the page's thread", async ({ page, stack }) => {
+  const violations = await strictPage(page, stack, "csp-no-worker.html", (cdn) => STRICT(stack, cdn));
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("And without a worker?");
+  const words = (text: string) => text.replace(/\s+/g, "");
+  const answer = await expectedAnswer(stack, "And without a worker?");
+  expect(words(await widget.answers().last().locator(".rsc-msg__body").innerText())).toBe(words(answer));
+  await widget.ask("Still here?");
+  await expect(widget.answers()).toHaveCount(2);
+  await expect(widget.answers().last()).not.toContainText("Not sent");
+  const chats = (await stack.log()).filter((r) => r.path.endsWith("/chat/completions") && r.auth == "client");
+  expect(chats, "each question went once").toHaveLength(2);
+  expect(page.workers()).toHaveLength(0);
+  expect(violations.length, "the browser refused the worker, once").toBe(1);
+  expect(violations[0]).toContain("worker");
 });
 
 test("two widgets on one page never interfere", async ({ page, stack }) => {
@@ -182,7 +208,7 @@ test("two widgets on one page never interfere", async ({ page, stack }) => {
   await expect(page.getByRole("dialog", { name: "Floating" }).locator("article[aria-label=You]")).toHaveText(["to floating"]);
 });
 
-test("destroy() leaves no element, listener or timer behind", async ({ page, stack }) => {
+test("destroy() leaves no element, listener, timer or worker behind", async ({ page, stack }) => {
   // Count timers the page starts and clears, from before the widget exists.
   await page.addInitScript(() => {
     const w = window as any;
@@ -227,8 +253,10 @@ test("destroy() leaves no element, listener or timer behind", async ({ page, sta
   });
   const widget = new Widget(page);
   await widget.idle();
+  expect(page.workers(), "the answer was read by the widget's worker").toHaveLength(1);
   await page.evaluate(() => (window as any).h.destroy());
   await page.waitForTimeout(1200);
+  expect(page.workers(), "and it went with the widget").toHaveLength(0);
   expect(await page.evaluate(() => document.querySelectorAll("*").length)).toBe(before.elements);
   expect(await listeners()).toBe(before.listeners);
   expect(await page.evaluate(() => [...(window as any).__timers])).toEqual([]);

@@ -1,7 +1,7 @@
 // Issue 14, "Browsers": the cross-browser subset, run in Chromium, Firefox
 // ESR and WebKit (the `chromium`, `firefox` and `webkit` projects of
 // playwright.config.ts), each driven through WebDriver (see webdriver.ts):
-// the skeleton (open, send, watch it stream), Stop, a cut stream that keeps
+// the skeleton (open, send, watch it stream, read by the widget's worker), Stop, a cut stream that keeps
 // its partial text, persistence across a reload, the script-tag and
 // custom-element embeddings, the inline help panel, the full-screen layout of
 // a phone-sized viewport, the Markdown models write (steps with code, nested
@@ -118,8 +118,18 @@ test("skeleton: a script tag's widget opens, sends, and the answer streams in vi
       // trimEnd: WebKit's innerText ends a block with a new line, the others do not.
       const text = bodies.length ? bodies[bodies.length - 1].innerText.trimEnd() : "";
       if (text && window.__seen[window.__seen.length - 1] !== text) window.__seen.push(text);
-    }).observe(root, { subtree: true, childList: true, characterData: true });`);
+    }).observe(root, { subtree: true, childList: true, characterData: true });
+    // What the widget's worker (js/stream-batches.js) hands over: its start,
+    // the response and the answer's batches; nothing if it could not start.
+    window.__fromWorker = 0;
+    const Native = window.Worker;
+    window.Worker = function (url, options) {
+      const worker = new Native(url, options);
+      worker.addEventListener("message", () => window.__fromWorker++);
+      return worker;
+    };`);
   await ask(wd, question, 1);
+  expect(await wd.execute("return window.__fromWorker;"), "the answer was read off the page's main thread, by the widget's worker").toBeGreaterThan(3);
   const seen: string[] = await wd.execute("return window.__seen;");
   expect(seen.length, `the answer appeared in ${seen.length} step(s)`).toBeGreaterThanOrEqual(2);
   for (let i = 1; i < seen.length; i++) expect(seen[i].startsWith(seen[i - 1]), "each step only appends").toBe(true);
