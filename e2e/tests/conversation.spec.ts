@@ -117,19 +117,27 @@ async function holdChunk(page: Page): Promise<() => void> {
   return release;
 }
 
-// A stored conversation is read and painted by the answers chunk (it is
-// not needed to send a first message): the page shows it when the chunk is
-// in, and the token waits for it, so nothing is asked without it.
-test("a stored conversation shows when the answers chunk arrives, and a question asked before waits for it and carries its history", async ({ page, stack }) => {
+/**
+ * A first exchange, then a reload whose answers chunk is held, and a second
+ * question sent before it comes: the widget, and how to let the chunk go.
+ */
+async function askAgainWithChunkHeld(page: Page, stack: Stack) {
   await page.goto(stack.pageUrl);
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("First question");
-
   const release = await holdChunk(page);
   await page.reload();
   await widget.open();
   await widget.send("Second question");
+  return { widget, release };
+}
+
+// A stored conversation is read and painted by the answers chunk (it is
+// not needed to send a first message): the page shows it when the chunk is
+// in, and the token waits for it, so nothing is asked without it.
+test("a stored conversation shows when the answers chunk arrives, and a question asked before waits for it and carries its history", async ({ page, stack }) => {
+  const { widget, release } = await askAgainWithChunkHeld(page, stack);
   await page.waitForTimeout(500);
   expect(await chats(stack), "the question waits for the stored conversation").toHaveLength(1);
   await expect(widget.questions(), "which is not shown yet").toHaveText(["Second question"]);
@@ -145,15 +153,7 @@ test("a stored conversation shows when the answers chunk arrives, and a question
 });
 
 test("a stored conversation whose chunk is slow: a question goes after a short wait, and the conversation shows before it when the chunk comes", async ({ page, stack }) => {
-  await page.goto(stack.pageUrl);
-  const widget = new Widget(page);
-  await widget.open();
-  await widget.ask("First question");
-
-  const release = await holdChunk(page);
-  await page.reload();
-  await widget.open();
-  await widget.send("Second question");
+  const { widget, release } = await askAgainWithChunkHeld(page, stack);
   // The token waits a few seconds for the chunk, then goes without it.
   await expect.poll(async () => (await chats(stack)).length, { timeout: 10_000 }).toBe(2);
   await widget.idle();
