@@ -32,6 +32,8 @@ const { values: opts } = parseArgs({
     // file to keep the raw trace in, for a closer look.
     "trace-delay-ms": { type: "string" },
     "trace-out": { type: "string" },
+    // Adds V8's sampling profiler to the trace (ProfileChunk events): where script time goes, by function.
+    "trace-cpu": { type: "boolean", default: false },
     // Give up on one streaming run after this many seconds more than the
     // mock needs to send it (a widget that falls behind is cut off and its
     // partial figures reported).
@@ -556,7 +558,7 @@ async function traceRun(id, widget) {
     await page.waitForTimeout(300);
     const delay = opts["trace-delay-ms"] === undefined ? PACED_DELAY : Number(opts["trace-delay-ms"]);
     await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
-    await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"] });
+    await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", ...(opts["trace-cpu"] ? ["disabled-by-default-v8.cpu_profiler"] : [])] });
     await widget.send(page, "How do I embed the widget?");
     await page.waitForFunction(() => __bench.lastByteAt > 0 && performance.now() - Math.max(__bench.lastByteAt, __bench.lastMutAt) > 500, null, {
       polling: 100,
