@@ -11,9 +11,9 @@
 // `blob:` workers, or that enforces Trusted Types), the very same code runs
 // on the main thread instead.
 //
-// Why batches: while a paint is already due later (the paint cadence of
-// `src/render.rs`), the bytes wait until just before it, so no text shows
-// later for it and the wasm runs about twice per paint, not once per read.
+// Why batches: the bytes read while a paint is due later (the paint cadence
+// of `src/render.rs`) wait until just before it, so no text shows later for
+// it, and the page runs about one task per paint, not one per read.
 //
 // Why JavaScript: a worker needs a script of its own, and a worker with the
 // wasm would cost the page a second copy of it. This one is built from
@@ -28,6 +28,12 @@ const open = new Map(); // id -> (message from the reader) => void
 /** A worker lives while answers stream, and this long after the last one. */
 const KEEP_MS = 30_000;
 
+/**
+ * The longest a batch waits for the paint it is due after: a page in the
+ * background runs no frames, so there the bytes come at least this often.
+ */
+const PAINT_WAIT_MS = 100;
+
 // Runs in the worker (or, without one, here): answers the messages
 // `openStream` sends, through `post`. Self-contained: it is sent to the
 // worker as its source text.
@@ -39,9 +45,9 @@ function streams(post) {
   };
 
   // Resolves `next(until)` with the bytes read since the last batch (a
-  // `Uint8Array`), no earlier than just before `until` (`Date.now()` ms; 0: as
-  // soon as there are any); with `undefined` once the body has ended and every
-  // byte was handed over; and rejects with the read's error if a read failed.
+  // `Uint8Array`), no earlier than `until` (`Date.now()` ms; 0: as soon as
+  // there are any); with `undefined` once the body has ended and every byte
+  // was handed over; and rejects with the read's error if a read failed.
   const batches = (reader) => {
     let parts = [];
     let ended = false;
@@ -51,8 +57,7 @@ function streams(post) {
     const settle = () => {
       timer = 0;
       if (!waiter || (!parts.length && !ended)) return;
-      // A little ahead of the paint's own timer, which then finds the text in.
-      const wait = waiter.until - 2 - Date.now();
+      const wait = waiter.until - Date.now();
       if (parts.length && wait > 0 && !ended) {
         timer = setTimeout(settle, wait);
         return;
@@ -212,9 +217,9 @@ function connect() {
  * POSTs `body` to `url` (the chat completions) with `authorization`, and
  * resolves with `{response, batches}`: the response's status and headers
  * (and its body, when it is not ok), and for an ok one the reader of its body:
- * `batches.next(until)` resolves with the bytes since the last batch, no
- * earlier than just before `until`, `undefined` at the end; `batches.cancel()`
- * lets the connection go. Rejects like `fetch` (a network error; `signal`'s
+ * `batches.next(due)` resolves with the bytes since the last batch, no
+ * earlier than `due` (`Date.now()` ms, 0 for at once, or a promise of one),
+ * `undefined` at the end; `batches.cancel()` lets the connection go. Rejects like `fetch` (a network error; `signal`'s
  * reason once it aborts, which also ends a pending `next`).
  */
 export function openStream(url, authorization, body, signal) {
@@ -246,11 +251,20 @@ export function openStream(url, authorization, body, signal) {
       if (message.status) {
         const response = new Response(message.text ?? null, message);
         if (!response.ok) end();
-        const next = (until) =>
+        const next = (due) =>
           new Promise((resolve, reject) => {
             if (!open.has(id)) return reject(new Error("the answer's stream has ended"));
             waiter = { resolve, reject };
-            send({ id, until });
+            if (typeof due === "number") return send({ id, until: due });
+            let timer = 0;
+            const ask = (until) => {
+              if (!timer) return;
+              clearTimeout(timer);
+              timer = 0;
+              if (open.has(id)) send({ id, until });
+            };
+            timer = setTimeout(ask, PAINT_WAIT_MS, 0);
+            due.then(ask);
           });
         return settle.resolve({ response, batches: { next, cancel: end } });
       }

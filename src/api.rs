@@ -174,15 +174,16 @@ impl ChatClient {
     }
 
     /// Streams the answer to `request`, calling `on_delta` with each piece of
-    /// text once its frame is complete, in batches that arrive no earlier than
-    /// just before `paint_due()` (when the text would be painted anyway; 0 for
-    /// at once); every batch kicks `watchdog`. Ends `Ok` only at `[DONE]`.
+    /// text once its frame is complete, in batches handed over when
+    /// `batch_due()` says (a `Date.now()` time, 0 for at once, or a promise
+    /// of one: see `StreamView::batch_due`); every batch kicks `watchdog`.
+    /// Ends `Ok` only at `[DONE]`.
     pub async fn stream(
         &self,
         request: StreamRequest<'_>,
         signal: Option<&AbortSignal>,
         watchdog: &Watchdog,
-        paint_due: &dyn Fn() -> f64,
+        batch_due: &dyn Fn() -> JsValue,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<(), ChatError> {
         let url = &self.url;
@@ -196,7 +197,7 @@ impl ChatClient {
             return Err(error_of(url, &response).await);
         }
         let batches = opened.batches();
-        let result = read_stream(&batches, watchdog, paint_due, on_delta).await;
+        let result = read_stream(&batches, watchdog, batch_due, on_delta).await;
         // Done or failed, the connection is no longer needed.
         batches.cancel();
         result
@@ -228,10 +229,11 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn batches(this: &Opened) -> Batches;
 
-    /// Resolves with the bytes since the last batch, no earlier than just
-    /// before `until` (`Date.now()` ms, 0 for at once); `undefined` at the end.
+    /// Resolves with the bytes since the last batch, no earlier than `due`
+    /// (`Date.now()` ms, 0 for at once, or a promise of one); `undefined` at
+    /// the end.
     #[wasm_bindgen(method)]
-    fn next(this: &Batches, until: f64) -> Promise;
+    fn next(this: &Batches, due: &JsValue) -> Promise;
 
     /// Lets the connection go.
     #[wasm_bindgen(method)]
@@ -247,13 +249,13 @@ extern "C" {
 async fn read_stream(
     batches: &Batches,
     watchdog: &Watchdog,
-    paint_due: &dyn Fn() -> f64,
+    batch_due: &dyn Fn() -> JsValue,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<(), ChatError> {
     let mut parser = SseParser::new();
     let mut buffer = Vec::new();
     loop {
-        let batch = JsFuture::from(batches.next(paint_due()))
+        let batch = JsFuture::from(batches.next(&batch_due()))
             .await
             .map_err(|_| ChatError::Interrupted)?;
         watchdog.kick();

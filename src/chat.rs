@@ -658,7 +658,7 @@ impl Chat {
                     request,
                     Some(&signal),
                     watchdog,
-                    &|| view.paint_due(),
+                    &|| view.batch_due(),
                     &mut |delta| view.push(delta),
                 )
                 .await;

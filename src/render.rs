@@ -64,16 +64,33 @@ struct Inner {
     /// When the scheduled paint's timer fires (`Date.now()`, ms); 0 when it
     /// waits only for the next frame.
     due: f64,
+    /// Resolves [`StreamView::batch_due`]'s promise when the scheduled paint
+    /// has run.
+    after_paint: Option<js_sys::Function>,
     /// When the last paint ran (`Date.now()`, ms).
     painted_at: f64,
 }
 
-/// While tokens arrive faster than this, paints are this far apart: the
-/// browser's work per frame (style, layout, paint, hit-testing, compositing)
-/// then runs about 30 times a second instead of 60, and new text is still on
-/// screen within 50 ms. A token after a pause, the first one and the last one
-/// (`finish`) are painted in the next frame.
-const PAINT_INTERVAL_MS: f64 = 32.0;
+/// While tokens arrive faster than frames, a paint waits for the first
+/// frame at least this long after the one before: at 60 Hz every second
+/// frame, 33 ms apart. The browser's work per frame (style, layout, paint,
+/// hit-testing, compositing) then runs 30 times a second instead of 60, and
+/// new text is still on screen within 50 ms. The timer that asks for that
+/// frame fires 8 ms before it at 60 Hz, so a timer a little late still finds
+/// it. A token after a pause, the first one and the last one (`finish`) are
+/// painted in the next frame.
+const PAINT_GAP_MS: f64 = 25.0;
+
+/// The text read after a paint is handed over this long after it (see
+/// [`StreamView::batch_due`]), and painted in the first frame after that: at
+/// 60 Hz, 120 Hz or 144 Hz the frame about 33 ms after the last paint, with
+/// the text in a few ms before it. So a token is on screen at most about
+/// 40 ms after it arrives, and the page gets one batch per paint.
+const BATCH_AFTER_PAINT_MS: f64 = 28.0;
+
+/// The text read while a paint's timer is pending is handed over this long
+/// before it fires.
+const BATCH_LEAD_MS: f64 = 2.0;
 
 impl StreamView {
     /// A view of an answer that is already complete (a restored transcript).
@@ -106,7 +123,7 @@ impl StreamView {
         }
         inner.scheduled = true;
         let now = js_sys::Date::now();
-        let wait = PAINT_INTERVAL_MS - (now - inner.painted_at);
+        let wait = PAINT_GAP_MS - (now - inner.painted_at);
         inner.due = if wait > 1.0 { now + wait } else { 0.0 };
         let requested = if wait > 1.0 {
             drop(inner);
@@ -120,13 +137,25 @@ impl StreamView {
         }
     }
 
-    /// Until when the text that arrives now would wait anyway: the time of
-    /// the scheduled paint's timer, or 0 (it would show in the next frame).
-    /// The reader of the stream hands over bytes no earlier (see
-    /// `js/stream-batches.js`).
-    pub fn paint_due(&self) -> f64 {
-        let inner = self.inner.borrow();
-        if inner.scheduled { inner.due } else { 0.0 }
+    /// When the reader of the stream should hand over the text it reads from
+    /// now on: a `Date.now()` time (0 for at once), or a promise of one.
+    ///
+    /// Text that arrives while a paint is scheduled waits for that paint's
+    /// timer (it shows no later for it). Once the paint's timer has fired, its
+    /// text is in and the paint is in the next frame: what arrives from then
+    /// on waits for the paint after it, so the answer comes to the page in
+    /// about one batch per paint, not one per read. When that is depends on
+    /// when this paint runs, so then this is a promise that it resolves.
+    pub fn batch_due(&self) -> wasm_bindgen::JsValue {
+        let mut inner = self.inner.borrow_mut();
+        let now = js_sys::Date::now();
+        if !inner.scheduled {
+            return inner.next_batch_at(now).into();
+        }
+        if inner.due - BATCH_LEAD_MS > now {
+            return (inner.due - BATCH_LEAD_MS).into();
+        }
+        js_sys::Promise::new(&mut |resolve, _| inner.after_paint = Some(resolve)).into()
     }
 
     /// A callback for the browser that runs `run` on this view while it lives.
@@ -187,18 +216,20 @@ impl StreamView {
             let mut inner = self.inner.borrow_mut();
             inner.scheduled = false;
             if inner.root.is_none() {
+                inner.painted(None);
                 return;
             }
             if inner.painter.is_none()
                 && let Err(first_wait) = inner.choose_painter(&self.inner)
             {
+                inner.painted(None);
                 drop(inner);
                 if let Some(ms) = first_wait {
                     self.frame_after(ms);
                 }
                 return;
             }
-            inner.painted_at = js_sys::Date::now();
+            inner.painted(Some(js_sys::Date::now()));
             inner.before_paint.clone()
         };
         // Outside the borrow: the hook reads the layout, never this view.
@@ -233,6 +264,26 @@ impl StreamView {
 const MARKDOWN_WAIT_MS: f64 = 1500.0;
 
 impl Inner {
+    /// When the text that arrives at `now` should be handed over:
+    /// [`BATCH_AFTER_PAINT_MS`] after the last paint, or at once if that has
+    /// passed.
+    fn next_batch_at(&self, now: f64) -> f64 {
+        let at = self.painted_at + BATCH_AFTER_PAINT_MS;
+        if at > now { at } else { 0.0 }
+    }
+
+    /// A paint ran at `now` (`None`: it could not, and was put off): the
+    /// reader that waited for it may hand over text again.
+    fn painted(&mut self, now: Option<f64>) {
+        if let Some(now) = now {
+            self.painted_at = now;
+        }
+        if let Some(resolve) = self.after_paint.take() {
+            let at = self.next_batch_at(js_sys::Date::now());
+            let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &at.into());
+        }
+    }
+
     /// Gives the view its painter: Markdown when it is loaded, plain text
     /// when its chunk failed or has not come within [`MARKDOWN_WAIT_MS`] of
     /// the view's first paint. Otherwise the view waits: the first time, this
