@@ -329,7 +329,7 @@ impl Live {
 struct Mounted {
     live: Live,
     transcript: Transcript,
-    _listeners: Listeners,
+    listeners: Listeners,
 }
 
 impl Mounted {
@@ -356,7 +356,7 @@ impl Mounted {
         Some(Mounted {
             live,
             transcript,
-            _listeners: Listeners::attach(panel, log, parts),
+            listeners: Listeners::attach(panel, log, parts),
         })
     }
 }
@@ -370,6 +370,7 @@ struct Listeners {
 
 impl Listeners {
     const ON_PANEL: &'static [&'static str] = &["click", "keydown", "input", "submit"];
+    /// Only while there is unseen text ([`Listeners::watch_scroll`]).
     const ON_LOG: &'static [&'static str] = &["scroll"];
     const ON_WINDOW: &'static [&'static str] = &["pagehide", "pageshow", "storage"];
 
@@ -397,9 +398,26 @@ impl Listeners {
             handler,
         };
         listeners.each(|target, name, f| {
-            let _ = target.add_event_listener_with_callback(name, f);
+            if !Self::ON_LOG.contains(&name) {
+                let _ = target.add_event_listener_with_callback(name, f);
+            }
         });
         listeners
+    }
+
+    /// Listens to the log's scrolling while there is unseen text (to hide
+    /// "Jump to latest" when the reader is back at the bottom), and only
+    /// then: while the reader follows an answer, the log scrolls in every
+    /// frame that paints, and a listener would run in the frame after each.
+    fn watch_scroll(&self, on: bool) {
+        let (log, names) = &self.targets[1];
+        for name in *names {
+            let f = self.handler.as_ref().unchecked_ref();
+            let _ = match on {
+                true => log.add_event_listener_with_callback(name, f),
+                false => log.remove_event_listener_with_callback(name, f),
+            };
+        }
     }
 
     fn each(&self, mut f: impl FnMut(&web_sys::EventTarget, &str, &js_sys::Function)) {
@@ -463,7 +481,11 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                 mounted
                     .transcript
                     .sync(&chat.conversation.read(), &|id| chat.stream_of(id));
-                mounted.live.show(&shown, before.flatten().as_ref(), chat);
+                let before = before.flatten();
+                mounted.live.show(&shown, before.as_ref(), chat);
+                if before.is_none_or(|b| b.unseen != shown.unseen) {
+                    mounted.listeners.watch_scroll(shown.unseen);
+                }
             }
         });
         Some(shown)

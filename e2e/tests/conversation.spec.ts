@@ -228,6 +228,11 @@ test("new text follows the reader only at the bottom; otherwise Jump to latest a
   await log.evaluate((el) => el.scrollTo({ top: 0 }));
   await expect(widget.button("Jump to latest")).toBeVisible();
   expect(await log.evaluate((el) => el.scrollTop)).toBe(0);
+  // Back at the bottom by hand, the jump goes; up again, it comes back.
+  await log.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  await expect(widget.button("Jump to latest")).toBeHidden();
+  await log.evaluate((el) => el.scrollTo({ top: 0 }));
+  await expect(widget.button("Jump to latest")).toBeVisible();
   await widget.button("Jump to latest").click();
   await expect(widget.button("Jump to latest")).toBeHidden();
   await widget.idle();
