@@ -219,8 +219,9 @@ function connect() {
  * (and its body, when it is not ok), and for an ok one the reader of its body:
  * `batches.next(due)` resolves with the bytes since the last batch, no
  * earlier than `due` (`Date.now()` ms, 0 for at once, or a promise of one),
- * `undefined` at the end; `batches.cancel()` lets the connection go. Rejects like `fetch` (a network error; `signal`'s
- * reason once it aborts, which also ends a pending `next`).
+ * `undefined` at the end; `batches.cancel()` lets the connection go. Rejects
+ * like `fetch` (a network error; `signal`'s reason once it aborts, which also
+ * ends a pending `next`).
  */
 export function openStream(url, authorization, body, signal) {
   connect();

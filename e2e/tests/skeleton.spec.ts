@@ -71,3 +71,33 @@ test("a fast answer comes to the page in about one batch per paint, not one task
   // a late frame may cost one more now and then.
   expect(messages, `${messages} messages from the worker for ${paints} paints`).toBeLessThanOrEqual(2 * paints);
 });
+
+test("an answer is read to its end while the page runs no frames (a tab in the background), and shows whole when they resume", async ({ page, stack }) => {
+  await stack.script({ token_count: 200, token_delay_ms: 5, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.send("Tell me in the background");
+  await expect(widget.answers().last().locator(".rsc-msg__body")).not.toBeEmpty();
+  // As in a hidden tab: animation frames stop (their callbacks wait).
+  await page.evaluate(() => {
+    const w = window as unknown as { __held: FrameRequestCallback[]; requestAnimationFrame: (f: FrameRequestCallback) => number };
+    w.__held = [];
+    w.requestAnimationFrame = (f) => w.__held.push(f);
+  });
+  // Nothing waits for a frame that does not come: the answer is read to its
+  // end (within the 30 s after which a silent stream counts as cut).
+  await widget.idle();
+  expect(await page.evaluate(() => (window as unknown as { __held: unknown[] }).__held.length), "frames were asked for meanwhile").toBeGreaterThan(0);
+  // Frames again (the tab is back): the answer shows whole, not interrupted.
+  await page.evaluate(() => {
+    const w = window as unknown as { __held: FrameRequestCallback[]; requestAnimationFrame: unknown };
+    delete w.requestAnimationFrame;
+    for (const f of w.__held) f(performance.now());
+  });
+  await stack.script({ token_count: 200 });
+  const answer = await expectedAnswer(stack, "Tell me in the background");
+  const words = (text: string) => text.replace(/\s+/g, "");
+  await expect.poll(async () => words(await widget.answers().last().locator(".rsc-msg__body").innerText())).toBe(words(answer));
+  await expect(widget.answers().last()).not.toContainText("interrupted");
+});
