@@ -364,14 +364,15 @@ impl Mounted {
 /// The panel's event listeners: one closure for every event it handles,
 /// removed when the panel is.
 struct Listeners {
-    targets: [(web_sys::EventTarget, &'static [&'static str]); 3],
+    targets: [(web_sys::EventTarget, &'static [&'static str]); 2],
+    /// The log, whose `scroll` is listened to only while there is unseen
+    /// text ([`Listeners::watch_scroll`]).
+    log: web_sys::EventTarget,
     handler: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Listeners {
     const ON_PANEL: &'static [&'static str] = &["click", "keydown", "input", "submit"];
-    /// Only while there is unseen text ([`Listeners::watch_scroll`]).
-    const ON_LOG: &'static [&'static str] = &["scroll"];
     const ON_WINDOW: &'static [&'static str] = &["pagehide", "pageshow", "storage"];
 
     fn attach(panel: Element, log: Element, parts: Parts) -> Self {
@@ -392,15 +393,13 @@ impl Listeners {
         let listeners = Listeners {
             targets: [
                 (panel.into(), Self::ON_PANEL),
-                (log.into(), Self::ON_LOG),
                 (web_sys::window().expect("a window").into(), Self::ON_WINDOW),
             ],
+            log: log.into(),
             handler,
         };
         listeners.each(|target, name, f| {
-            if !Self::ON_LOG.contains(&name) {
-                let _ = target.add_event_listener_with_callback(name, f);
-            }
+            let _ = target.add_event_listener_with_callback(name, f);
         });
         listeners
     }
@@ -410,14 +409,11 @@ impl Listeners {
     /// then: while the reader follows an answer, the log scrolls in every
     /// frame that paints, and a listener would run in the frame after each.
     fn watch_scroll(&self, on: bool) {
-        let (log, names) = &self.targets[1];
-        for name in *names {
-            let f = self.handler.as_ref().unchecked_ref();
-            let _ = match on {
-                true => log.add_event_listener_with_callback(name, f),
-                false => log.remove_event_listener_with_callback(name, f),
-            };
-        }
+        let f = self.handler.as_ref().unchecked_ref();
+        let _ = match on {
+            true => self.log.add_event_listener_with_callback("scroll", f),
+            false => self.log.remove_event_listener_with_callback("scroll", f),
+        };
     }
 
     fn each(&self, mut f: impl FnMut(&web_sys::EventTarget, &str, &js_sys::Function)) {
@@ -434,6 +430,7 @@ impl Drop for Listeners {
         self.each(|target, name, f| {
             let _ = target.remove_event_listener_with_callback(name, f);
         });
+        self.watch_scroll(false);
     }
 }
 
