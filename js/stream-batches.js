@@ -276,6 +276,17 @@ export function openStream(url, authorization, body, signal) {
   });
 }
 
+/**
+ * A question is on its way (the panel opened, the visitor types): the worker
+ * starts now, not between Enter and the answer, where starting it (a thread,
+ * its script) would cost the page a few ms. Unused, it goes after `KEEP_MS`
+ * from the last call.
+ */
+export function prepare() {
+  connect();
+  if (!open.size) idle();
+}
+
 /** A widget was destroyed: if no answer streams, the worker goes now. */
 export function release() {
   if (!open.size) quit();

@@ -239,6 +239,10 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn cancel(this: &Batches);
 
+    /// Starts the worker ahead of a question (the panel opened, the
+    /// visitor types); unused, it goes after a while.
+    pub fn prepare();
+
     /// Lets the worker go if no answer streams (a widget was destroyed; the
     /// next answer starts another).
     pub fn release();

@@ -229,7 +229,8 @@ impl Chat {
     }
 
     /// Opens or closes the panel. Opening fetches a token ahead of the
-    /// first question. An inline panel is always open.
+    /// first question, and starts the reader of answers (see
+    /// [`crate::api::prepare`]). An inline panel is always open.
     pub fn set_open(&self, open: bool) {
         let open = open || self.is_inline();
         if self.seen(|s| s.open) != open {
@@ -238,6 +239,7 @@ impl Chat {
         }
         if open {
             self.prefetch();
+            crate::api::prepare();
         }
     }
 

@@ -177,9 +177,11 @@ impl Parts {
         }
     }
 
-    /// Typing: the box grows, and an old notice goes.
+    /// Typing: the box grows, an old notice goes, and the reader of answers
+    /// stays ready for the question.
     fn input(&self) {
         self.grow();
+        crate::api::prepare();
         if self.chat.seen(|s| s.notice.is_some()) {
             self.chat.show(|s| s.notice = None);
         }

@@ -107,7 +107,7 @@ test("skeleton: a script tag's widget opens, sends, and the answer streams in vi
   const answer = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
   await stack.script({ text: answer, first_token_delay_ms: 100, token_delay_ms: 60 });
   await wd.goto(scriptTagPage(stack, "skeleton.html"));
-  await open(wd);
+  await part(wd, ".rsc-launcher");
   // Every text the answer shows, from the page itself: a MutationObserver
   // (a requestAnimationFrame loop started from a WebDriver script recorded
   // nothing in WebKitGTK's MiniBrowser in our runs; see README's engine notes).
@@ -119,8 +119,9 @@ test("skeleton: a script tag's widget opens, sends, and the answer streams in vi
       const text = bodies.length ? bodies[bodies.length - 1].innerText.trimEnd() : "";
       if (text && window.__seen[window.__seen.length - 1] !== text) window.__seen.push(text);
     }).observe(root, { subtree: true, childList: true, characterData: true });
-    // What the widget's worker (js/stream-batches.js) hands over: its start,
-    // the response and the answer's batches; nothing if it could not start.
+    // What the widget's worker (js/stream-batches.js, started when the panel
+    // opens) hands over: its start, the response and the answer's batches;
+    // nothing if it could not start.
     window.__fromWorker = 0;
     const Native = window.Worker;
     window.Worker = function (url, options) {
@@ -128,6 +129,7 @@ test("skeleton: a script tag's widget opens, sends, and the answer streams in vi
       worker.addEventListener("message", () => window.__fromWorker++);
       return worker;
     };`);
+  await open(wd);
   await ask(wd, question, 1);
   expect(await wd.execute("return window.__fromWorker;"), "the answer was read off the page's main thread, by the widget's worker").toBeGreaterThan(3);
   const seen: string[] = await wd.execute("return window.__seen;");

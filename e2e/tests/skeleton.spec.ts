@@ -42,23 +42,27 @@ test("a visitor's question is answered in visible steps, ending in the mock's ex
 test("a fast answer comes to the page in about one batch per paint, not one task per token", async ({ page, stack }) => {
   // 400 tokens 3 ms apart: many reads arrive between two paints.
   await stack.script({ token_count: 400, token_delay_ms: 3, first_token_delay_ms: 0 });
-  await page.goto(stack.pageUrl);
-  const widget = new Widget(page);
-  await widget.open();
-  // The paints (each a task that changes the answer, seen by a
-  // MutationObserver) and the messages the widget's worker sends the page.
-  await page.evaluate(() => {
-    const w = window as unknown as { __paints: number; __messages: number; Worker: typeof Worker };
-    w.__paints = 0;
+  // The messages the widget's worker sends the page (it starts with the panel).
+  await page.addInitScript(() => {
+    const w = window as unknown as { __messages: number; Worker: typeof Worker };
     w.__messages = 0;
-    const root = document.querySelector("[data-ringside-chat]")!.shadowRoot!;
-    new MutationObserver(() => w.__paints++).observe(root.querySelector("[role=log]")!, { subtree: true, childList: true, characterData: true });
     const Native = w.Worker;
     w.Worker = function (url: string | URL, options?: WorkerOptions) {
       const worker = new Native(url, options);
       worker.addEventListener("message", () => w.__messages++);
       return worker;
     } as unknown as typeof Worker;
+  });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  // The paints: each a task that changes the answer, seen by a MutationObserver.
+  await page.evaluate(() => {
+    const w = window as unknown as { __paints: number; __messages: number };
+    w.__paints = 0;
+    w.__messages = 0;
+    const root = document.querySelector("[data-ringside-chat]")!.shadowRoot!;
+    new MutationObserver(() => w.__paints++).observe(root.querySelector("[role=log]")!, { subtree: true, childList: true, characterData: true });
   });
   await widget.ask("Tell me a long story");
   const { paints, messages } = await page.evaluate(() => {
@@ -67,9 +71,36 @@ test("a fast answer comes to the page in about one batch per paint, not one task
   });
   expect(paints, "the answer streamed in several paints").toBeGreaterThan(5);
   expect(messages, "the answer was read by the widget's worker").toBeGreaterThan(5);
-  // One batch per paint, plus the worker's start, the response and the end;
+  // One batch per paint, plus the response and the end;
   // a late frame may cost one more now and then.
   expect(messages, `${messages} messages from the worker for ${paints} paints`).toBeLessThanOrEqual(2 * paints);
+});
+
+test("the reader of answers starts when the panel opens, not between Enter and the answer", async ({ page, stack }) => {
+  // When the page starts a worker, and how many.
+  await page.addInitScript(() => {
+    const w = window as unknown as { __workers: number; Worker: typeof Worker };
+    w.__workers = 0;
+    const Native = w.Worker;
+    w.Worker = function (url: string | URL, options?: WorkerOptions) {
+      w.__workers++;
+      return new Native(url, options);
+    } as unknown as typeof Worker;
+  });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  const started = () => page.evaluate(() => (window as unknown as { __workers: number }).__workers);
+  await widget.launcher().hover();
+  expect(await started(), "hovering the launcher starts no worker").toBe(0);
+  await widget.open();
+  await expect.poll(started, { message: "the worker starts with the panel" }).toBe(1);
+  await expect.poll(() => page.workers().length).toBe(1);
+  await widget.ask("Is it ready?");
+  const answer = await expectedAnswer(stack, "Is it ready?");
+  const words = (text: string) => text.replace(/\s+/g, "");
+  expect(words(await widget.answers().last().locator(".rsc-msg__body").innerText())).toBe(words(answer));
+  expect(await started(), "the answer was read by that worker: none started after Enter").toBe(1);
+  expect(page.workers()).toHaveLength(1);
 });
 
 test("an answer is read to its end while the page runs no frames (a tab in the background), and shows whole when they resume", async ({ page, stack }) => {
