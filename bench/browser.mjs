@@ -31,6 +31,7 @@ const { values: opts } = parseArgs({
     // The trace's answer: its pacing (the paced delay unless given), and a
     // file to keep the raw trace in, for a closer look.
     "trace-delay-ms": { type: "string" },
+    "trace-tokens": { type: "string", default: "1000" },
     "trace-out": { type: "string" },
     // Adds V8's sampling profiler to the trace (ProfileChunk events): where script time goes, by function.
     "trace-cpu": { type: "boolean", default: false },
@@ -220,9 +221,13 @@ async function busyNow(cdp) {
     task: get("TaskDuration"),
     script: get("ScriptDuration"),
     layout: get("LayoutDuration") + get("RecalcStyleDuration"),
+    // CPU time, not wall time: of the main thread, and of the whole renderer
+    // process (the main thread, workers, the compositor and raster threads).
+    cpu: get("ThreadTime"),
+    process: get("ProcessTime"),
   };
 }
-const minus = (a, b) => ({ task: a.task - b.task, script: a.script - b.script, layout: a.layout - b.layout });
+const minus = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, a[k] - b[k]]));
 
 // ---------------------------------------------------------------- statistics
 
@@ -359,7 +364,8 @@ async function streamRun(widget, tokens, delay, withText) {
     await page.waitForTimeout(700);
     const idle1 = await busyNow(cdp);
     const idleT1 = await page.evaluate(() => performance.now());
-    const idlePerMs = (idle1.task - idle0.task) / (idleT1 - idleT0);
+    const idle = minus(idle1, idle0);
+    const idlePerMs = Object.fromEntries(Object.entries(idle).map(([k, v]) => [k, v / (idleT1 - idleT0)]));
 
     await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
     const busy0 = await busyNow(cdp);
@@ -419,7 +425,8 @@ function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentA
   const frames = perRead.reduce((n, r) => n + r.frames, 0);
   // Busy time net of what the probe costs when idle, over the same span.
   const span = endAt - sentAt;
-  const netBusy = busy.task - idlePerMs * span;
+  const net = (k) => busy[k] - idlePerMs[k] * span;
+  const netBusy = net("task");
   const paintedFraction = data.painted / Math.max(1, nonSpace(received));
   // Past its limit, a page whose main thread is taken answers only when it is
   // free again: by then it may have painted everything after all.
@@ -461,9 +468,11 @@ function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentA
     stream_ms: round(streamMs),
     busy_ms: round(netBusy),
     busy_ms_gross: round(busy.task),
-    probe_idle_ms_per_s: round(idlePerMs * 1000, 2),
+    probe_idle_ms_per_s: round(idlePerMs.task * 1000, 2),
     busy_ms_per_1k: round(netBusy / k, 1),
     script_ms_per_1k: round(busy.script / k, 1),
+    cpu_ms_per_1k: round(net("cpu") / k, 1),
+    process_cpu_ms_per_1k: round(net("process") / k, 1),
     layout_style_ms_per_1k: round(busy.layout / k, 1),
     frames_dropped: gaps,
     frames_missed: missed,
@@ -548,7 +557,7 @@ async function streaming() {
  * floor too, so what the widget adds is the difference of the two.
  */
 async function traceRun(id, widget) {
-  const tokens = 1000;
+  const tokens = Number(opts["trace-tokens"]);
   const { context, page } = await freshPage(widget.probe);
   try {
     await page.goto(widget.page(), { waitUntil: "load" });

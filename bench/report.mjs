@@ -154,16 +154,28 @@ p(
           const peerBusy = peer?.unresponsive ? peer.busy_ms_per_1k_at_least : peer?.busy_ms_per_1k;
           const atLeast = peer?.unresponsive ? "≥ " : "";
           const vsFloor = ours && fl ? ours.busy_ms_per_1k / fl.busy_ms_per_1k : NaN;
+          const cpuVsFloor = ours && fl ? ours.cpu_ms_per_1k / fl.cpu_ms_per_1k : NaN;
+          const verdict = (x) => (Number.isFinite(x) ? (x <= 1.5 ? "✅ met" : "❌ NOT met") : "–");
           return [
-            `main-thread busy per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
-            "≤ 1.5× the floor",
-            `${fmt(vsFloor, 2)}× (${fmt(ours?.busy_ms_per_1k)} / ${fmt(fl?.busy_ms_per_1k)})`,
-            Number.isFinite(vsFloor) ? (vsFloor <= 1.5 ? "✅ met" : "❌ NOT met") : "–",
-            !peer || peer.skipped ? "not run" : `${atLeast}${fmt(peerBusy)} ms`,
-            peer && !peer.skipped ? atLeast + ratio(peerBusy, ours?.busy_ms_per_1k) : "–",
+            [
+              `main-thread busy (wall) per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
+              "≤ 1.5× the floor",
+              `${fmt(vsFloor, 2)}× (${fmt(ours?.busy_ms_per_1k)} / ${fmt(fl?.busy_ms_per_1k)})`,
+              verdict(vsFloor),
+              !peer || peer.skipped ? "not run" : `${atLeast}${fmt(peerBusy)} ms`,
+              peer && !peer.skipped ? atLeast + ratio(peerBusy, ours?.busy_ms_per_1k) : "–",
+            ],
+            [
+              `main-thread CPU per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
+              "≤ 1.5× the floor",
+              `${fmt(cpuVsFloor, 2)}× (${fmt(ours?.cpu_ms_per_1k)} / ${fmt(fl?.cpu_ms_per_1k)})`,
+              verdict(cpuVsFloor),
+              !peer || peer.skipped || peer.unresponsive ? "–" : `${fmt(peer.cpu_ms_per_1k)} ms`,
+              peer && !peer.skipped && !peer.unresponsive ? ratio(peer.cpu_ms_per_1k, ours?.cpu_ms_per_1k) : "–",
+            ],
           ];
         }),
-      ),
+      ).flat(),
       ["per-1k cost flat from the smallest to the largest answer (paced)", "flat", `${fmt(flatness(pacedOurs), 2)}× from ${fmt(sizes[0])} to ${fmt(biggest)} tokens`, Number.isFinite(flatness(pacedOurs)) ? (flatness(pacedOurs) <= 1.25 ? "✅ flat (within 25 %)" : "❌ grows") : "–", "", ""],
       ["added latency, chunk arrival → painted, p99", "≤ 50 ms", `${fmt(L?.ringside?.latency_to_paint_ms?.p99, 1)} ms (p50 ${fmt(L?.ringside?.latency_to_paint_ms?.p50, 1)})`, meets(L?.ringside?.latency_to_paint_ms?.p99, 50), `${fmt(L?.["deep-chat"]?.latency_to_paint_ms?.p99, 1)} ms`, ratio(L?.["deep-chat"]?.latency_to_paint_ms?.p99, L?.ringside?.latency_to_paint_ms?.p99)],
     ],
@@ -258,6 +270,8 @@ if (S) {
                   ? ` (past its ${x.limit_s} s limit: its page was busy until it finished)`
                   : ""),
           x.unresponsive ? `≥ ${fmt(x.busy_ms_per_1k_at_least)}` : cell(x, "busy_ms_per_1k"),
+          cell(x, "cpu_ms_per_1k"),
+          cell(x, "process_cpu_ms_per_1k"),
           cell(x, "script_ms_per_1k"),
           cell(x, "layout_style_ms_per_1k"),
           x.skipped || x.unresponsive ? "–" : `${fmt(x.frames_dropped)} (${fmt(x.frames_dropped_pct, 1)} %)`,
@@ -271,10 +285,10 @@ if (S) {
     for (const fl of S.floor?.[regime] ?? []) {
       if (fl.skipped) continue;
       const ours = at(regime, "ringside", fl.tokens);
-      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, fl.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / floor: ${ratio(ours.busy_ms_per_1k, fl.busy_ms_per_1k)}` : ""]);
+      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.cpu_ms_per_1k), fmt(fl.process_cpu_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, fl.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / floor: busy ${ratio(ours.busy_ms_per_1k, fl.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, fl.cpu_ms_per_1k)}` : ""]);
     }
     return table(
-      ["tokens", "widget", "main-thread busy ms per 1k tokens", "of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
+      ["tokens", "widget", "main-thread busy ms per 1k tokens", "main-thread CPU ms per 1k", "renderer CPU ms per 1k (all its threads)", "busy: of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
       rows,
     );
   };
@@ -317,6 +331,9 @@ if (S) {
       "*Main-thread busy* is the growth of CDP `Performance.getMetrics` `TaskDuration` (every task of the renderer's main thread: script, style, layout, paint, the network's delivery of each read) from just before the question is sent " +
       "to 0.5 s after the last byte and the last change to the answer, less what the page costs idle with the probe (measured for 0.7 s before; a few tens of ms a second), divided by the thousands of tokens; " +
       "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of it. " +
+      "Busy time is wall time: on a machine of 2 cores it also counts the time the main thread waits for a core while other threads run (the page's worker, the compositor and raster threads, the GPU process, the mock, the harness), and on a virtual machine the time the host takes the core away. " +
+      "*Main-thread CPU* is the growth of `ThreadTime` (the CPU time of the renderer's main thread), net of the idle probe the same way: the work itself, not the wait for a core. " +
+      "*Renderer CPU* is the growth of `ProcessTime` (every thread of the page's renderer: the main thread, the widget's worker, the compositor and raster threads; not the GPU process), net the same way: what the page costs the device in all. " +
       "*Frames dropped* are gaps between consecutive requestAnimationFrame callbacks longer than 1.5 frames (25 ms), from the question to the last token painted; the percentage counts the frames missed within those gaps over the frames of that span. " +
       "*Last byte → last token painted*: from the read that brought `[DONE]` to the frame that painted the last change to the answer's text (see §4 for how a change is matched to its frame). " +
       "A run has a limit (about the mock's sending time plus 30 s); a page still too busy to answer 5 s past it is closed, and its busy time per 1k tokens given as a lower bound (the time since the question, over the tokens). " +
@@ -329,7 +346,7 @@ if (S) {
 if (S && beforeRun?.streaming) {
   const B = beforeRun.streaming;
   const was = (regime, id, tokens) => B?.[id]?.[regime]?.find((x) => x.tokens === tokens);
-  const pair = (ours, fl) => (ours && fl ? `${fmt(ours.busy_ms_per_1k)} / ${fmt(fl.busy_ms_per_1k)} = **${fmt(ours.busy_ms_per_1k / fl.busy_ms_per_1k, 2)}×**` : "–");
+  const pair = (ours, fl, key = "busy_ms_per_1k") => (ours?.[key] !== undefined && fl?.[key] !== undefined ? `${fmt(ours[key])} / ${fmt(fl[key])} = **${fmt(ours[key] / fl[key], 2)}×**` : "–");
   p("### Before and after");
   const rows = [];
   for (const regime of ["paced", "flooded"]) {
@@ -340,13 +357,15 @@ if (S && beforeRun?.streaming) {
         fmt(n),
         pair(was(regime, "ringside", n), was(regime, "floor", n)),
         pair(at(regime, "ringside", n), at(regime, "floor", n)),
+        pair(was(regime, "ringside", n), was(regime, "floor", n), "cpu_ms_per_1k"),
+        pair(at(regime, "ringside", n), at(regime, "floor", n), "cpu_ms_per_1k"),
         `${script(was(regime, "ringside", n))} → ${script(at(regime, "ringside", n))}`,
       ]);
     }
   }
   const lat = (x) => (x ? `${fmt(x.p50, 1)} / ${fmt(x.p99, 1)}` : "–");
-  rows.push(["latency, chunk → painted", "p50 / p99 ms", lat(beforeRun.latency?.ringside?.latency_to_paint_ms), lat(L?.ringside?.latency_to_paint_ms), ""]);
-  p(table(["regime", "tokens", "before: ours / floor ms per 1k", "after: ours / floor ms per 1k", "ours: script ms per 1k, before → after"], rows));
+  rows.push(["latency, chunk → painted", "p50 / p99 ms", lat(beforeRun.latency?.ringside?.latency_to_paint_ms), lat(L?.ringside?.latency_to_paint_ms), "", "", ""]);
+  p(table(["regime", "tokens", "busy before: ours / floor ms per 1k", "busy after", "main-thread CPU before", "CPU after", "ours: script ms per 1k, before → after"], rows));
   p(
     "*Method.* The same runs, stream and machine for both: before is the `dist/` given to `cargo xtask bench --before-dist` (" +
       "`" + (beforeRun.dist ?? "another build") + "`), measured right after this build's runs, each beside the floor of its own run. " +
