@@ -90,7 +90,11 @@ test("the reader of answers starts when the panel opens, not between Enter and t
   await page.goto(stack.pageUrl);
   const widget = new Widget(page);
   const started = () => page.evaluate(() => (window as unknown as { __workers: number }).__workers);
+  // Hovering fetches a token ahead (a visitor may be about to open), but a
+  // worker waits for the panel.
+  const prefetched = page.waitForResponse((r) => r.url().endsWith("/api/chat-token"));
   await widget.launcher().hover();
+  await prefetched;
   expect(await started(), "hovering the launcher starts no worker").toBe(0);
   await widget.open();
   await expect.poll(started, { message: "the worker starts with the panel" }).toBe(1);
