@@ -4,7 +4,7 @@
 // CSS, a strict CSP, two widgets on a page, destroy(), phones, themes, RTL.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { test, expect, Widget, EXAMPLES, expectedAnswer, type Stack } from "./stack";
+import { test, expect, Widget, EXAMPLES, expectedAnswer, words, type Stack } from "./stack";
 import type { Page, TestInfo } from "@playwright/test";
 
 /** Keeps a screenshot of a mode as a test artifact: `e2e/test-results/screenshots/<name>.png`. */
@@ -166,7 +166,6 @@ test("a page whose policy allows no worker: the answer still streams whole, read
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("And without a worker?");
-  const words = (text: string) => text.replace(/\s+/g, "");
   const answer = await expectedAnswer(stack, "And without a worker?");
   expect(words(await widget.answers().last().locator(".rsc-msg__body").innerText())).toBe(words(answer));
   await widget.ask("Still here?");

@@ -1,6 +1,31 @@
 // Issue #2, the walking skeleton: a visitor opens the chat, sends a message
 // and watches the answer stream in, token by token, from the mock gateway.
-import { test, expect, Widget, expectedAnswer } from "./stack";
+import type { Page } from "@playwright/test";
+import { test, expect, Widget, expectedAnswer, words } from "./stack";
+
+/** Before the page loads: counts the workers it starts and the messages they send it. */
+async function countWorkers(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __workers: number; __messages: number; Worker: typeof Worker };
+    w.__workers = 0;
+    w.__messages = 0;
+    const Native = w.Worker;
+    w.Worker = function (url: string | URL, options?: WorkerOptions) {
+      w.__workers++;
+      const worker = new Native(url, options);
+      worker.addEventListener("message", () => w.__messages++);
+      return worker;
+    } as unknown as typeof Worker;
+  });
+}
+
+/** What [`countWorkers`] has counted. */
+function workerCounts(page: Page): Promise<{ workers: number; messages: number }> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __workers: number; __messages: number };
+    return { workers: w.__workers, messages: w.__messages };
+  });
+}
 
 test("a visitor's question is answered in visible steps, ending in the mock's exact answer", async ({ page, stack }) => {
   const question = "What rockets do you sell?";
@@ -43,16 +68,7 @@ test("a fast answer comes to the page in about one batch per paint, not one task
   // 400 tokens 3 ms apart: many reads arrive between two paints.
   await stack.script({ token_count: 400, token_delay_ms: 3, first_token_delay_ms: 0 });
   // The messages the widget's worker sends the page (it starts with the panel).
-  await page.addInitScript(() => {
-    const w = window as unknown as { __messages: number; Worker: typeof Worker };
-    w.__messages = 0;
-    const Native = w.Worker;
-    w.Worker = function (url: string | URL, options?: WorkerOptions) {
-      const worker = new Native(url, options);
-      worker.addEventListener("message", () => w.__messages++);
-      return worker;
-    } as unknown as typeof Worker;
-  });
+  await countWorkers(page);
   await page.goto(stack.pageUrl);
   const widget = new Widget(page);
   await widget.open();
@@ -65,10 +81,8 @@ test("a fast answer comes to the page in about one batch per paint, not one task
     new MutationObserver(() => w.__paints++).observe(root.querySelector("[role=log]")!, { subtree: true, childList: true, characterData: true });
   });
   await widget.ask("Tell me a long story");
-  const { paints, messages } = await page.evaluate(() => {
-    const w = window as unknown as { __paints: number; __messages: number };
-    return { paints: w.__paints, messages: w.__messages };
-  });
+  const paints = await page.evaluate(() => (window as unknown as { __paints: number }).__paints);
+  const { messages } = await workerCounts(page);
   expect(paints, "the answer streamed in several paints").toBeGreaterThan(5);
   expect(messages, "the answer was read by the widget's worker").toBeGreaterThan(5);
   // One batch per paint, plus the response and the end;
@@ -77,19 +91,10 @@ test("a fast answer comes to the page in about one batch per paint, not one task
 });
 
 test("the reader of answers starts when the panel opens, not between Enter and the answer", async ({ page, stack }) => {
-  // When the page starts a worker, and how many.
-  await page.addInitScript(() => {
-    const w = window as unknown as { __workers: number; Worker: typeof Worker };
-    w.__workers = 0;
-    const Native = w.Worker;
-    w.Worker = function (url: string | URL, options?: WorkerOptions) {
-      w.__workers++;
-      return new Native(url, options);
-    } as unknown as typeof Worker;
-  });
+  await countWorkers(page);
   await page.goto(stack.pageUrl);
   const widget = new Widget(page);
-  const started = () => page.evaluate(() => (window as unknown as { __workers: number }).__workers);
+  const started = async () => (await workerCounts(page)).workers;
   // Hovering fetches a token ahead (a visitor may be about to open), but a
   // worker waits for the panel.
   const prefetched = page.waitForResponse((r) => r.url().endsWith("/api/chat-token"));
@@ -101,7 +106,6 @@ test("the reader of answers starts when the panel opens, not between Enter and t
   await expect.poll(() => page.workers().length).toBe(1);
   await widget.ask("Is it ready?");
   const answer = await expectedAnswer(stack, "Is it ready?");
-  const words = (text: string) => text.replace(/\s+/g, "");
   expect(words(await widget.answers().last().locator(".rsc-msg__body").innerText())).toBe(words(answer));
   expect(await started(), "the answer was read by that worker: none started after Enter").toBe(1);
   expect(page.workers()).toHaveLength(1);
@@ -132,7 +136,6 @@ test("an answer is read to its end while the page runs no frames (a tab in the b
   });
   await stack.script({ token_count: 200 });
   const answer = await expectedAnswer(stack, "Tell me in the background");
-  const words = (text: string) => text.replace(/\s+/g, "");
   await expect.poll(async () => words(await widget.answers().last().locator(".rsc-msg__body").innerText())).toBe(words(answer));
   await expect(widget.answers().last()).not.toContainText("interrupted");
 });

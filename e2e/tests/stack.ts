@@ -283,6 +283,9 @@ export class Widget {
   }
 }
 
+/** `text` without its white space: how an answer's Markdown and the text it renders as compare. */
+export const words = (text: string): string => text.replace(/\s+/g, "");
+
 /** The mock's answer to a one-message conversation, asked without streaming. */
 export async function expectedAnswer(stack: Stack, text: string, model = "fc:openai/gpt-4o-mini"): Promise<string> {
   const response = await stack.mockApi("/v1/chat/completions", {
