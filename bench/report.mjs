@@ -155,13 +155,12 @@ p(
           const atLeast = peer?.unresponsive ? "≥ " : "";
           const vsFloor = ours && fl ? ours.busy_ms_per_1k / fl.busy_ms_per_1k : NaN;
           const cpuVsFloor = ours && fl ? ours.cpu_ms_per_1k / fl.cpu_ms_per_1k : NaN;
-          const verdict = (x) => (Number.isFinite(x) ? (x <= 1.5 ? "✅ met" : "❌ NOT met") : "–");
           return [
             [
               `main-thread busy (wall) per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
               "≤ 1.5× the floor",
               `${fmt(vsFloor, 2)}× (${fmt(ours?.busy_ms_per_1k)} / ${fmt(fl?.busy_ms_per_1k)})`,
-              verdict(vsFloor),
+              meets(vsFloor, 1.5),
               !peer || peer.skipped ? "not run" : `${atLeast}${fmt(peerBusy)} ms`,
               peer && !peer.skipped ? atLeast + ratio(peerBusy, ours?.busy_ms_per_1k) : "–",
             ],
@@ -169,7 +168,7 @@ p(
               `main-thread CPU per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
               "≤ 1.5× the floor",
               `${fmt(cpuVsFloor, 2)}× (${fmt(ours?.cpu_ms_per_1k)} / ${fmt(fl?.cpu_ms_per_1k)})`,
-              verdict(cpuVsFloor),
+              meets(cpuVsFloor, 1.5),
               !peer || peer.skipped || peer.unresponsive ? "–" : `${fmt(peer.cpu_ms_per_1k)} ms`,
               peer && !peer.skipped && !peer.unresponsive ? ratio(peer.cpu_ms_per_1k, ours?.cpu_ms_per_1k) : "–",
             ],
