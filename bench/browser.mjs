@@ -40,7 +40,7 @@ const { values: opts } = parseArgs({
     // partial figures reported).
     "grace-s": { type: "string", default: "30" },
     only: { type: "string", default: "startup,streaming,latency,trace,parser" },
-    widgets: { type: "string", default: "ringside,deep-chat,floor" },
+    widgets: { type: "string", default: "ringside,deep-chat,floor,plain" },
     regimes: { type: "string", default: "paced,flooded" },
   },
 });
@@ -188,6 +188,91 @@ window.ask = async () => {
   const reader = response.body.getReader();
   while (!(await reader.read()).done);
 };
+</script></body></html>`);
+  },
+  async prepare(page) {
+    await page.evaluate(() => token);
+  },
+  async send(page) {
+    await page.evaluate(() => {
+      window.ask();
+    });
+  },
+};
+
+/**
+ * Not a widget either: the least a page can do to show the answer as it
+ * streams. A worker (from a blob: URL, like ours) fetches and reads the same
+ * stream, splits its SSE frames, `JSON.parse`s each and hands the text over
+ * at most once per frame; the page appends it to a text node (a new block
+ * every 2,000 characters) in a panel the size of ours and keeps the end in
+ * view. No Markdown, no other DOM,
+ * nothing else. What it costs above the floor is the browser's price of
+ * showing streamed text: the second reference beside ours (issue #15).
+ */
+const plain = {
+  name: "bare renderer (plain text, decoded in a worker)",
+  probe: { host: "#panel", input: "#none", answer: ".answer" },
+  page() {
+    const worker = () => {
+      onmessage = async ({ data: { url, authorization, body } }) => {
+        const response = await fetch(url, { method: "POST", headers: { authorization, "content-type": "application/json" }, body });
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let rest = "";
+        let text = "";
+        let timer = 0;
+        const flush = () => {
+          timer = 0;
+          if (text) postMessage(text);
+          text = "";
+        };
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          rest += decoder.decode(value, { stream: true });
+          let end;
+          while ((end = rest.indexOf("\n\n")) >= 0) {
+            const data = rest.slice(6, end); // "data: …"
+            rest = rest.slice(end + 2);
+            if (data !== "[DONE]") text += JSON.parse(data).choices?.[0]?.delta?.content ?? "";
+          }
+          if (!timer) timer = setTimeout(flush, 16);
+        }
+        clearTimeout(timer);
+        flush();
+      };
+    };
+    return stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plain</title></head>
+<body><main><h1>A host page</h1><p>Content.</p></main>
+<div id="panel" style="position:fixed;right:16px;bottom:16px;width:400px;height:600px"></div><script>
+const token = fetch("/api/chat-token", { method: "POST", credentials: "include" }).then((r) => r.json());
+const root = document.getElementById("panel").attachShadow({ mode: "open" });
+const log = root.appendChild(document.createElement("div"));
+log.style.cssText = "height:100%;overflow:auto;font:15px/1.5 system-ui,sans-serif";
+const answer = log.appendChild(document.createElement("div"));
+answer.className = "answer";
+answer.style.cssText = "white-space:pre-wrap;overflow-wrap:anywhere;padding:8px 12px";
+let shown = null;
+const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(`(${worker})()`)}], { type: "text/javascript" })));
+let pending = "";
+worker.onmessage = ({ data }) => {
+  if (!pending) requestAnimationFrame(() => {
+    // A new block every 2,000 characters: the browser lays out the last
+    // block as it grows, not the whole answer, so a frame costs the same at
+    // any length.
+    if (!shown || shown.length > 2000) shown = answer.appendChild(document.createElement("div")).appendChild(document.createTextNode(""));
+    shown.appendData(pending);
+    pending = "";
+    log.scrollTop = log.scrollHeight;
+  });
+  pending += data;
+};
+window.ask = async () => worker.postMessage({
+  url: "${stack.mockUrl}/v1/chat/completions",
+  authorization: "Client " + (await token).token,
+  body: JSON.stringify({ model: "${MODEL}", stream: true, messages: [{ role: "user", content: "How do I embed the widget?" }] }),
+});
 </script></body></html>`);
   },
   async prepare(page) {
@@ -516,6 +601,7 @@ async function streaming() {
   // The floor runs at every size, right after ours: the ratio of the two,
   // measured in the same run, is what the target is about (issue #15).
   if (WIDGETS.has("floor")) runs.splice(1, 0, ["floor", floor, SIZES]);
+  if (WIDGETS.has("plain")) runs.splice(WIDGETS.has("floor") ? 2 : 1, 0, ["plain", plain, SIZES]);
   for (const [id, widget, sizes] of runs) {
     out[id] = { paced: [], flooded: [] };
     for (const [regime, delay] of [

@@ -139,6 +139,27 @@ const flatness = (runs) => {
   return ok.length >= 2 ? ok[ok.length - 1].busy_ms_per_1k / ok[0].busy_ms_per_1k : NaN;
 };
 
+/**
+ * The bare renderer beside the floor, for the summary: what the browser
+ * charges a page just to show the same stream as plain text, against the
+ * floor's mere reading of it (no target of its own; the context of ours).
+ */
+const bareRenderer = (regime, n) => {
+  const pl = at(regime, "plain", n);
+  const fl = at(regime, "floor", n);
+  if (!pl || !fl || pl.skipped) return [];
+  return [
+    [
+      `main-thread CPU per 1k tokens, ${regime}, ${fmt(n)}-token answer: the bare renderer / the floor (ms)`,
+      "reference",
+      `${fmt(pl.cpu_ms_per_1k / fl.cpu_ms_per_1k, 2)}× (${fmt(pl.cpu_ms_per_1k)} / ${fmt(fl.cpu_ms_per_1k)})`,
+      "–",
+      "",
+      "",
+    ],
+  ];
+};
+
 p("## Summary: our targets");
 p(
   table(
@@ -172,6 +193,7 @@ p(
               !peer || peer.skipped || peer.unresponsive ? "–" : `${fmt(peer.cpu_ms_per_1k)} ms`,
               peer && !peer.skipped && !peer.unresponsive ? ratio(peer.cpu_ms_per_1k, ours?.cpu_ms_per_1k) : "–",
             ],
+            ...bareRenderer(regime, n),
           ];
         }),
       ).flat(),
@@ -286,6 +308,11 @@ if (S) {
       const ours = at(regime, "ringside", fl.tokens);
       rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.cpu_ms_per_1k), fmt(fl.process_cpu_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, fl.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / floor: busy ${ratio(ours.busy_ms_per_1k, fl.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, fl.cpu_ms_per_1k)}` : ""]);
     }
+    for (const pl of S.plain?.[regime] ?? []) {
+      if (pl.skipped) continue;
+      const ours = at(regime, "ringside", pl.tokens);
+      rows.push([fmt(pl.tokens), "bare renderer (plain text: decoded with JSON.parse in a worker, appended to a text node once per frame)", fmt(pl.busy_ms_per_1k), fmt(pl.cpu_ms_per_1k), fmt(pl.process_cpu_ms_per_1k), fmt(pl.script_ms_per_1k), fmt(pl.layout_style_ms_per_1k), `${fmt(pl.frames_dropped)} (${fmt(pl.frames_dropped_pct, 1)} %)`, fmt(pl.worst_frame_gap_ms), fmt(pl.last_byte_to_last_paint_ms), fmt(pl.frames_per_content_read, pl.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / bare renderer: busy ${ratio(ours.busy_ms_per_1k, pl.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, pl.cpu_ms_per_1k)}` : ""]);
+    }
     return table(
       ["tokens", "widget", "main-thread busy ms per 1k tokens", "main-thread CPU ms per 1k", "renderer CPU ms per 1k (all its threads)", "busy: of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
       rows,
@@ -338,6 +365,7 @@ if (S) {
       "A run has a limit (about the mock's sending time plus 30 s); a page still too busy to answer 5 s past it is closed, and its busy time per 1k tokens given as a lower bound (the time since the question, over the tokens). " +
       "A widget that finishes a shorter answer more than 5 s behind the stream, or past its limit, is not given the longer answers of that regime. " +
       "The bare reader row is the floor: the same stream fetched and read to the end by a page that does nothing else. " +
+      "The bare renderer row is the least a page can do to show the answer as it streams: a worker (from a blob: URL, as ours) fetches and reads the stream, splits the SSE frames and `JSON.parse`s each, and hands the text over at most every 16 ms; the page appends it to a text node (a new block every 2,000 characters, so a frame's layout does not grow with the answer) in a panel the size of ours and keeps the end in view: no Markdown, no other DOM. Its distance from the floor is the browser's price of showing streamed text, which no widget avoids. " +
       "*Command:* `node bench/browser.mjs --only streaming …`.",
   );
 }
