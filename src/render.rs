@@ -202,12 +202,18 @@ impl StreamView {
 
     /// Paints into `root` from now on (everything so far at once).
     pub fn attach(&self, root: &Element, before_paint: PaintHook) {
-        {
+        let nothing_yet = {
             let mut inner = self.inner.borrow_mut();
             inner.root = Some(root.clone());
             inner.before_paint = Some(before_paint);
+            inner.text.is_empty() && !inner.done
+        };
+        // A new answer has no text yet: its first words are painted in the
+        // frame after they arrive. Painting it now would only read the layout
+        // (the scroll check) in the middle of the task that added it.
+        if !nothing_yet {
+            self.paint();
         }
-        self.paint();
     }
 
     /// Paints what arrived since the last paint.

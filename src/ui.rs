@@ -90,8 +90,11 @@ impl Parts {
     fn submit(&self) {
         if self.chat.send(&self.input.value()) {
             self.input.set_value("");
+            // Empty, the box is back to its one row: measuring it here would
+            // lay out the panel, new messages and all, in the middle of the
+            // task that sends (the frame after it lays it out anyway).
+            let _ = web_sys::HtmlElement::style(&self.input).remove_property("height");
         }
-        self.grow();
     }
 
     /// The box grows with its text (up to the CSS max-height).

@@ -62,4 +62,7 @@ test("the box grows with its text", async ({ page, stack }) => {
   for (let i = 0; i < 3; i++) await widget.input().press("Shift+Enter");
   const after = (await widget.input().boundingBox())!.height;
   expect(after).toBeGreaterThan(before + 30);
+  await widget.input().press("Enter");
+  await expect(widget.questions()).toHaveCount(1);
+  await expect.poll(async () => (await widget.input().boundingBox())!.height, { message: "sent, the box is one line again" }).toBe(before);
 });

@@ -111,6 +111,55 @@ test("the reader of answers starts when the panel opens, not between Enter and t
   expect(page.workers()).toHaveLength(1);
 });
 
+test("the Enter that sends reads no element's size: the panel with the new messages is not laid out for it in the middle of that task", async ({ page, stack }) => {
+  // Before the page loads: every read of an element's size is noted while
+  // the Enter key's task runs (from its keydown to the next task). Each one
+  // would make the browser lay out the panel, new messages and all, in the
+  // middle of that task, and again in the frame after it.
+  await page.addInitScript(() => {
+    const w = window as unknown as { __reads: string[]; __counting: boolean };
+    w.__reads = [];
+    w.__counting = false;
+    for (const name of ["scrollHeight", "scrollWidth", "clientHeight", "clientWidth", "offsetHeight", "offsetWidth"]) {
+      for (const proto of [Element.prototype, HTMLElement.prototype]) {
+        const native = Object.getOwnPropertyDescriptor(proto, name);
+        if (!native?.get) continue;
+        const get = native.get;
+        Object.defineProperty(proto, name, {
+          ...native,
+          get() {
+            if (w.__counting) w.__reads.push(name);
+            return get.call(this);
+          },
+        });
+      }
+    }
+    addEventListener(
+      "keydown",
+      (event) => {
+        if (event.key !== "Enter") return;
+        w.__counting = true;
+        setTimeout(() => (w.__counting = false));
+      },
+      true,
+    );
+  });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.input().pressSequentially("line one");
+  await widget.input().press("Shift+Enter");
+  await widget.input().pressSequentially("line two");
+  const reads = () => page.evaluate(() => (window as unknown as { __reads: string[] }).__reads);
+  expect(await reads(), "a Shift+Enter is counted too: the box measures its new line").not.toHaveLength(0);
+  await page.evaluate(() => ((window as unknown as { __reads: string[] }).__reads = []));
+  await widget.input().press("Enter");
+  await expect(widget.questions().first()).toHaveText("line one\nline two");
+  expect(await reads(), "nothing read the layout in the task that sent").toEqual([]);
+  const answer = await expectedAnswer(stack, "line one\nline two");
+  await expect.poll(async () => words(await widget.answers().last().locator(".rsc-msg__body").innerText())).toBe(words(answer));
+});
+
 test("an answer is read to its end while the page runs no frames (a tab in the background), and shows whole when they resume", async ({ page, stack }) => {
   await stack.script({ token_count: 200, token_delay_ms: 5, first_token_delay_ms: 0 });
   await page.goto(stack.pageUrl);
