@@ -165,6 +165,24 @@ chat.responseInterceptor = (chunk) => ({ text: chunk.choices?.[0]?.delta?.conten
   },
 };
 
+/** The question the reference pages post: the body of an OpenAI chat request. */
+const QUESTION_BODY = JSON.stringify({ model: MODEL, stream: true, messages: [{ role: "user", content: "How do I embed the widget?" }] });
+
+/**
+ * How a run works a reference page: it fetched its token as it loaded, and
+ * its `window.ask()` posts the question.
+ */
+const askedByPage = {
+  async prepare(page) {
+    await page.evaluate(() => token);
+  },
+  async send(page) {
+    await page.evaluate(() => {
+      window.ask();
+    });
+  },
+};
+
 /**
  * Not a widget: the floor. The page fetches the same stream and reads it to
  * the end with a bare ReadableStreamDefaultReader, and does nothing else: no
@@ -183,21 +201,14 @@ window.ask = async () => {
   const response = await fetch("${stack.mockUrl}/v1/chat/completions", {
     method: "POST",
     headers: { authorization: "Client " + (await token).token, "content-type": "application/json" },
-    body: JSON.stringify({ model: "${MODEL}", stream: true, messages: [{ role: "user", content: "How do I embed the widget?" }] }),
+    body: ${JSON.stringify(QUESTION_BODY)},
   });
   const reader = response.body.getReader();
   while (!(await reader.read()).done);
 };
 </script></body></html>`);
   },
-  async prepare(page) {
-    await page.evaluate(() => token);
-  },
-  async send(page) {
-    await page.evaluate(() => {
-      window.ask();
-    });
-  },
+  ...askedByPage,
 };
 
 /**
@@ -271,18 +282,11 @@ worker.onmessage = ({ data }) => {
 window.ask = async () => worker.postMessage({
   url: "${stack.mockUrl}/v1/chat/completions",
   authorization: "Client " + (await token).token,
-  body: JSON.stringify({ model: "${MODEL}", stream: true, messages: [{ role: "user", content: "How do I embed the widget?" }] }),
+  body: ${JSON.stringify(QUESTION_BODY)},
 });
 </script></body></html>`);
   },
-  async prepare(page) {
-    await page.evaluate(() => token);
-  },
-  async send(page) {
-    await page.evaluate(() => {
-      window.ask();
-    });
-  },
+  ...askedByPage,
 };
 
 /** A fresh context (no cache, no cookies, no storage), a page with the probe, and CDP. */
