@@ -217,8 +217,7 @@ window.ask = async () => {
  * stream, splits its SSE frames, `JSON.parse`s each and hands the text over
  * at most once per frame; the page appends it to a text node (a new block
  * every 2,000 characters) in a panel the size of ours and keeps the end in
- * view. No Markdown, no other DOM,
- * nothing else. What it costs above the floor is the browser's price of
+ * view. No Markdown, no other DOM, nothing else. What it costs above the floor is the browser's price of
  * showing streamed text: the second reference beside ours (issue #15).
  */
 const plain = {
@@ -602,10 +601,14 @@ async function streaming() {
   const runs = Object.keys(widgets)
     .filter((id) => WIDGETS.has(id))
     .map((id) => [id, widgets[id], SIZES]);
-  // The floor runs at every size, right after ours: the ratio of the two,
-  // measured in the same run, is what the target is about (issue #15).
-  if (WIDGETS.has("floor")) runs.splice(1, 0, ["floor", floor, SIZES]);
-  if (WIDGETS.has("plain")) runs.splice(WIDGETS.has("floor") ? 2 : 1, 0, ["plain", plain, SIZES]);
+  // The reference pages (the floor, the bare renderer) run at every size,
+  // right after ours: the ratios, measured in the same run, are what the
+  // target is about (issue #15).
+  const references = [
+    ["floor", floor, SIZES],
+    ["plain", plain, SIZES],
+  ].filter(([id]) => WIDGETS.has(id));
+  runs.splice(1, 0, ...references);
   for (const [id, widget, sizes] of runs) {
     out[id] = { paced: [], flooded: [] };
     for (const [regime, delay] of [

@@ -303,15 +303,16 @@ if (S) {
         ]);
       }
     }
-    for (const fl of S.floor?.[regime] ?? []) {
-      if (fl.skipped) continue;
-      const ours = at(regime, "ringside", fl.tokens);
-      rows.push([fmt(fl.tokens), "bare reader (the floor: fetch + read, no parsing, no DOM)", fmt(fl.busy_ms_per_1k), fmt(fl.cpu_ms_per_1k), fmt(fl.process_cpu_ms_per_1k), fmt(fl.script_ms_per_1k), fmt(fl.layout_style_ms_per_1k), `${fmt(fl.frames_dropped)} (${fmt(fl.frames_dropped_pct, 1)} %)`, fmt(fl.worst_frame_gap_ms), "–", fmt(fl.frames_per_content_read, fl.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / floor: busy ${ratio(ours.busy_ms_per_1k, fl.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, fl.cpu_ms_per_1k)}` : ""]);
-    }
-    for (const pl of S.plain?.[regime] ?? []) {
-      if (pl.skipped) continue;
-      const ours = at(regime, "ringside", pl.tokens);
-      rows.push([fmt(pl.tokens), "bare renderer (plain text: decoded with JSON.parse in a worker, appended to a text node once per frame)", fmt(pl.busy_ms_per_1k), fmt(pl.cpu_ms_per_1k), fmt(pl.process_cpu_ms_per_1k), fmt(pl.script_ms_per_1k), fmt(pl.layout_style_ms_per_1k), `${fmt(pl.frames_dropped)} (${fmt(pl.frames_dropped_pct, 1)} %)`, fmt(pl.worst_frame_gap_ms), fmt(pl.last_byte_to_last_paint_ms), fmt(pl.frames_per_content_read, pl.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / bare renderer: busy ${ratio(ours.busy_ms_per_1k, pl.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, pl.cpu_ms_per_1k)}` : ""]);
+    // The two reference pages (a run of each beside ours, same sizes).
+    for (const [id, name, short] of [
+      ["floor", "bare reader (the floor: fetch + read, no parsing, no DOM)", "floor"],
+      ["plain", "bare renderer (plain text: decoded with JSON.parse in a worker, appended to a text node once per frame)", "bare renderer"],
+    ]) {
+      for (const x of S[id]?.[regime] ?? []) {
+        if (x.skipped) continue;
+        const ours = at(regime, "ringside", x.tokens);
+        rows.push([fmt(x.tokens), name, fmt(x.busy_ms_per_1k), fmt(x.cpu_ms_per_1k), fmt(x.process_cpu_ms_per_1k), fmt(x.script_ms_per_1k), fmt(x.layout_style_ms_per_1k), `${fmt(x.frames_dropped)} (${fmt(x.frames_dropped_pct, 1)} %)`, fmt(x.worst_frame_gap_ms), fmt(x.last_byte_to_last_paint_ms), fmt(x.frames_per_content_read, x.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / ${short}: busy ${ratio(ours.busy_ms_per_1k, x.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, x.cpu_ms_per_1k)}` : ""]);
+      }
     }
     return table(
       ["tokens", "widget", "main-thread busy ms per 1k tokens", "main-thread CPU ms per 1k", "renderer CPU ms per 1k (all its threads)", "busy: of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
