@@ -774,6 +774,7 @@ try {
     results.trace = await phase("trace", async () => {
       const out = { ringside: await traceRun("ringside", widgets.ringside) };
       if (WIDGETS.has("floor")) out.floor = await traceRun("floor", floor);
+      if (WIDGETS.has("plain")) out.plain = await traceRun("plain", plain);
       return out;
     });
     log("trace", JSON.stringify(results.trace));
