@@ -5,7 +5,7 @@
 // few hundred reads a second, and every read is a task of the thread that
 // reads it. The page's main thread is the host's as much as ours, so the
 // request is made and its body read in a dedicated worker, which hands the
-// bytes over in batches: the main thread runs about one task per paint, not
+// answer over in batches: the main thread runs about one task per paint, not
 // one per read (measured: `cargo xtask bench`, issue #15). Where a worker
 // cannot be had (a host page whose Content-Security-Policy does not allow
 // `blob:` workers, or that enforces Trusted Types), the very same code runs
@@ -15,8 +15,16 @@
 // of `src/render.rs`) wait until just before it, so no text shows later for
 // it, and the page runs about one task per paint, not one per read.
 //
-// Why JavaScript: a worker needs a script of its own, and a worker with the
-// wasm would cost the page a second copy of it. This one is built from
+// Why decode there: a flooded answer arrives thousands of SSE frames at a
+// time, and their SSE and JSON were the main thread's largest cost per token.
+// The worker decodes with the page's own wasm (`src/decoder.rs`): the page
+// posts it the compiled module, which it instantiates a second time, with
+// nothing more downloaded; it hands the page the answer's text, and the one
+// frame that ended it. Where it cannot (the module cannot be posted or
+// instantiated, or there is no worker), it hands over the bytes, and the page
+// decodes them with the same decoder.
+//
+// Why JavaScript: a worker needs a script of its own. This one is built from
 // `streams`' own source, so the worker and the fallback cannot differ.
 
 let send; // (message) => void: to the worker, or to `streams` on this thread
@@ -44,11 +52,61 @@ function streams(post) {
     post({ id, error: { name: error.name, message: error.message } });
   };
 
-  // Resolves `next(until)` with the bytes read since the last batch (a
-  // `Uint8Array`), no earlier than `until` (`Date.now()` ms; 0: as soon as
-  // there are any); with `undefined` once the body has ended and every byte
+  // The widget's wasm, instantiated here to decode (`src/decoder.rs`): its
+  // exports, or null where it could not be.
+  let wasm = null;
+  const load = (module) => {
+    try {
+      // Every import throws: the decoder calls none.
+      const imports = {};
+      for (const { module: from, name } of WebAssembly.Module.imports(module)) {
+        (imports[from] ??= {})[name] = () => {
+          throw new Error(`${name} is not for the stream's worker`);
+        };
+      }
+      wasm = new WebAssembly.Instance(module, imports).exports;
+    } catch {
+      wasm = null;
+    }
+  };
+  const utf8 = new TextDecoder();
+  // A decoder for one stream: `feed(bytes)`, then `take()` the text decoded
+  // since the last take, and the data of the frame that ended the answer
+  // once it has come; `close()` at the end.
+  const decoder = () => {
+    const w = wasm;
+    const id = w.rsc_decoder_open();
+    let text = "";
+    let end;
+    const bytes = (at, length) => new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0);
+    return {
+      feed(value) {
+        // A trap (a bug) leaves the instance unusable: later answers are
+        // handed over as bytes, and this one fails as a read would.
+        wasm = null;
+        bytes(w.rsc_decoder_input(id, value.length), value.length).set(value);
+        const [at, length, endAt, endLength] = new Uint32Array(w.memory.buffer, w.rsc_decoder_feed(id) >>> 0, 4);
+        text += utf8.decode(bytes(at, length));
+        if (endLength !== 0xffffffff && end === undefined) end = utf8.decode(bytes(endAt, endLength));
+        wasm = w;
+      },
+      take() {
+        const batch = { text, end };
+        text = "";
+        return batch;
+      },
+      close() {
+        if (wasm === w) w.rsc_decoder_close(id);
+      },
+    };
+  };
+
+  // Resolves `next(until)` with what was read since the last batch, no
+  // earlier than `until` (`Date.now()` ms; 0: as soon as anything came): the
+  // bytes (a `Uint8Array`), or what `decoding` (a `decoder()`, if given)
+  // made of them; with `undefined` once the body has ended and everything
   // was handed over; and rejects with the read's error if a read failed.
-  const batches = (reader) => {
+  const batches = (reader, decoding) => {
     let parts = [];
     let ended = false;
     let failure = null;
@@ -65,7 +123,7 @@ function streams(post) {
       const { resolve, reject } = waiter;
       waiter = null;
       if (parts.length) {
-        resolve(join(parts));
+        resolve(decoding ? decoding.take() : join(parts));
         parts = [];
       } else if (failure) {
         reject(failure);
@@ -81,12 +139,15 @@ function streams(post) {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          parts.push(value);
+          if (decoding) decoding.feed(value);
+          // Decoded, `parts` only counts the reads.
+          parts.push(decoding ? null : value);
           wake();
         }
       } catch (error) {
         failure = error;
       }
+      decoding?.close();
       ended = true;
       clearTimeout(timer);
       timer = 0;
@@ -127,7 +188,7 @@ function streams(post) {
       const head = { id, status: response.status, headers: [...response.headers] };
       if (response.ok) {
         const reader = response.body.getReader();
-        stream.next = batches(reader);
+        stream.next = batches(reader, wasm && decoder());
         stream.abort = () => reader.cancel();
       } else {
         head.text = await response.text();
@@ -139,9 +200,11 @@ function streams(post) {
     }
   };
 
-  return ({ id, url, authorization, body, until }) => {
+  return ({ id, url, authorization, body, until, module }) => {
     const stream = live.get(id);
-    if (url) {
+    if (module) {
+      load(module);
+    } else if (url) {
       start(id, url, authorization, body);
     } else if (until === undefined) {
       // Stopped, or read to the end: let the connection go.
@@ -149,9 +212,9 @@ function streams(post) {
       stream?.abort();
     } else if (stream) {
       stream.next(until).then(
-        (bytes) => {
-          if (!bytes) live.delete(id);
-          post({ id, bytes });
+        (batch) => {
+          if (!batch) live.delete(id);
+          post({ id, batch });
         },
         (error) => fail(id, error),
       );
@@ -159,8 +222,11 @@ function streams(post) {
   };
 }
 
-/** The worker, started on first use; `streams` on this thread if it cannot start. */
-function connect() {
+/**
+ * The worker, started on first use with the widget's wasm `module` to decode
+ * with; `streams` on this thread (handing over bytes) if it cannot start.
+ */
+function connect(module) {
   if (send) return;
   const here = () => {
     const handle = streams((message) => queueMicrotask(() => open.get(message.id)?.(message)));
@@ -197,7 +263,7 @@ function connect() {
         event.preventDefault();
         quit();
         URL.revokeObjectURL(url);
-        const given = unsent;
+        const given = unsent.filter((message) => !message.module);
         here();
         given.forEach(send);
       } else {
@@ -210,6 +276,14 @@ function connect() {
     };
   } catch {
     here();
+    return;
+  }
+  if (!module) return;
+  try {
+    send({ module });
+  } catch {
+    // A module this browser cannot post: the worker hands over bytes.
+    unsent?.pop();
   }
 }
 
@@ -217,14 +291,17 @@ function connect() {
  * POSTs `body` to `url` (the chat completions) with `authorization`, and
  * resolves with `{response, batches}`: the response's status and headers
  * (and its body, when it is not ok), and for an ok one the reader of its body:
- * `batches.next(due)` resolves with the bytes since the last batch, no
+ * `batches.next(due)` resolves with what was read since the last batch (the
+ * bytes, or `{text, end}` decoded by the worker: `end` is the data of the
+ * frame that ended the answer, once it came), no
  * earlier than `due` (`Date.now()` ms, 0 for at once, or a promise of one),
  * `undefined` at the end; `batches.cancel()` lets the connection go. Rejects
  * like `fetch` (a network error; `signal`'s reason once it aborts, which also
- * ends a pending `next`).
+ * ends a pending `next`). `module` is the widget's compiled wasm, for the
+ * worker to decode with (`src/decoder.rs`).
  */
-export function openStream(url, authorization, body, signal) {
-  connect();
+export function openStream(url, authorization, body, signal, module) {
+  connect(module);
   const id = ++ids;
   return new Promise((resolve, reject) => {
     let waiter = { resolve, reject }; // what the reader's next message settles
@@ -269,8 +346,8 @@ export function openStream(url, authorization, body, signal) {
           });
         return settle.resolve({ response, batches: { next, cancel: end } });
       }
-      if (!message.bytes) end();
-      settle.resolve(message.bytes);
+      if (!message.batch) end();
+      settle.resolve(message.batch);
     });
     send({ id, url, authorization, body });
   });
@@ -280,10 +357,10 @@ export function openStream(url, authorization, body, signal) {
  * A question is on its way (the panel opened, the visitor types): the worker
  * starts now, not between Enter and the answer, where starting it (a thread,
  * its script) would cost the page a few ms. Unused, it goes after `KEEP_MS`
- * from the last call.
+ * from the last call. `module`: as for `openStream`.
  */
-export function prepare() {
-  connect();
+export function prepare(module) {
+  connect(module);
   if (!open.size) idle();
 }
 

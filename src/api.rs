@@ -4,8 +4,7 @@
 //! shared SSE parser.
 
 use js_sys::{Promise, Uint8Array};
-use ringside_wire::chat::{StreamFrame, StreamRequest};
-use ringside_wire::sse::SseParser;
+use ringside_wire::chat::{AnswerDecoder, StreamFrame, StreamRequest};
 use ringside_wire::token::TokenResponse;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -187,7 +186,13 @@ impl ChatClient {
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<(), ChatError> {
         let url = &self.url;
-        let opened = open_stream(url, &self.authorization, &request.to_json(), signal);
+        let opened = open_stream(
+            url,
+            &self.authorization,
+            &request.to_json(),
+            signal,
+            &wasm_bindgen::module(),
+        );
         let opened: Opened = JsFuture::from(opened)
             .await
             .map_err(|e| network(url, &e))?
@@ -204,6 +209,12 @@ impl ChatClient {
     }
 }
 
+/// Starts the reader of answers ahead of a question (the panel opened, the
+/// visitor types): see `js/stream-batches.js`.
+pub fn prepare() {
+    prepare_with(&wasm_bindgen::module());
+}
+
 /// The request for an answer and the reader of its body, off the main
 /// thread where the page allows: see `js/stream-batches.js`.
 #[wasm_bindgen(module = "/js/stream-batches.js")]
@@ -211,14 +222,18 @@ extern "C" {
     type Opened;
     type Batches;
 
+    type Decoded;
+
     /// POSTs `body` with `authorization` (and no cookies); resolves with an
-    /// [`Opened`], rejects like `fetch`.
+    /// [`Opened`], rejects like `fetch`. `module` is this wasm's, for the
+    /// worker to decode with (`src/decoder.rs`).
     #[wasm_bindgen(js_name = openStream)]
     fn open_stream(
         url: &str,
         authorization: &str,
         body: &str,
         signal: Option<&AbortSignal>,
+        module: &JsValue,
     ) -> Promise;
 
     /// Its status and headers, and its body if it is not ok.
@@ -229,19 +244,30 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn batches(this: &Opened) -> Batches;
 
-    /// Resolves with the bytes since the last batch, no earlier than `due`
-    /// (`Date.now()` ms, 0 for at once, or a promise of one); `undefined` at
-    /// the end.
+    /// Resolves with what was read since the last batch, no earlier than
+    /// `due` (`Date.now()` ms, 0 for at once, or a promise of one): the
+    /// bytes, or, decoded by the worker, a [`Decoded`]; `undefined` at the
+    /// end.
     #[wasm_bindgen(method)]
     fn next(this: &Batches, due: &JsValue) -> Promise;
+
+    /// The text of a batch decoded by the worker.
+    #[wasm_bindgen(method, getter)]
+    fn text(this: &Decoded) -> String;
+
+    /// The data of the frame that ended the answer, if it came in this batch.
+    #[wasm_bindgen(method, getter)]
+    fn end(this: &Decoded) -> Option<String>;
 
     /// Lets the connection go.
     #[wasm_bindgen(method)]
     fn cancel(this: &Batches);
 
     /// Starts the worker ahead of a question (the panel opened, the
-    /// visitor types); unused, it goes after a while.
-    pub fn prepare();
+    /// visitor types), with this wasm's `module` to decode with; unused, it
+    /// goes after a while.
+    #[wasm_bindgen(js_name = prepare)]
+    fn prepare_with(module: &JsValue);
 
     /// Lets the worker go if no answer streams (a widget was destroyed; the
     /// next answer starts another).
@@ -256,44 +282,48 @@ async fn read_stream(
     batch_due: &dyn Fn() -> JsValue,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<(), ChatError> {
-    let mut parser = SseParser::new();
+    // For bytes read on this thread (no worker, or one that could not
+    // decode): the worker's decoder otherwise (`src/decoder.rs`).
+    let mut decoder = AnswerDecoder::new();
     let mut buffer = Vec::new();
     loop {
         let batch = JsFuture::from(batches.next(&batch_due()))
             .await
             .map_err(|_| ChatError::Interrupted)?;
         watchdog.kick();
-        // The body ended before `[DONE]`.
-        let batch: Uint8Array = batch.dyn_into().map_err(|_| ChatError::Interrupted)?;
-        buffer.resize(batch.length() as usize, 0);
-        batch.copy_to(&mut buffer);
-
-        let mut outcome: Option<Result<(), ChatError>> = None;
-        parser.feed(&buffer, &mut |event| {
-            if outcome.is_some() {
-                return;
-            }
-            match StreamFrame::parse(&event.data) {
-                Ok(StreamFrame::Chunk(chunk)) => {
-                    if let Some(text) = chunk.content() {
-                        on_delta(text);
-                    }
-                }
-                Ok(StreamFrame::Done) => outcome = Some(Ok(())),
-                Ok(StreamFrame::Error(error)) => {
-                    outcome = Some(Err(ChatError::Api {
-                        status: 200,
-                        code: error.code,
-                        message: error.message,
-                        retry_after: None,
-                    }))
-                }
-                Err(error) => outcome = Some(Err(ChatError::Malformed(error.to_string()))),
-            }
-        });
-        if let Some(outcome) = outcome {
-            return outcome;
+        let (text, end) = if let Some(bytes) = batch.dyn_ref::<Uint8Array>() {
+            buffer.resize(bytes.length() as usize, 0);
+            bytes.copy_to(&mut buffer);
+            decoder.feed(&buffer);
+            (decoder.take_text(), decoder.end().map(str::to_string))
+        } else if batch.is_object() {
+            let decoded: &Decoded = batch.unchecked_ref();
+            (decoded.text(), decoded.end())
+        } else {
+            // The body ended before `[DONE]`.
+            return Err(ChatError::Interrupted);
+        };
+        if !text.is_empty() {
+            on_delta(&text);
         }
+        if let Some(end) = end {
+            return ending(&end);
+        }
+    }
+}
+
+/// What the frame that ended an answer (see [`AnswerDecoder`]) means.
+fn ending(data: &str) -> Result<(), ChatError> {
+    match StreamFrame::parse(data) {
+        Ok(StreamFrame::Done) => Ok(()),
+        Ok(StreamFrame::Error(error)) => Err(ChatError::Api {
+            status: 200,
+            code: error.code,
+            message: error.message,
+            retry_after: None,
+        }),
+        Ok(StreamFrame::Chunk(_)) => Err(ChatError::Malformed("a chunk ended the answer".into())),
+        Err(error) => Err(ChatError::Malformed(error.to_string())),
     }
 }
 

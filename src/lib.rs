@@ -10,7 +10,8 @@
 //! - [`chat`]: the widget's state and actions (send, open, close).
 //! - [`ui`]: the Leptos components (the panel and its composer).
 //! - [`transcript`]: the messages' DOM, kept in step with the conversation.
-//! - [`api`]: the token fetch and the streamed completion (fetch + SSE).
+//! - [`api`]: the token fetch and the streamed completion (fetch + SSE);
+//!   [`decoder`]: what the worker that reads the stream runs of this wasm.
 //! - [`continuity`]: answers that survive a page change, tabs that share a
 //!   conversation; [`feedback`]: the visitor's ratings of answers.
 //! - [`render`]: painting streamed text once per animation frame.
@@ -26,6 +27,7 @@ pub mod chat;
 pub mod chunk;
 pub mod continuity;
 pub mod conversation;
+pub mod decoder;
 pub mod error;
 pub mod feedback;
 pub mod markdown;

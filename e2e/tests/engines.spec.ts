@@ -121,17 +121,25 @@ test("skeleton: a script tag's widget opens, sends, and the answer streams in vi
     }).observe(root, { subtree: true, childList: true, characterData: true });
     // What the widget's worker (js/stream-batches.js, started when the panel
     // opens) hands over: its start, the response and the answer's batches;
-    // nothing if it could not start.
+    // nothing if it could not start. Batches of text: it decoded them with
+    // the widget's own wasm (src/decoder.rs); of bytes: the page did.
     window.__fromWorker = 0;
+    window.__batches = { text: 0, bytes: 0 };
     const Native = window.Worker;
     window.Worker = function (url, options) {
       const worker = new Native(url, options);
-      worker.addEventListener("message", () => window.__fromWorker++);
+      worker.addEventListener("message", ({ data }) => {
+        window.__fromWorker++;
+        if (data && data.batch instanceof Uint8Array) window.__batches.bytes++;
+        else if (data && data.batch && typeof data.batch.text === "string") window.__batches.text++;
+      });
       return worker;
     };`);
   await open(wd);
   await ask(wd, question, 1);
   expect(await wd.execute("return window.__fromWorker;"), "the answer was read off the page's main thread, by the widget's worker").toBeGreaterThan(3);
+  expect(await wd.execute("return window.__batches;"), "and decoded there: the page got text").toEqual({ text: expect.any(Number), bytes: 0 });
+  expect(await wd.execute("return window.__batches.text;")).toBeGreaterThan(2);
   const seen: string[] = await wd.execute("return window.__seen;");
   expect(seen.length, `the answer appeared in ${seen.length} step(s)`).toBeGreaterThanOrEqual(2);
   for (let i = 1; i < seen.length; i++) expect(seen[i].startsWith(seen[i - 1]), "each step only appends").toBe(true);

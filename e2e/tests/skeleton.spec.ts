@@ -3,28 +3,34 @@
 import type { Page } from "@playwright/test";
 import { test, expect, Widget, expectedAnswer, words } from "./stack";
 
-/** Before the page loads: counts the workers it starts and the messages they send it. */
+type Counts = { workers: number; messages: number; bytes: number; texts: number };
+
+/**
+ * Before the page loads: counts the workers it starts, the messages they
+ * send it, and of an answer's batches, those handed over as bytes and those
+ * as decoded text.
+ */
 async function countWorkers(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const w = window as unknown as { __workers: number; __messages: number; Worker: typeof Worker };
-    w.__workers = 0;
-    w.__messages = 0;
+    const w = window as unknown as { __counts: Counts; Worker: typeof Worker };
+    w.__counts = { workers: 0, messages: 0, bytes: 0, texts: 0 };
     const Native = w.Worker;
     w.Worker = function (url: string | URL, options?: WorkerOptions) {
-      w.__workers++;
+      w.__counts.workers++;
       const worker = new Native(url, options);
-      worker.addEventListener("message", () => w.__messages++);
+      worker.addEventListener("message", ({ data }) => {
+        w.__counts.messages++;
+        if (data?.batch instanceof Uint8Array) w.__counts.bytes++;
+        else if (typeof data?.batch?.text === "string") w.__counts.texts++;
+      });
       return worker;
     } as unknown as typeof Worker;
   });
 }
 
 /** What [`countWorkers`] has counted. */
-function workerCounts(page: Page): Promise<{ workers: number; messages: number }> {
-  return page.evaluate(() => {
-    const w = window as unknown as { __workers: number; __messages: number };
-    return { workers: w.__workers, messages: w.__messages };
-  });
+function workerCounts(page: Page): Promise<Counts> {
+  return page.evaluate(() => ({ ...(window as unknown as { __counts: Counts }).__counts }));
 }
 
 test("a visitor's question is answered in visible steps, ending in the mock's exact answer", async ({ page, stack }) => {
@@ -74,17 +80,20 @@ test("a fast answer comes to the page in about one batch per paint, not one task
   await widget.open();
   // The paints: each a task that changes the answer, seen by a MutationObserver.
   await page.evaluate(() => {
-    const w = window as unknown as { __paints: number; __messages: number };
+    const w = window as unknown as { __paints: number; __counts: Counts };
     w.__paints = 0;
-    w.__messages = 0;
+    w.__counts.messages = 0;
     const root = document.querySelector("[data-ringside-chat]")!.shadowRoot!;
     new MutationObserver(() => w.__paints++).observe(root.querySelector("[role=log]")!, { subtree: true, childList: true, characterData: true });
   });
   await widget.ask("Tell me a long story");
   const paints = await page.evaluate(() => (window as unknown as { __paints: number }).__paints);
-  const { messages } = await workerCounts(page);
+  const { messages, bytes, texts } = await workerCounts(page);
   expect(paints, "the answer streamed in several paints").toBeGreaterThan(5);
   expect(messages, "the answer was read by the widget's worker").toBeGreaterThan(5);
+  // Its SSE and JSON were decoded there too (src/decoder.rs): the page got text.
+  expect(texts, "batches of decoded text").toBeGreaterThan(5);
+  expect(bytes, "batches of bytes, for the page to decode").toBe(0);
   // One batch per paint, plus the response and the end;
   // a late frame may cost one more now and then.
   expect(messages, `${messages} messages from the worker for ${paints} paints`).toBeLessThanOrEqual(2 * paints);

@@ -328,6 +328,61 @@ impl StreamFrame {
     }
 }
 
+/// An answer's stream read to its text: bytes in, in reads of any size; out,
+/// the text of its content chunks and the data of the frame that ended it.
+///
+/// The frame that ends an answer is `[DONE]`, an error, or one that is not a
+/// chunk: what it means is for [`StreamFrame::parse`] to say again, where the
+/// answer is shown (the widget decodes in a worker, and hands the page only
+/// text and that one frame). Nothing after it is read.
+#[derive(Debug, Default)]
+pub struct AnswerDecoder {
+    sse: crate::sse::SseParser,
+    text: String,
+    end: Option<String>,
+}
+
+impl AnswerDecoder {
+    /// A decoder at the start of a stream.
+    pub fn new() -> Self {
+        AnswerDecoder {
+            sse: crate::sse::SseParser::new(),
+            ..AnswerDecoder::default()
+        }
+    }
+
+    /// Reads the next bytes of the stream.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let (text, end) = (&mut self.text, &mut self.end);
+        if end.is_some() {
+            return;
+        }
+        self.sse.feed(bytes, &mut |event| {
+            if end.is_some() {
+                return;
+            }
+            match StreamFrame::parse(&event.data) {
+                Ok(StreamFrame::Chunk(chunk)) => {
+                    if let Some(content) = chunk.content() {
+                        text.push_str(content);
+                    }
+                }
+                _ => *end = Some(event.data),
+            }
+        });
+    }
+
+    /// The text decoded since the last call.
+    pub fn take_text(&mut self) -> String {
+        std::mem::take(&mut self.text)
+    }
+
+    /// The data of the frame that ended the answer, once it has come.
+    pub fn end(&self) -> Option<&str> {
+        self.end.as_deref()
+    }
+}
+
 /// What the widget POSTs to `/v1/chat/completions`: a streamed
 /// [`ChatRequest`] with the model and the messages, and nothing else (the
 /// sampling settings are the host's, upstream). Written without serde; the
@@ -504,6 +559,79 @@ mod tests {
             serde_json::to_string(&request).unwrap(),
             r#"{"model":"fc:openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}"#
         );
+    }
+
+    /// An answer's text and ending, frame by frame: what the widget did
+    /// before it had [`AnswerDecoder`].
+    fn frame_by_frame(stream: &[u8]) -> (String, Option<String>) {
+        let mut text = String::new();
+        for event in crate::sse::parse_all(stream) {
+            match StreamFrame::parse(&event.data) {
+                Ok(StreamFrame::Chunk(chunk)) => text.push_str(chunk.content().unwrap_or("")),
+                _ => return (text, Some(event.data)),
+            }
+        }
+        (text, None)
+    }
+
+    fn decode_in_reads(stream: &[u8], cuts: &[usize]) -> (String, Option<String>) {
+        let mut decoder = AnswerDecoder::new();
+        let mut text = String::new();
+        let mut from = 0;
+        for &cut in cuts.iter().chain([stream.len()].iter()) {
+            decoder.feed(&stream[from..cut]);
+            text.push_str(&decoder.take_text());
+            from = cut;
+        }
+        (text, decoder.end().map(str::to_string))
+    }
+
+    #[test]
+    fn an_answer_decodes_to_its_text_and_the_frame_that_ended_it_in_any_reads() {
+        let chunk = |content: &str| {
+            format!(
+                "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{content}\"}},\"finish_reason\":null}}]}}\n\n"
+            )
+        };
+        let endings = [
+            "data: [DONE]\n\n",
+            "data: {\"error\":{\"message\":\"Budget spent.\",\"type\":\"insufficient_quota\",\"code\":\"budget_exceeded\"}}\n\n",
+            "data: {not json\n\n",
+            "",
+        ];
+        for ending in endings {
+            let stream = format!(
+                "{}: keep-alive\n\n{}{}{ending}{}",
+                chunk("Hé"),
+                chunk("llo\\n\\n**wor"),
+                chunk("ld** ✓"),
+                chunk("after the end")
+            );
+            let stream = stream.as_bytes();
+            let expected = frame_by_frame(stream);
+            assert_eq!(
+                expected.0,
+                if ending.is_empty() {
+                    "Héllo\n\n**world** ✓after the end"
+                } else {
+                    "Héllo\n\n**world** ✓"
+                }
+            );
+            assert_eq!(decode_in_reads(stream, &[]), expected, "{ending}");
+            for cut in 0..=stream.len() {
+                assert_eq!(
+                    decode_in_reads(stream, &[cut]),
+                    expected,
+                    "{ending} cut at {cut}"
+                );
+            }
+            let bytes: Vec<usize> = (1..stream.len()).collect();
+            assert_eq!(
+                decode_in_reads(stream, &bytes),
+                expected,
+                "{ending} byte by byte"
+            );
+        }
     }
 
     // proptest needs a native target (its RNG and its failure files).
