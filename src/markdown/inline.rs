@@ -770,9 +770,11 @@ fn plain_text(items: &[Inline]) -> String {
 
 /// Turns GitHub's bare links in the text items into links.
 fn autolink(items: &mut Vec<Inline>) {
+    // Every bare link has one of these: most prose (whose sentences end in
+    // `.`) is not scanned at all.
     if !items
         .iter()
-        .any(|item| matches!(item, Inline::Text(t) if t.contains(['.', ':', '@'])))
+        .any(|item| matches!(item, Inline::Text(t) if t.contains([':', '@']) || t.contains("www.")))
     {
         return;
     }

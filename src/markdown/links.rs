@@ -282,8 +282,9 @@ pub fn bare_links(text: &str) -> Vec<(usize, usize, String)> {
             i += 1;
             continue;
         }
-        let boundary =
-            i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'*' | b'_' | b'~' | b'(');
+        // Only a `w`, `h` or `m` after a boundary can start a link's prefix.
+        let boundary = matches!(b[i], b'w' | b'h' | b'm')
+            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'*' | b'_' | b'~' | b'('));
         let rest = &text[i..];
         // (prefix, scheme to add, where the domain starts)
         let prefix = [
@@ -293,7 +294,8 @@ pub fn bare_links(text: &str) -> Vec<(usize, usize, String)> {
             ("mailto:", "", 7),
         ]
         .into_iter()
-        .find(|(prefix, _, _)| boundary && rest.starts_with(prefix));
+        .filter(|_| boundary)
+        .find(|(prefix, _, _)| rest.starts_with(prefix));
         if let Some((prefix, scheme, domain)) = prefix {
             let end = if prefix == "mailto:" {
                 email_end(text, i + domain)
