@@ -354,7 +354,7 @@ if (S) {
   }
   p(
     "*Method.* For each answer, a new browser context loads the host page, opens the widget as a user does (ours: a click on the launcher, which also fetches the token; deep-chat: the token fetched by the page), " +
-      "scripts the mock (`POST /__mock/script {token_count, token_delay_ms, first_token_delay_ms: 0}`; answers are the mock's deterministic paragraphs of words) and types the question and Enter. " +
+      "scripts the mock (`POST /__mock/script {token_count, token_delay_ms, first_token_delay_ms: 0}`; answers are the mock's deterministic paragraphs of words) and types the question; then the measurement starts, and Enter is pressed through the browser's input (the reference pages ask on Enter too), so no script of the harness runs in the page while it is measured (until 2026-12-04 the harness typed inside the measured window, with Playwright locators whose queries and checks ran in the page and counted as the widget's: about 10 to 15 ms per question). " +
       "*Main-thread busy* is the growth of CDP `Performance.getMetrics` `TaskDuration` (every task of the renderer's main thread: script, style, layout, paint, the network's delivery of each read) from just before the question is sent " +
       "to 0.5 s after the last byte and the last change to the answer, less what the page costs idle with the probe (measured for 0.7 s before; a few tens of ms a second), divided by the thousands of tokens; " +
       "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of it. " +
