@@ -230,9 +230,25 @@ impl Parser<'_> {
                     }
                 },
                 _ => {
+                    // A `matches!`, not a set's `contains`: a call per byte.
                     let end = b[i + 1..]
                         .iter()
-                        .position(|c| b"\n\\`*_~[!]<&".contains(c))
+                        .position(|c| {
+                            matches!(
+                                c,
+                                b'\n'
+                                    | b'\\'
+                                    | b'`'
+                                    | b'*'
+                                    | b'_'
+                                    | b'~'
+                                    | b'['
+                                    | b'!'
+                                    | b']'
+                                    | b'<'
+                                    | b'&'
+                            )
+                        })
                         .map_or(b.len(), |p| i + 1 + p);
                     self.text.push_str(&s[i..end]);
                     end
@@ -768,13 +784,22 @@ fn plain_text(items: &[Inline]) -> String {
     out
 }
 
+/// Whether `text` holds a `:`, an `@` or `www.`, as every bare link does:
+/// most prose (whose sentences end in `.`) is not scanned for links at all.
+/// Byte by byte: `str::contains` with a set of chars decodes every char.
+fn may_hold_bare_link(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b':' || b == b'@' || (b == b'w' && bytes[i..].starts_with(b"www.")))
+}
+
 /// Turns GitHub's bare links in the text items into links.
 fn autolink(items: &mut Vec<Inline>) {
-    // Every bare link has one of these: most prose (whose sentences end in
-    // `.`) is not scanned at all.
     if !items
         .iter()
-        .any(|item| matches!(item, Inline::Text(t) if t.contains([':', '@']) || t.contains("www.")))
+        .any(|item| matches!(item, Inline::Text(t) if may_hold_bare_link(t)))
     {
         return;
     }
