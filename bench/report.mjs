@@ -105,7 +105,7 @@ p(
 p(
   `**Machine.** ${machine.cores} cores (${machine.cpu}), ${machine.memory_gib} GiB. ` +
     `Load average (1, 5, 15 min) at the start: ${machine.load_at_start || "–"}; at the end: ${machine.load_at_end || "–"}. ` +
-    "Other engineers were building on the same two cores, so every timing is noisy; read differences under about 20 % as noise. " +
+    "The machine may be shared (a load above 1 at the start says someone else was at work on its two cores), so every timing is noisy; read differences under about 20 % as noise. " +
     `Debian's Chromium ${machine.chromium ?? "–"}, headless, \`--disable-gpu\` (software rendering: painting costs more than on a desktop), on loopback only. ` +
     `Node ${machine.node}, ${machine.rustc}. ` +
     `**Total wall time: ${machine.wall_time_s === null ? "–" : `${Math.floor(machine.wall_time_s / 60)} min ${machine.wall_time_s % 60} s`}**${machine.quick ? " (a `--quick` run: fewer, shorter runs)" : ""}.`,
