@@ -621,10 +621,17 @@ function repeats(delay, tokens) {
   return tokens <= 1000 ? 3 : 1;
 }
 
-/** The median of each numeric figure of `runs` (the first run's others). */
-function medianRun(runs) {
-  if (runs.length === 1) return runs[0];
-  const out = { ...runs[0], runs: runs.length };
+/**
+ * The median of each numeric figure of the runs that finished (the first
+ * one's others), and how many did not (`failed_runs`, shown beside the
+ * figure); the last run when none finished.
+ */
+function medianRun(all) {
+  const runs = all.filter((run) => run.finished && !run.unresponsive);
+  if (!runs.length) return all.at(-1);
+  const failed = all.length - runs.length;
+  if (runs.length === 1 && !failed) return runs[0];
+  const out = { ...runs[0], runs: all.length, failed_runs: failed };
   for (const [key, value] of Object.entries(runs[0])) {
     if (typeof value !== "number") continue;
     const values = runs.map((run) => run[key]).filter((v) => typeof v === "number" && !Number.isNaN(v));
@@ -675,14 +682,15 @@ async function streaming() {
           if (behind[id]) continue;
           const run = await runOnce(id, widget, tokens);
           (got[id] ??= []).push(run);
-          // One failed run ends the turns of that page: its median would
-          // mix figures of answers it did not finish.
-          if (run.unresponsive || !run.finished) judge(id, run, tokens);
+          // An unresponsive page would hold up every turn after it.
+          if (run.unresponsive) judge(id, run, tokens);
         }
       }
       for (const [id] of turns) {
         if (got[id]) {
-          const run = got[id].some((r) => r.unresponsive || !r.finished) ? got[id].at(-1) : medianRun(got[id]);
+          // The median of the runs that finished; a run that did not is
+          // counted beside the figure, and fails it only if none finished.
+          const run = medianRun(got[id]);
           out[id][regime].push(run);
           judge(id, run, tokens);
         } else {
