@@ -78,6 +78,7 @@ function streams(post) {
     const id = w.rsc_decoder_open();
     let text = "";
     let end;
+    // `w.memory.buffer` is read after each call: a call may grow the memory.
     const bytes = (at, length) => new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0);
     return {
       feed(value) {
@@ -85,7 +86,9 @@ function streams(post) {
         // handed over as bytes, and this one fails as a read would.
         wasm = null;
         bytes(w.rsc_decoder_input(id, value.length), value.length).set(value);
-        const [at, length, endAt, endLength] = new Uint32Array(w.memory.buffer, w.rsc_decoder_feed(id) >>> 0, 4);
+        // Feed first: it may grow the memory, which detaches the old buffer.
+        const out = w.rsc_decoder_feed(id) >>> 0;
+        const [at, length, endAt, endLength] = new Uint32Array(w.memory.buffer, out, 4);
         text += utf8.decode(bytes(at, length));
         if (endLength !== 0xffffffff && end === undefined) end = utf8.decode(bytes(endAt, endLength));
         wasm = w;
