@@ -4,7 +4,7 @@
 // CSS, a strict CSP, two widgets on a page, destroy(), phones, themes, RTL.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { test, expect, Widget, EXAMPLES, expectedAnswer, words, type Stack } from "./stack";
+import { test, expect, Widget, EXAMPLES, expectedAnswer, words, countWorkers, workerCounts, type Stack } from "./stack";
 import type { Page, TestInfo } from "@playwright/test";
 
 /** Keeps a screenshot of a mode as a test artifact: `e2e/test-results/screenshots/<name>.png`. */
@@ -151,19 +151,7 @@ test("a page with a strict Content-Security-Policy works, and the answer is read
   // The answer's batches, as the worker hands them over: decoded text
   // (src/decoder.rs: it runs the widget's own wasm, which the policy allows),
   // or bytes for the page to decode.
-  await page.addInitScript(() => {
-    const w = window as unknown as { __batches: { text: number; bytes: number }; Worker: typeof Worker };
-    w.__batches = { text: 0, bytes: 0 };
-    const Native = w.Worker;
-    w.Worker = function (url: string | URL, options?: WorkerOptions) {
-      const worker = new Native(url, options);
-      worker.addEventListener("message", ({ data }) => {
-        if (data?.batch instanceof Uint8Array) w.__batches.bytes++;
-        else if (typeof data?.batch?.text === "string") w.__batches.text++;
-      });
-      return worker;
-    } as unknown as typeof Worker;
-  });
+  await countWorkers(page);
   const violations = await strictPage(page, stack, "csp.html", (cdn) => [...STRICT(stack, cdn), "worker-src blob:"]);
   const widget = new Widget(page);
   await widget.open();
@@ -175,9 +163,9 @@ test("a page with a strict Content-Security-Policy works, and the answer is read
   await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
   expect(violations).toEqual([]);
   expect(page.workers(), "the stream was read by the widget's worker").toHaveLength(1);
-  const batches = await page.evaluate(() => (window as unknown as { __batches: { text: number; bytes: number } }).__batches);
+  const batches = await workerCounts(page);
   expect(batches.bytes, "no batch of bytes for the page to decode").toBe(0);
-  expect(batches.text, "the worker decoded the answer").toBeGreaterThan(0);
+  expect(batches.texts, "the worker decoded the answer").toBeGreaterThan(0);
 });
 
 test("a page whose policy allows no worker: the answer still streams whole, read on the page's thread", async ({ page, stack }) => {

@@ -1,37 +1,6 @@
 // Issue #2, the walking skeleton: a visitor opens the chat, sends a message
 // and watches the answer stream in, token by token, from the mock gateway.
-import type { Page } from "@playwright/test";
-import { test, expect, Widget, expectedAnswer, words } from "./stack";
-
-type Counts = { workers: number; messages: number; bytes: number; texts: number };
-
-/**
- * Before the page loads: counts the workers it starts, the messages they
- * send it, and of an answer's batches, those handed over as bytes and those
- * as decoded text.
- */
-async function countWorkers(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { __counts: Counts; Worker: typeof Worker };
-    w.__counts = { workers: 0, messages: 0, bytes: 0, texts: 0 };
-    const Native = w.Worker;
-    w.Worker = function (url: string | URL, options?: WorkerOptions) {
-      w.__counts.workers++;
-      const worker = new Native(url, options);
-      worker.addEventListener("message", ({ data }) => {
-        w.__counts.messages++;
-        if (data?.batch instanceof Uint8Array) w.__counts.bytes++;
-        else if (typeof data?.batch?.text === "string") w.__counts.texts++;
-      });
-      return worker;
-    } as unknown as typeof Worker;
-  });
-}
-
-/** What [`countWorkers`] has counted. */
-function workerCounts(page: Page): Promise<Counts> {
-  return page.evaluate(() => ({ ...(window as unknown as { __counts: Counts }).__counts }));
-}
+import { test, expect, Widget, expectedAnswer, words, countWorkers, workerCounts, type Counts } from "./stack";
 
 test("a visitor's question is answered in visible steps, ending in the mock's exact answer", async ({ page, stack }) => {
   const question = "What rockets do you sell?";

@@ -296,3 +296,33 @@ export async function expectedAnswer(stack: Stack, text: string, model = "fc:ope
   const completion = await response.json();
   return completion.choices[0].message.content;
 }
+
+export type Counts = { workers: number; messages: number; bytes: number; texts: number };
+
+/**
+ * Before the page loads: counts the workers it starts, the messages they
+ * send it, and of an answer's batches, those handed over as bytes and those
+ * as decoded text.
+ */
+export async function countWorkers(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __counts: Counts; Worker: typeof Worker };
+    w.__counts = { workers: 0, messages: 0, bytes: 0, texts: 0 };
+    const Native = w.Worker;
+    w.Worker = function (url: string | URL, options?: WorkerOptions) {
+      w.__counts.workers++;
+      const worker = new Native(url, options);
+      worker.addEventListener("message", ({ data }) => {
+        w.__counts.messages++;
+        if (data?.batch instanceof Uint8Array) w.__counts.bytes++;
+        else if (typeof data?.batch?.text === "string") w.__counts.texts++;
+      });
+      return worker;
+    } as unknown as typeof Worker;
+  });
+}
+
+/** What [`countWorkers`] has counted. */
+export function workerCounts(page: Page): Promise<Counts> {
+  return page.evaluate(() => ({ ...(window as unknown as { __counts: Counts }).__counts }));
+}
