@@ -68,6 +68,30 @@ test("a fast answer comes to the page in about one batch per paint, not one task
   expect(messages, `${messages} messages from the worker for ${paints} paints`).toBeLessThanOrEqual(2 * paints);
 });
 
+test("an answer with a frame larger than the worker's decoder has memory for ends whole", async ({ page, stack }) => {
+  // One content chunk of 900 KB (the mock takes scripts of up to 1 MB): its
+  // SSE frame comes in many reads, and the worker's decoder (src/decoder.rs,
+  // an instance of the widget's wasm that starts with about 1 MB) keeps the
+  // unfinished frame, so its memory grows inside a feed. The worker must read its output after that growth, not
+  // through the buffer it had before (which growth detaches).
+  const big = "many words in one frame. ".repeat(36_000);
+  await stack.script({ tokens: ["It starts. ", big, "It ends here."], token_delay_ms: 0, first_token_delay_ms: 0 });
+  await countWorkers(page);
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Say a lot at once");
+  const answer = widget.answers().last();
+  await expect(answer.locator(".rsc-msg__status--error"), "the answer was not interrupted").toHaveCount(0);
+  const text = await answer.locator(".rsc-msg__body").innerText();
+  expect(text.startsWith("It starts."), "it starts as sent").toBe(true);
+  expect(text.trimEnd().endsWith("It ends here."), "it ends as sent").toBe(true);
+  expect(words(text).length).toBe(words(`It starts. ${big}It ends here.`).length);
+  const { bytes, texts } = await workerCounts(page);
+  expect(texts, "the worker decoded it").toBeGreaterThan(0);
+  expect(bytes, "no batch was left for the page to decode").toBe(0);
+});
+
 test("the reader of answers starts when the panel opens, not between Enter and the answer", async ({ page, stack }) => {
   await countWorkers(page);
   await page.goto(stack.pageUrl);
