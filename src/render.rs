@@ -26,7 +26,7 @@ pub trait Painter {
 pub type MakePainter = fn() -> Box<dyn Painter>;
 
 /// What runs before a paint; see [`StreamView::attach`].
-pub type PaintHook = Rc<dyn Fn() -> Option<Element>>;
+pub type PaintHook = Rc<dyn Fn(bool) -> Option<Element>>;
 
 /// The text of one answer and the DOM it is painted into.
 #[derive(Clone, Default)]
@@ -54,8 +54,9 @@ struct Inner {
     waiting_since: f64,
     root: Option<Element>,
     /// Called before each paint that adds text, while the layout is still
-    /// clean (the transcript checks whether the reader is at the bottom); it
-    /// may return an element to scroll to its end once the text is in.
+    /// clean (the transcript checks whether the reader is at the bottom),
+    /// with whether it is the answer's last; it may return an element to
+    /// scroll to its end once the text is in.
     before_paint: Option<PaintHook>,
     frame: Option<Closure<dyn FnMut()>>,
     /// Asks for the frame once the paint interval has passed.
@@ -236,10 +237,11 @@ impl StreamView {
                 return;
             }
             inner.painted(Some(js_sys::Date::now()));
-            inner.before_paint.clone()
+            (inner.before_paint.clone(), inner.done)
         };
         // Outside the borrow: the hook reads the layout, never this view.
-        let scroll_to_end = before_paint.and_then(|hook| hook());
+        let (before_paint, done) = before_paint;
+        let scroll_to_end = before_paint.and_then(|hook| hook(done));
         {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
@@ -248,7 +250,7 @@ impl StreamView {
             }
         }
         if let Some(element) = scroll_to_end {
-            element.set_scroll_top(i32::MAX);
+            crate::browser::scroll_to_end(&element);
         }
     }
 

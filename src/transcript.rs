@@ -277,7 +277,7 @@ impl Transcript {
         self.show_welcome(messages.is_empty());
         if added {
             // A new question (or a restored conversation): show the latest.
-            self.log.set_scroll_top(i32::MAX);
+            crate::browser::scroll_to_end(&self.log);
         }
     }
 

@@ -9,6 +9,7 @@
 //! adds its own copy of Leptos' generic code to the wasm, and the widget must
 //! be light (see `BENCHMARKS.md`).
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::html;
@@ -28,10 +29,21 @@ use crate::transcript::{Action, Transcript, target_element};
 /// with an anchor element; see `transcript.rs`), with no script per frame.
 /// When they scrolled up, new text leaves them where they are and "Jump to
 /// latest" appears.
+///
+/// Where anchoring does not keep them there (WebKit has none; Firefox stops
+/// after a few adjustments in a row, until the reader scrolls), the log is
+/// scrolled to its end after each paint instead, for as long as they follow.
 #[derive(Debug, Clone)]
 struct Scroll {
     chat: Chat,
     log: Element,
+    /// The reader is at the bottom, or was until text went past them: they
+    /// have not scrolled up since.
+    following: Rc<Cell<bool>>,
+    /// The log's `scrollTop` when last noted (a scroll event, a paint).
+    last_top: Rc<Cell<i32>>,
+    /// The browser's scroll anchoring left a following reader behind.
+    unanchored: Rc<Cell<bool>>,
 }
 
 impl Scroll {
@@ -43,32 +55,60 @@ impl Scroll {
     /// What to run before an answer paints new text: the layout is still
     /// clean then, so reading it costs nothing. Scroll anchoring keeps a
     /// reader at the bottom there, except at the very top (browsers do not
-    /// anchor a scroller that has not moved): then the log is scrolled once
+    /// anchor a scroller that has not moved), at the answer's last paint, and
+    /// where anchoring was seen to fail: then the log is scrolled to its end
     /// after the text is in.
     fn before_paint(&self) -> PaintHook {
         let scroll = self.clone();
-        Rc::new(move || {
+        Rc::new(move |last| {
+            // Up since the last look: the reader scrolled away (their scroll
+            // event may not have come yet).
+            let top = scroll.moved_to(scroll.log.scroll_top());
             if scroll.below() > 24 {
-                // `try_`: a frame may come after destroy() freed the state.
-                if scroll
-                    .chat
-                    .state
-                    .try_read_untracked()
-                    .is_some_and(|s| !s.unseen)
-                {
-                    scroll.chat.show(|s| s.unseen = true);
+                if !scroll.following.get() {
+                    // `try_`: a frame may come after destroy() freed the state.
+                    if scroll
+                        .chat
+                        .state
+                        .try_read_untracked()
+                        .is_some_and(|s| !s.unseen)
+                    {
+                        scroll.chat.show(|s| s.unseen = true);
+                    }
+                    return None;
                 }
-                return None;
+                // They were at the bottom and did not scroll away, yet the
+                // text went past them: anchoring does not work here.
+                if top > 0 {
+                    scroll.unanchored.set(true);
+                }
             }
-            (scroll.log.scroll_top() == 0).then(|| scroll.log.clone())
+            // The last paint has no next one to find out: it scrolls too.
+            (top == 0 || last || scroll.unanchored.get()).then(|| scroll.log.clone())
         })
     }
 
-    /// The reader scrolled: back at the bottom, nothing is unseen.
+    /// The reader (or the widget) scrolled: back at the bottom, nothing is
+    /// unseen; up, they no longer follow. (Only up: the event may come after
+    /// more text went in below a reader who did not move.)
     fn scrolled(&self) {
-        if self.below() <= 24 && self.chat.seen(|s| s.unseen) {
+        self.moved_to(self.log.scroll_top());
+        let at_bottom = self.below() <= 24;
+        if at_bottom {
+            self.following.set(true);
+        }
+        if at_bottom && self.chat.seen(|s| s.unseen) {
             self.chat.show(|s| s.unseen = false);
         }
+    }
+
+    /// Notes the log's `scrollTop` (`top`, returned): lower than last
+    /// noted, the reader went up and no longer follows.
+    fn moved_to(&self, top: i32) -> i32 {
+        if top < self.last_top.replace(top) {
+            self.following.set(false);
+        }
+        top
     }
 
     fn jump(&self) {
@@ -344,6 +384,9 @@ impl Mounted {
         let scroll = Scroll {
             chat,
             log: log.clone(),
+            following: Rc::new(Cell::new(true)),
+            last_top: Rc::new(Cell::new(0)),
+            unanchored: Rc::new(Cell::new(false)),
         };
         let options = chat.options();
         let transcript = Transcript::new(
