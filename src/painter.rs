@@ -32,12 +32,24 @@ pub fn make() -> Box<dyn Painter> {
 /// every block of a long answer, so a frame costs the same at any length.
 const CHUNK_BLOCKS: usize = 16;
 
+/// A group this many groups before the newest is settled
+/// (`rsc-chunk--settled`, `content-visibility: auto`): while it is out of
+/// view the browser does not lay it out or paint it. A flooded answer brings
+/// a screenful of blocks or more per frame, most of them above the end the
+/// reader sees; laying them out was most of its main-thread time (issue
+/// #15). The newest groups are never settled: they are at the end, in view
+/// of a reader who follows it, and a group the browser has not yet laid out
+/// would be measured at its placeholder size where the panel scrolls to it.
+const SETTLED_AFTER: usize = 2;
+
 /// One answer's Markdown and the DOM it is painted into.
 #[derive(Default)]
 struct MarkdownPainter {
     stream: Stream,
     /// The group finished blocks go into, and how many it holds.
     chunk: Option<(Element, usize)>,
+    /// The groups before it that are not settled yet, oldest first.
+    unsettled: Vec<Element>,
     /// Final blocks a later link definition may rebuild, by index.
     may_change: Vec<(usize, DomNode)>,
     /// What the tail's nodes show now.
@@ -102,7 +114,14 @@ impl MarkdownPainter {
                 let chunk = document.create_element("div").expect("div is a tag");
                 chunk.set_class_name("rsc-chunk");
                 let _ = root.append_child(&chunk);
-                self.chunk = Some((chunk.clone(), 1));
+                if let Some((full, _)) = self.chunk.replace((chunk.clone(), 1)) {
+                    self.unsettled.push(full);
+                }
+                if self.unsettled.len() >= SETTLED_AFTER {
+                    self.unsettled
+                        .remove(0)
+                        .set_class_name("rsc-chunk rsc-chunk--settled");
+                }
                 chunk
             }
         }

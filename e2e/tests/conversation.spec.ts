@@ -245,6 +245,46 @@ test("a long answer streams to the end and matches the mock's text", async ({ pa
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("Everything, please");
-  const text = await widget.answers().last().locator(".rsc-msg__body").innerText();
-  expect(text.split(/\s+/).filter(Boolean).length, "every token arrived").toBe(3000);
+  expect((await paragraphs(widget)).split(/\s+/).filter(Boolean).length, "every token arrived").toBe(3000);
+});
+
+/**
+ * The text of the last answer's paragraphs, all of them: `innerText` leaves
+ * out what the browser skips, and a long answer's blocks far above its end
+ * are `content-visibility: auto` (see the next test).
+ */
+function paragraphs(widget: Widget): Promise<string> {
+  return widget
+    .answers()
+    .last()
+    .locator(".rsc-msg__body")
+    .evaluate((el) => Array.from(el.querySelectorAll("p"), (p) => p.textContent).join("\n"));
+}
+
+test("a long answer's blocks far above its end are not laid out while out of view, and show when the reader scrolls to them", async ({ page, stack }) => {
+  // 3,000 tokens at once: about a hundred paragraphs, in groups of 16
+  // (src/painter.rs); all but the last two groups are `content-visibility: auto`.
+  await stack.script({ token_count: 3000, token_delay_ms: 0, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Everything, please");
+  const log = widget.log();
+  const body = widget.answers().last().locator(".rsc-msg__body");
+  // `checkVisibility({contentVisibilityAuto: true})` is false for what the browser skips.
+  const shown = (which: "first" | "last") =>
+    body.evaluate((el, which) => {
+      const blocks = el.querySelectorAll("p");
+      return blocks[which === "first" ? 0 : blocks.length - 1].checkVisibility({ contentVisibilityAuto: true });
+    }, which);
+  expect(await log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight), "the end is in view").toBeLessThan(30);
+  await expect(widget.button("Jump to latest")).toBeHidden();
+  expect(await shown("last"), "the end is laid out").toBe(true);
+  expect(await shown("first"), "the first blocks, far above the end, are skipped").toBe(false);
+  // All of it is in the page all the same: for find-in-page, selection, assistive technology.
+  expect((await paragraphs(widget)).split(/\s+/).filter(Boolean).length).toBe(3000);
+  // The reader goes to the top: the first blocks are laid out and painted there.
+  await log.evaluate((el) => el.scrollTo({ top: 0 }));
+  await expect.poll(() => shown("first")).toBe(true);
+  await expect(body.locator("p").first()).toBeInViewport();
 });

@@ -170,6 +170,32 @@ test("a cut stream keeps its partial text, marked, with Retry", async ({ wd, sta
   await part(wd, ".rsc-msg--assistant [data-action=retry]");
 });
 
+test("a long answer ends in view; its blocks far above the end are skipped until the reader scrolls to them", async ({ wd, stack }) => {
+  // About a hundred paragraphs at once; all but the last two groups of 16
+  // are `content-visibility: auto` (src/painter.rs).
+  await stack.script({ token_count: 3000, token_delay_ms: 0, first_token_delay_ms: 0 });
+  await wd.goto(scriptTagPage(stack, "long.html"));
+  await open(wd);
+  await ask(wd, "Everything, please", 1);
+  const state = () =>
+    wd.execute(`${ROOT}
+      const log = root.querySelector(".rsc-log");
+      const blocks = root.querySelectorAll(".rsc-msg--assistant .rsc-msg__body p");
+      const seen = (p) => p.checkVisibility({ contentVisibilityAuto: true });
+      return {
+        below: log.scrollHeight - log.scrollTop - log.clientHeight,
+        first: seen(blocks[0]),
+        last: seen(blocks[blocks.length - 1]),
+        words: [...blocks].map((p) => p.textContent).join(" ").split(/\\s+/).filter(Boolean).length,
+      };`) as Promise<{ below: number; first: boolean; last: boolean; words: number }>;
+  const end = await state();
+  expect(end.below, `${wd.engine}: the end is in view`).toBeLessThan(30);
+  expect(end, `${wd.engine}: at the end`).toEqual({ below: end.below, first: false, last: true, words: 3000 });
+  await wd.execute(`${ROOT} root.querySelector(".rsc-log").scrollTo({ top: 0 });`);
+  await wd.waitFor("the first block laid out at the top", `${ROOT}
+    return root.querySelector(".rsc-msg--assistant .rsc-msg__body p").checkVisibility({ contentVisibilityAuto: true });`);
+});
+
 test("the conversation survives a reload", async ({ wd, stack }) => {
   const url = scriptTagPage(stack, "persist.html");
   await wd.goto(url);
