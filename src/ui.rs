@@ -61,10 +61,8 @@ impl Scroll {
     fn before_paint(&self) -> PaintHook {
         let scroll = self.clone();
         Rc::new(move |last| {
-            // Up since the last look: the reader scrolled away (their scroll
-            // event may not have come yet).
-            let top = scroll.moved_to(scroll.log.scroll_top());
-            if scroll.below() > 24 {
+            let (top, below) = scroll.look();
+            if below > 24 {
                 if !scroll.following.get() {
                     // `try_`: a frame may come after destroy() freed the state.
                     if scroll
@@ -77,7 +75,7 @@ impl Scroll {
                     }
                     return None;
                 }
-                // They were at the bottom and did not scroll away, yet the
+                // They were at the bottom and did not scroll up, yet the
                 // text went past them: anchoring does not work here.
                 if top > 0 {
                     scroll.unanchored.set(true);
@@ -88,27 +86,28 @@ impl Scroll {
         })
     }
 
-    /// The reader (or the widget) scrolled: back at the bottom, nothing is
-    /// unseen; up, they no longer follow. (Only up: the event may come after
-    /// more text went in below a reader who did not move.)
+    /// The reader (or the widget) scrolled: back at the bottom, nothing is unseen.
     fn scrolled(&self) {
-        self.moved_to(self.log.scroll_top());
-        let at_bottom = self.below() <= 24;
-        if at_bottom {
-            self.following.set(true);
-        }
-        if at_bottom && self.chat.seen(|s| s.unseen) {
+        let (_, below) = self.look();
+        if below <= 24 && self.chat.seen(|s| s.unseen) {
             self.chat.show(|s| s.unseen = false);
         }
     }
 
-    /// Notes the log's `scrollTop` (`top`, returned): lower than last
-    /// noted, the reader went up and no longer follows.
-    fn moved_to(&self, top: i32) -> i32 {
-        if top < self.last_top.replace(top) {
+    /// The log's `scrollTop` and the distance from the view to its end;
+    /// notes whether the reader follows the end: at the bottom they do; up
+    /// from where they were last seen, and away from the bottom, they no
+    /// longer do. (Not merely away: text may have gone in below a reader who
+    /// did not move; and their scroll event may come after the next paint.)
+    fn look(&self) -> (i32, i32) {
+        let (top, below) = (self.log.scroll_top(), self.below());
+        let up = top < self.last_top.replace(top);
+        if below <= 24 {
+            self.following.set(true);
+        } else if up {
             self.following.set(false);
         }
-        top
+        (top, below)
     }
 
     fn jump(&self) {
