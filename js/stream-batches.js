@@ -18,7 +18,7 @@
 // Why decode there: a flooded answer arrives thousands of SSE frames at a
 // time, and their SSE and JSON were the main thread's largest cost per token.
 // The worker decodes with the page's own wasm (`src/decoder.rs`): the page
-// posts it the compiled module, which it instantiates a second time, with
+// posts it the compiled module, which it instantiates for each answer, with
 // nothing more downloaded; it hands the page the answer's text, and the one
 // frame that ended it. Where it cannot (the module cannot be posted or
 // instantiated, or there is no worker), it hands over the bytes, and the page
@@ -52,19 +52,22 @@ function streams(post) {
     post({ id, error: { name: error.name, message: error.message } });
   };
 
-  // The widget's wasm, instantiated here to decode (`src/decoder.rs`): its
-  // exports, or null where it could not be.
+  // The widget's wasm module, to decode with (`src/decoder.rs`): an
+  // instance of it per answer; null where it cannot be instantiated.
   let wasm = null;
+  let imports;
+  const instance = () => new WebAssembly.Instance(wasm, imports).exports;
   const load = (module) => {
     try {
       // Every import throws: the decoder calls none.
-      const imports = {};
+      imports = {};
       for (const { module: from, name } of WebAssembly.Module.imports(module)) {
         (imports[from] ??= {})[name] = () => {
           throw new Error(`${name} is not for the stream's worker`);
         };
       }
-      wasm = new WebAssembly.Instance(module, imports).exports;
+      wasm = module;
+      instance();
     } catch {
       wasm = null;
     }
@@ -72,41 +75,38 @@ function streams(post) {
   const utf8 = new TextDecoder();
   // A decoder for one stream: `feed(bytes)`, then `take()` the text decoded
   // since the last take, and the data of the frame that ended the answer
-  // once it has come; `close()` at the end.
+  // once it has come. None (the stream's bytes are handed over) where no
+  // instance can be had.
   const decoder = () => {
-    const w = wasm;
-    const id = w.rsc_decoder_open();
+    let w;
+    try {
+      w = wasm && instance();
+    } catch {}
+    if (!w) return null;
     let text = "";
     let end;
     // `w.memory.buffer` is read after each call: a call may grow the memory.
     const bytes = (at, length) => new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0);
     return {
       feed(value) {
-        // A trap (a bug) leaves the instance unusable: later answers are
-        // handed over as bytes, and this one fails as a read would.
-        wasm = null;
-        bytes(w.rsc_decoder_input(id, value.length), value.length).set(value);
+        bytes(w.rsc_decoder_input(value.length), value.length).set(value);
         // Feed first: it may grow the memory, which detaches the old buffer.
-        const out = w.rsc_decoder_feed(id) >>> 0;
+        const out = w.rsc_decoder_feed() >>> 0;
         const [at, length, endAt, endLength] = new Uint32Array(w.memory.buffer, out, 4);
         text += utf8.decode(bytes(at, length));
         if (endLength !== 0xffffffff && end === undefined) end = utf8.decode(bytes(endAt, endLength));
-        wasm = w;
       },
       take() {
         const batch = { text, end };
         text = "";
         return batch;
       },
-      close() {
-        if (wasm === w) w.rsc_decoder_close(id);
-      },
     };
   };
 
   // Resolves `next(until)` with what was read since the last batch, no
   // earlier than `until` (`Date.now()` ms; 0: as soon as anything came): the
-  // bytes (a `Uint8Array`), or what `decoding` (a `decoder()`, if given)
+  // bytes (a `Uint8Array`), or what `decoding` (a `decoder()`, if any)
   // made of them; with `undefined` once the body has ended and everything
   // was handed over; and rejects with the read's error if a read failed.
   const batches = (reader, decoding) => {
@@ -150,7 +150,6 @@ function streams(post) {
       } catch (error) {
         failure = error;
       }
-      decoding?.close();
       ended = true;
       clearTimeout(timer);
       timer = 0;
@@ -191,7 +190,7 @@ function streams(post) {
       const head = { id, status: response.status, headers: [...response.headers] };
       if (response.ok) {
         const reader = response.body.getReader();
-        stream.next = batches(reader, wasm && decoder());
+        stream.next = batches(reader, decoder());
         stream.abort = () => reader.cancel();
       } else {
         head.text = await response.text();

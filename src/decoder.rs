@@ -2,28 +2,32 @@
 //! runs of this wasm: the SSE and JSON of every token, so the page's main
 //! thread gets the answer's text, one piece per paint, and decodes nothing.
 //!
-//! The worker instantiates the page's own compiled module a second time
-//! (nothing more is downloaded; the compiled code is shared), with every
-//! import a function that throws: so these functions touch no JavaScript,
-//! and take and return only numbers. Each stream has a decoder, by id; the
-//! worker writes the bytes it read at the address [`rsc_decoder_input`]
-//! gives, and after [`rsc_decoder_feed`] reads the text and the ending from
-//! this instance's memory. Where there is no worker, or it could not
-//! instantiate the module, the page decodes the bytes itself with the same
-//! [`AnswerDecoder`] (`src/api.rs`).
+//! The worker instantiates the page's own compiled module again for each
+//! answer (nothing more is downloaded; the compiled code is shared), with
+//! every import a function that throws: so these functions touch no
+//! JavaScript, and take and return only numbers. An instance decodes one
+//! stream: the worker writes the bytes it read at the address
+//! [`rsc_decoder_input`] gives, and after [`rsc_decoder_feed`] reads the text
+//! and the ending from the instance's memory. Where there is no worker, or it
+//! could not instantiate the module, the page decodes the bytes itself with
+//! the same [`AnswerDecoder`] (`src/api.rs`).
 //!
 //! Why not a wasm of its own for the worker: the decoder alone is 11.8 KB
 //! brotli more to download before an answer (measured, issue #15); this
-//! costs a few hundred bytes.
+//! costs a few hundred bytes. Why an instance per answer (about 1 ms and
+//! 1 MB of the worker's, let go when the answer ends), not a table of
+//! decoders in one instance: simpler, 86 bytes (brotli) less of the widget,
+//! and a decoder that traps takes no later answer down with it.
 
 use std::cell::RefCell;
 
 use ringside_wire::chat::AnswerDecoder;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// One stream's decoder and the memory the worker reads and writes.
+/// This instance's stream: its decoder and the memory the worker reads and
+/// writes.
+#[derive(Default)]
 struct Slot {
-    id: u32,
     decoder: AnswerDecoder,
     /// Where the worker writes a read's bytes.
     input: Vec<u8>,
@@ -35,12 +39,7 @@ struct Slot {
 }
 
 thread_local! {
-    static SLOTS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
-    static NEXT_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
-}
-
-fn with_slot<R>(id: u32, f: impl FnOnce(&mut Slot) -> R) -> Option<R> {
-    SLOTS.with_borrow_mut(|slots| slots.iter_mut().find(|s| s.id == id).map(f))
+    static SLOT: RefCell<Slot> = RefCell::default();
 }
 
 /// An address in this instance's memory, as the worker reads it.
@@ -48,43 +47,23 @@ fn address(pointer: *const u8) -> u32 {
     pointer as usize as u32
 }
 
-/// A decoder for a new stream: its id.
+/// The address of a buffer of `len` bytes for the stream's next read.
 #[wasm_bindgen]
-pub fn rsc_decoder_open() -> u32 {
-    let id = NEXT_ID.get();
-    NEXT_ID.set(id.wrapping_add(1).max(1));
-    SLOTS.with_borrow_mut(|slots| {
-        slots.push(Slot {
-            id,
-            decoder: AnswerDecoder::new(),
-            input: Vec::new(),
-            text: String::new(),
-            out: [0; 4],
-        })
-    });
-    id
-}
-
-/// The address of a buffer of `len` bytes for the next read of stream `id`
-/// (0 if it has no decoder).
-#[wasm_bindgen]
-pub fn rsc_decoder_input(id: u32, len: u32) -> u32 {
-    with_slot(id, |slot| {
+pub fn rsc_decoder_input(len: u32) -> u32 {
+    SLOT.with_borrow_mut(|slot| {
         slot.input.clear();
         slot.input.resize(len as usize, 0);
         address(slot.input.as_ptr())
     })
-    .unwrap_or(0)
 }
 
 /// Decodes the bytes written at [`rsc_decoder_input`]'s address. Returns
 /// the address of four `u32`s: the address and the length (in UTF-8 bytes)
 /// of the text they completed, and the address and length of the data of
 /// the frame that ended the answer (length `u32::MAX` until it comes).
-/// 0 if stream `id` has no decoder.
 #[wasm_bindgen]
-pub fn rsc_decoder_feed(id: u32) -> u32 {
-    with_slot(id, |slot| {
+pub fn rsc_decoder_feed() -> u32 {
+    SLOT.with_borrow_mut(|slot| {
         slot.decoder.feed(&slot.input);
         slot.text = slot.decoder.take_text();
         let (end, end_len) = match slot.decoder.end() {
@@ -99,13 +78,6 @@ pub fn rsc_decoder_feed(id: u32) -> u32 {
         ];
         address(slot.out.as_ptr().cast())
     })
-    .unwrap_or(0)
-}
-
-/// Stream `id` has ended: its decoder goes.
-#[wasm_bindgen]
-pub fn rsc_decoder_close(id: u32) {
-    SLOTS.with_borrow_mut(|slots| slots.retain(|s| s.id != id));
 }
 
 #[cfg(test)]
@@ -115,28 +87,28 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    fn feed(bytes: &[u8]) -> [u32; 4] {
+        assert_ne!(rsc_decoder_input(bytes.len() as u32), 0);
+        SLOT.with_borrow_mut(|slot| slot.input.copy_from_slice(bytes));
+        assert_ne!(rsc_decoder_feed(), 0);
+        SLOT.with_borrow(|slot| slot.out)
+    }
+
     #[test]
-    fn decoders_are_kept_apart_and_go_when_closed() {
-        let (a, b) = (rsc_decoder_open(), rsc_decoder_open());
-        assert_ne!(a, b);
-        for (id, bytes) in [
-            (a, &b"data: [DONE]\n\n"[..]),
-            (b, b"data: {\"choices\":[]}\n"),
-        ] {
-            assert_ne!(rsc_decoder_input(id, bytes.len() as u32), 0);
-            with_slot(id, |slot| slot.input.copy_from_slice(bytes));
-            assert_ne!(rsc_decoder_feed(id), 0);
-        }
-        assert_eq!(with_slot(a, |s| s.out[3]), Some(6), "a ended at [DONE]");
-        assert_eq!(
-            with_slot(b, |s| s.out[3]),
-            Some(u32::MAX),
-            "b has not ended"
-        );
-        rsc_decoder_close(a);
-        assert_eq!(rsc_decoder_input(a, 1), 0, "a closed decoder is gone");
-        assert_eq!(rsc_decoder_feed(a), 0);
-        assert_ne!(rsc_decoder_input(b, 1), 0);
-        rsc_decoder_close(b);
+    fn text_comes_out_read_by_read_and_the_end_once_it_comes() {
+        let chunk = |text: &str| {
+            format!(
+                "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n"
+            )
+        };
+        let stream = format!("{}{}data: [DONE]\n\n", chunk("Hello"), chunk(" world"));
+        let (first, rest) = stream.as_bytes().split_at(stream.find(" world").unwrap());
+        let out = feed(first);
+        assert_eq!(out[1], 5, "Hello");
+        assert_eq!(out[3], u32::MAX, "not ended yet");
+        let out = feed(rest);
+        assert_eq!(out[1], 6, " world");
+        assert_eq!(out[3], 6, "ended at [DONE]");
+        SLOT.with_borrow(|slot| assert_eq!(slot.decoder.end(), Some("[DONE]")));
     }
 }
