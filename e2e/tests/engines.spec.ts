@@ -170,6 +170,33 @@ test("a cut stream keeps its partial text, marked, with Retry", async ({ wd, sta
   await part(wd, ".rsc-msg--assistant [data-action=retry]");
 });
 
+test("a streaming answer keeps its end in view as it grows", async ({ wd, stack }) => {
+  // 3 s of tokens: the reader stays at the bottom and every paint must keep
+  // the new text in view (scroll anchoring in Chromium and Firefox; WebKit
+  // has none, and the widget scrolls after each paint there, src/ui.rs).
+  await stack.script({ token_count: 300, token_delay_ms: 10, first_token_delay_ms: 0 });
+  await wd.goto(scriptTagPage(stack, "follow.html"));
+  await open(wd);
+  await send(wd, "Tell me at length");
+  const look = () =>
+    wd.execute(`${ROOT}
+      const log = root.querySelector(".rsc-log");
+      return { below: log.scrollHeight - log.scrollTop - log.clientHeight, height: log.scrollHeight,
+        busy: log.getAttribute("aria-busy") === "true" };`) as Promise<{ below: number; height: number; busy: boolean }>;
+  const seen: { below: number; height: number }[] = [];
+  for (let s = await look(); s.busy || seen.length === 0; s = await look()) {
+    seen.push(s);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  seen.push(await look());
+  const grew = seen.at(-1)!.height - seen[0].height;
+  expect(grew, `${wd.engine}: the answer grew the log while we looked`).toBeGreaterThan(1000);
+  const worst = Math.max(...seen.map((s) => s.below));
+  // A paint of paced tokens adds less than a line; one late look may see it.
+  expect(worst, `${wd.engine}: the farthest the end went below the view, over ${seen.length} looks`).toBeLessThan(80);
+  expect(seen.at(-1)!.below, `${wd.engine}: the end is in view`).toBeLessThan(30);
+});
+
 test("a long answer ends in view; its blocks far above the end are skipped until the reader scrolls to them", async ({ wd, stack }) => {
   // About a hundred paragraphs at once; all but the last two groups of 16
   // are `content-visibility: auto` (src/painter.rs).
