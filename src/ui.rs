@@ -30,8 +30,7 @@ use crate::transcript::{Action, Transcript, target_element};
 /// When they scrolled up, new text leaves them where they are and "Jump to
 /// latest" appears.
 ///
-/// Where anchoring does not keep them there (WebKit has none; Firefox stops
-/// after a few adjustments in a row, until the reader scrolls), the log is
+/// Where anchoring does not keep them there (WebKit has none), the log is
 /// scrolled to its end after each paint instead, for as long as they follow.
 #[derive(Debug, Clone)]
 struct Scroll {
