@@ -330,7 +330,6 @@ const minus = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, a[k] - 
 // ---------------------------------------------------------------- statistics
 
 const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
-
 function quantile(values, q) {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   if (!sorted.length) return null;
@@ -449,15 +448,6 @@ function paintedAt(t, inFrame, frames, from) {
   return { at: i < frames.length ? frames[i] : NaN, next: i };
 }
 
-/**
- * How long the probe's idle cost is measured before each answer. It is
- * subtracted over the answer's whole span (134 s for a paced 32k answer),
- * so its error is multiplied by that: measured for 0.7 s (until 2026-12-04),
- * its rate moved between 29 and 56 ms a second from run to run, and for a
- * paced 8k answer the subtraction was larger than what it left.
- */
-const IDLE_MS = 2000;
-
 /** One answer of `tokens` tokens, `delay` ms apart, through `widget`. */
 async function streamRun(widget, tokens, delay, withText) {
   const { context, page, cdp } = await freshPage(widget.probe);
@@ -467,12 +457,11 @@ async function streamRun(widget, tokens, delay, withText) {
     // The visitor types before the answer's cost is measured; Enter starts it.
     await widget.type(page, "How do I embed the widget?");
     await page.evaluate((withText) => __bench.arm(withText), withText);
-    // The probe's own cost while nothing streams (its frame loop, frames),
-    // over IDLE_MS: a long paced answer subtracts it for a minute or two.
+    // The probe's own cost while nothing streams (its frame loop, frames).
     await page.waitForTimeout(300);
     const idle0 = await busyNow(cdp);
     const idleT0 = await page.evaluate(() => performance.now());
-    await page.waitForTimeout(IDLE_MS);
+    await page.waitForTimeout(700);
     const idle1 = await busyNow(cdp);
     const idleT1 = await page.evaluate(() => performance.now());
     const idle = minus(idle1, idle0);
