@@ -111,4 +111,10 @@ mod tests {
         assert_eq!(out[3], 6, "ended at [DONE]");
         SLOT.with_borrow(|slot| assert_eq!(slot.decoder.end(), Some("[DONE]")));
     }
+
+    #[test]
+    fn a_stream_that_starts_with_a_byte_order_mark_is_read_from_its_first_frame() {
+        let out = feed("\u{feff}data: [DONE]\n\n".as_bytes());
+        assert_eq!(out[3], 6, "ended at [DONE]");
+    }
 }

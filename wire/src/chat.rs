@@ -335,11 +335,19 @@ impl StreamFrame {
 /// chunk: what it means is for [`StreamFrame::parse`] to say again, where the
 /// answer is shown (the widget decodes in a worker, and hands the page only
 /// text and that one frame). Nothing after it is read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AnswerDecoder {
     sse: crate::sse::SseParser,
     text: String,
     end: Option<String>,
+}
+
+/// The same as [`AnswerDecoder::new`]: a derived one would start its SSE
+/// parser past the point where a leading byte order mark is dropped.
+impl Default for AnswerDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl AnswerDecoder {
@@ -347,7 +355,8 @@ impl AnswerDecoder {
     pub fn new() -> Self {
         AnswerDecoder {
             sse: crate::sse::SseParser::new(),
-            ..AnswerDecoder::default()
+            text: String::new(),
+            end: None,
         }
     }
 
