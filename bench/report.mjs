@@ -90,6 +90,8 @@ const fmt = (x, digits = 0) => (x === null || x === undefined || !Number.isFinit
 const kb = (bytes) => (bytes === null || bytes === undefined ? "–" : `${(bytes / 1024).toFixed(1)} KB`);
 /** deep-chat's figure over ours: above 1, ours is lighter, faster or cheaper by that factor. */
 const ratio = (peer, ours) => (Number.isFinite(peer) && Number.isFinite(ours) && ours > 0 ? `${(peer / ours).toFixed(peer / ours >= 10 ? 0 : 1)}×` : "–");
+/** A streaming figure of an answer that was run and finished (any other is no figure). */
+const finished = (x) => x && !x.skipped && !x.unresponsive && x.finished !== false;
 const meets = (value, target) => (Number.isFinite(value) ? (value <= target ? "✅ met" : "❌ not met") : "–");
 const table = (head, rows) => [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
@@ -174,14 +176,12 @@ p(
           const peer = at(regime, "deep-chat", n);
           const peerBusy = peer?.unresponsive ? peer.busy_ms_per_1k_at_least : peer?.busy_ms_per_1k;
           const atLeast = peer?.unresponsive ? "≥ " : "";
-          // A figure of an answer that did not finish is no figure.
-          const measured = (x) => x && !x.skipped && !x.unresponsive && x.finished !== false;
-          const both = measured(ours) && measured(fl);
+          const both = finished(ours) && finished(fl);
           const vsFloor = both ? ours.busy_ms_per_1k / fl.busy_ms_per_1k : NaN;
           const cpuVsFloor = both ? ours.cpu_ms_per_1k / fl.cpu_ms_per_1k : NaN;
           const cutOff = (x) => (x?.failed_runs ? `; ${x.failed_runs} of ${x.runs} runs did not finish` : "");
           const shown = (key, r) =>
-            both ? `${fmt(r, 2)}× (${fmt(ours[key])} / ${fmt(fl[key])}${cutOff(ours)}${cutOff(fl)})` : `not measured: ${measured(ours) ? "the floor" : "ours"} did not finish`;
+            both ? `${fmt(r, 2)}× (${fmt(ours[key])} / ${fmt(fl[key])}${cutOff(ours)}${cutOff(fl)})` : `not measured: ${finished(ours) ? "the floor" : "ours"} did not finish`;
           return [
             [
               `main-thread busy (wall) per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
@@ -380,7 +380,6 @@ if (S) {
 if (S && beforeRun?.streaming) {
   const B = beforeRun.streaming;
   const was = (regime, id, tokens) => B?.[id]?.[regime]?.find((x) => x.tokens === tokens);
-  const finished = (x) => x && !x.skipped && !x.unresponsive && x.finished !== false;
   const pair = (ours, fl, key = "busy_ms_per_1k") =>
     ours?.[key] !== undefined && fl?.[key] !== undefined
       ? finished(ours) && finished(fl)

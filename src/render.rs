@@ -219,7 +219,7 @@ impl StreamView {
 
     /// Paints what arrived since the last paint.
     pub fn paint(&self) {
-        let before_paint = {
+        let (before_paint, done) = {
             let mut inner = self.inner.borrow_mut();
             inner.scheduled = false;
             if inner.root.is_none() {
@@ -240,7 +240,6 @@ impl StreamView {
             (inner.before_paint.clone(), inner.done)
         };
         // Outside the borrow: the hook reads the layout, never this view.
-        let (before_paint, done) = before_paint;
         let scroll_to_end = before_paint.and_then(|hook| hook(done));
         {
             let mut guard = self.inner.borrow_mut();

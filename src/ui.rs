@@ -46,11 +46,6 @@ struct Scroll {
 }
 
 impl Scroll {
-    fn below(&self) -> i32 {
-        let log = &self.log;
-        log.scroll_height() - log.scroll_top() - log.client_height()
-    }
-
     /// What to run before an answer paints new text: the layout is still
     /// clean then, so reading it costs nothing. Scroll anchoring keeps a
     /// reader at the bottom there, except at the very top (browsers do not
@@ -99,7 +94,9 @@ impl Scroll {
     /// longer do. (Not merely away: text may have gone in below a reader who
     /// did not move; and their scroll event may come after the next paint.)
     fn look(&self) -> (i32, i32) {
-        let (top, below) = (self.log.scroll_top(), self.below());
+        let log = &self.log;
+        let top = log.scroll_top();
+        let below = log.scroll_height() - top - log.client_height();
         let up = top < self.last_top.replace(top);
         if below <= 24 {
             self.following.set(true);
@@ -110,7 +107,7 @@ impl Scroll {
     }
 
     fn jump(&self) {
-        self.log.set_scroll_top(self.log.scroll_height());
+        crate::browser::scroll_to_end(&self.log);
         self.chat.show(|s| s.unseen = false);
     }
 }

@@ -245,20 +245,21 @@ test("a long answer streams to the end and matches the mock's text", async ({ pa
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("Everything, please");
-  expect((await paragraphs(widget)).split(/\s+/).filter(Boolean).length, "every token arrived").toBe(3000);
+  expect(await paragraphWords(widget), "every token arrived").toBe(3000);
 });
 
 /**
- * The text of the last answer's paragraphs, all of them: `innerText` leaves
- * out what the browser skips, and a long answer's blocks far above its end
- * are `content-visibility: auto` (see the next test).
+ * How many words the last answer's paragraphs hold, all of them: `innerText`
+ * leaves out what the browser skips, and a long answer's blocks far above its
+ * end are `content-visibility: auto` (see the next test).
  */
-function paragraphs(widget: Widget): Promise<string> {
-  return widget
+async function paragraphWords(widget: Widget): Promise<number> {
+  const text = await widget
     .answers()
     .last()
     .locator(".rsc-msg__body")
     .evaluate((el) => Array.from(el.querySelectorAll("p"), (p) => p.textContent).join("\n"));
+  return text.split(/\s+/).filter(Boolean).length;
 }
 
 test("a long answer's blocks far above its end are not laid out while out of view, and show when the reader scrolls to them", async ({ page, stack }) => {
@@ -282,7 +283,7 @@ test("a long answer's blocks far above its end are not laid out while out of vie
   expect(await shown("last"), "the end is laid out").toBe(true);
   expect(await shown("first"), "the first blocks, far above the end, are skipped").toBe(false);
   // All of it is in the page all the same: for find-in-page, selection, assistive technology.
-  expect((await paragraphs(widget)).split(/\s+/).filter(Boolean).length).toBe(3000);
+  expect(await paragraphWords(widget)).toBe(3000);
   // The reader goes to the top: the first blocks are laid out and painted there.
   await log.evaluate((el) => el.scrollTo({ top: 0 }));
   await expect.poll(() => shown("first")).toBe(true);
