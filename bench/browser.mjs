@@ -440,15 +440,24 @@ function deltasPerRead(texts) {
 
 const nonSpace = (text) => text.replace(/\s+/g, "").length;
 
-/** When the frame that paints a DOM change made at `t` began (see lib/probe.js). */
+/**
+ * When the frame that paints a DOM change made at `t` began (see
+ * lib/probe.js); without the frames (no frame loop), the change itself.
+ */
 function paintedAt(t, inFrame, frames, from) {
-  if (inFrame) return { at: t, next: from };
+  if (inFrame || !frames.length) return { at: t, next: from };
   let i = from;
   while (i < frames.length && frames[i] < t) i++;
   return { at: i < frames.length ? frames[i] : NaN, next: i };
 }
 
-/** One answer of `tokens` tokens, `delay` ms apart, through `widget`. */
+/**
+ * One answer of `tokens` tokens, `delay` ms apart, through `widget`. With
+ * `withText` (latency), the probe notes the answer's text at each change and
+ * each frame (its frame loop); without, nothing of the probe's makes the page
+ * render a frame, so what the page costs is its own and nothing is
+ * subtracted from it.
+ */
 async function streamRun(widget, tokens, delay, withText) {
   const { context, page, cdp } = await freshPage(widget.probe);
   try {
@@ -456,16 +465,8 @@ async function streamRun(widget, tokens, delay, withText) {
     await widget.prepare(page);
     // The visitor types before the answer's cost is measured; Enter starts it.
     await widget.type(page, "How do I embed the widget?");
-    await page.evaluate((withText) => __bench.arm(withText), withText);
-    // The probe's own cost while nothing streams (its frame loop, frames).
+    await page.evaluate((withText) => __bench.arm({ withText, frameLoop: withText }), withText);
     await page.waitForTimeout(300);
-    const idle0 = await busyNow(cdp);
-    const idleT0 = await page.evaluate(() => performance.now());
-    await page.waitForTimeout(700);
-    const idle1 = await busyNow(cdp);
-    const idleT1 = await page.evaluate(() => performance.now());
-    const idle = minus(idle1, idle0);
-    const idlePerMs = Object.fromEntries(Object.entries(idle).map(([k, v]) => [k, v / (idleT1 - idleT0)]));
 
     await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
     const busy0 = await busyNow(cdp);
@@ -508,14 +509,14 @@ async function streamRun(widget, tokens, delay, withText) {
       };
     }
     const { busy1, data } = got;
-    const endAt = data.frames.length ? data.frames[data.frames.length - 1] : sentAt;
-    return analyse({ data, tokens, delay, overLimit, limit, busy: minus(busy1, busy0), idlePerMs, sentAt, endAt, paints: widget.paints !== false });
+    const endAt = data.frames.length ? data.frames[data.frames.length - 1] : Math.max(sentAt, data.lastByteAt, data.lastMutAt);
+    return analyse({ data, tokens, delay, overLimit, limit, busy: minus(busy1, busy0), sentAt, endAt, paints: widget.paints !== false });
   } finally {
     await context.close();
   }
 }
 
-function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentAt, endAt, paints }) {
+function analyse({ data, tokens, delay, overLimit, limit, busy, sentAt, endAt, paints }) {
   // The arrival time of each read that carried bytes (not the final `done`).
   data.readTimes = [];
   for (let i = 0; i < data.reads.length; i += 2) if (data.reads[i + 1] >= 0) data.readTimes.push(data.reads[i]);
@@ -523,10 +524,6 @@ function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentA
   const received = perRead.map((r) => r.content).join("");
   const contentReads = perRead.filter((r) => r.content).length;
   const frames = perRead.reduce((n, r) => n + r.frames, 0);
-  // Busy time net of what the probe costs when idle, over the same span.
-  const span = endAt - sentAt;
-  const net = (k) => busy[k] - idlePerMs[k] * span;
-  const netBusy = net("task");
   const paintedFraction = data.painted / Math.max(1, nonSpace(received));
   // Past its limit, a page whose main thread is taken answers only when it is
   // free again: by then it may have painted everything after all.
@@ -540,7 +537,17 @@ function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentA
     const t = muts[muts.length - 2];
     lastPaint = paintedAt(t, muts[muts.length - 1] === 1, data.frames, 0).at;
   }
-  // Frames dropped while the answer streamed: rAF gaps over 1.5 frames.
+  // Long frames while the answer streamed (and until collected).
+  let longFrames = 0;
+  let longFramesMs = 0;
+  let longest = 0;
+  for (let i = 0; i < data.longFrames.length; i += 2) {
+    if (data.longFrames[i] + data.longFrames[i + 1] < sentAt) continue;
+    longFrames++;
+    longFramesMs += data.longFrames[i + 1];
+    longest = Math.max(longest, data.longFrames[i + 1]);
+  }
+  // With the frame loop (latency runs): frames dropped, rAF gaps over 1.5 frames.
   const streamFrames = data.frames.filter((t) => t >= sentAt && t <= (Number.isFinite(lastPaint) ? lastPaint : endAt) + FRAME_MS);
   let gaps = 0;
   let missed = 0;
@@ -566,18 +573,18 @@ function analyse({ data, tokens, delay, overLimit, limit, busy, idlePerMs, sentA
     frames_per_content_read: round(tokens / Math.max(1, contentReads), 2),
     painted_fraction: paints ? round(paintedFraction, 4) : undefined,
     stream_ms: round(streamMs),
-    busy_ms: round(netBusy),
-    busy_ms_gross: round(busy.task),
-    probe_idle_ms_per_s: round(idlePerMs.task * 1000, 2),
-    busy_ms_per_1k: round(netBusy / k, 1),
+    busy_ms: round(busy.task),
+    busy_ms_per_1k: round(busy.task / k, 1),
     script_ms_per_1k: round(busy.script / k, 1),
-    cpu_ms_per_1k: round(net("cpu") / k, 1),
-    process_cpu_ms_per_1k: round(net("process") / k, 1),
+    cpu_ms_per_1k: round(busy.cpu / k, 1),
+    process_cpu_ms_per_1k: round(busy.process / k, 1),
     layout_style_ms_per_1k: round(busy.layout / k, 1),
-    frames_dropped: gaps,
-    frames_missed: missed,
-    frames_dropped_pct: round((100 * missed) / expectedFrames, 1),
-    worst_frame_gap_ms: round(worst),
+    long_frames: longFrames,
+    long_frames_ms: round(longFramesMs),
+    longest_frame_ms: round(longest),
+    ...(data.frames.length
+      ? { frames_dropped: gaps, frames_missed: missed, frames_dropped_pct: round((100 * missed) / expectedFrames, 1), worst_frame_gap_ms: round(worst) }
+      : {}),
     last_byte_to_last_paint_ms: data.lastByteAt && Number.isFinite(lastPaint) ? round(lastPaint - data.lastByteAt) : null,
   };
   if (data.samples) Object.assign(out, latency(data, perRead));
@@ -727,7 +734,7 @@ async function traceRun(id, widget) {
     await page.goto(widget.page(), { waitUntil: "load" });
     await widget.prepare(page);
     await widget.type(page, "How do I embed the widget?");
-    await page.evaluate(() => __bench.arm(false));
+    await page.evaluate(() => __bench.arm({ withText: false, frameLoop: false }));
     await page.mouse.move(10, 10);
     await page.waitForTimeout(300);
     const delay = opts["trace-delay-ms"] === undefined ? PACED_DELAY : Number(opts["trace-delay-ms"]);
@@ -742,7 +749,10 @@ async function traceRun(id, widget) {
     if (opts["trace-out"]) writeFileSync(opts["trace-out"].replace(/(\.json)?$/, `-${id}$1`), raw);
     const trace = JSON.parse(raw.toString());
     const events = trace.traceEvents ?? trace;
-    const main = events.find((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain" && events.some((x) => x.pid === e.pid && x.name === "FireAnimationFrame"));
+    // The page's main thread: of the renderers' main threads, the one that ran the page's script.
+    const mains = events.filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain");
+    const ranScript = (t) => events.filter((x) => x.pid === t.pid && x.tid === t.tid && x.name === "FunctionCall").length;
+    const main = mains.reduce((best, t) => (!best || ranScript(t) > ranScript(best) ? t : best), null);
     const names = {
       script: ["FunctionCall", "EvaluateScript", "v8.callFunction", "TimerFire", "FireAnimationFrame", "EventDispatch", "RunMicrotasks"],
       style: ["UpdateLayoutTree", "RecalculateStyles"],

@@ -274,6 +274,7 @@ if (st) {
 p("## 3. Streaming cost");
 if (S) {
   const cell = (x, key, digits = 0) => (x?.skipped ? "not run" : x?.unresponsive ? "–" : fmt(x?.[key], digits));
+  const longFrames = (x) => (x.long_frames === undefined ? "–" : `${fmt(x.long_frames)} (${fmt(x.long_frames_ms)})`);
   const regimeTable = (regime) => {
     const rows = [];
     for (const n of sizes) {
@@ -301,8 +302,8 @@ if (S) {
           cell(x, "process_cpu_ms_per_1k"),
           cell(x, "script_ms_per_1k"),
           cell(x, "layout_style_ms_per_1k"),
-          x.skipped || x.unresponsive ? "–" : `${fmt(x.frames_dropped)} (${fmt(x.frames_dropped_pct, 1)} %)`,
-          cell(x, "worst_frame_gap_ms"),
+          x.skipped || x.unresponsive ? "–" : longFrames(x),
+          cell(x, "longest_frame_ms"),
           cell(x, "last_byte_to_last_paint_ms"),
           x.skipped || x.unresponsive ? "–" : fmt(x.frames_per_content_read, x.frames_per_content_read < 10 ? 2 : 0),
           id === "ringside" ? "" : x.unresponsive ? `≥ ${ratio(x.busy_ms_per_1k_at_least, ours?.busy_ms_per_1k)}` : ratio(x.busy_ms_per_1k, ours?.busy_ms_per_1k),
@@ -317,11 +318,11 @@ if (S) {
       for (const x of S[id]?.[regime] ?? []) {
         if (x.skipped) continue;
         const ours = at(regime, "ringside", x.tokens);
-        rows.push([fmt(x.tokens), name, fmt(x.busy_ms_per_1k), fmt(x.cpu_ms_per_1k), fmt(x.process_cpu_ms_per_1k), fmt(x.script_ms_per_1k), fmt(x.layout_style_ms_per_1k), `${fmt(x.frames_dropped)} (${fmt(x.frames_dropped_pct, 1)} %)`, fmt(x.worst_frame_gap_ms), fmt(x.last_byte_to_last_paint_ms), fmt(x.frames_per_content_read, x.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / ${short}: busy ${ratio(ours.busy_ms_per_1k, x.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, x.cpu_ms_per_1k)}` : ""]);
+        rows.push([fmt(x.tokens), name, fmt(x.busy_ms_per_1k), fmt(x.cpu_ms_per_1k), fmt(x.process_cpu_ms_per_1k), fmt(x.script_ms_per_1k), fmt(x.layout_style_ms_per_1k), longFrames(x), fmt(x.longest_frame_ms), fmt(x.last_byte_to_last_paint_ms), fmt(x.frames_per_content_read, x.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / ${short}: busy ${ratio(ours.busy_ms_per_1k, x.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, x.cpu_ms_per_1k)}` : ""]);
       }
     }
     return table(
-      ["tokens", "widget", "main-thread busy ms per 1k tokens", "main-thread CPU ms per 1k", "renderer CPU ms per 1k (all its threads)", "busy: of which script", "of which layout + style", "frames dropped (% of frames)", "worst frame gap ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
+      ["tokens", "widget", "main-thread busy ms per 1k tokens", "main-thread CPU ms per 1k", "renderer CPU ms per 1k (all its threads)", "busy: of which script", "of which layout + style", "long frames (≥ 50 ms): how many (ms in all)", "longest frame ms", "last byte → last token painted ms", "SSE frames per read", "busy: deep-chat / ours"],
       rows,
     );
   };
@@ -353,7 +354,7 @@ if (S) {
           `A paced answer spans about ${fmt((first.stream_ms / first.tokens) * 60, 0)} frames per 1k tokens, so what each frame costs the browser (laying out and painting an answer that grows) weighs more than the script. ` +
           (fl ? `The floor (a page that only reads the same paced stream) costs ${fmt(fl.busy_ms_per_1k)} ms per 1k tokens here at ${fmt(fl.tokens)} tokens; ours adds ${fmt(first.busy_ms_per_1k - fl.busy_ms_per_1k)} ms per 1k above it at ${fmt(sizes[0])} tokens (target: at most 1.5× the floor). ` : "") +
           (peerFirst && peerLast && peerLast !== peerFirst
-            ? `deep-chat re-renders the whole answer's Markdown for every event: ${fmt(peerFirst.busy_ms_per_1k)} → ${fmt(peerLast.busy_ms_per_1k)} ms per 1k from ${fmt(peerFirst.tokens)} to ${fmt(peerLast.tokens)} tokens, ${fmt(peerLast.frames_dropped_pct)} % of frames dropped and ${fmt(peerLast.last_byte_to_last_paint_ms / 1000, 1)} s behind the stream at ${fmt(peerLast.tokens)}.`
+            ? `deep-chat re-renders the whole answer's Markdown for every event: ${fmt(peerFirst.busy_ms_per_1k)} → ${fmt(peerLast.busy_ms_per_1k)} ms per 1k from ${fmt(peerFirst.tokens)} to ${fmt(peerLast.tokens)} tokens, ${fmt(peerLast.long_frames)} frames of 50 ms or more (${fmt(peerLast.long_frames_ms)} ms in all) and ${fmt(peerLast.last_byte_to_last_paint_ms / 1000, 1)} s behind the stream at ${fmt(peerLast.tokens)}.`
             : ""),
       );
     }
@@ -362,13 +363,14 @@ if (S) {
     "*Method.* Ours, the floor and the bare renderer answer each size in turns (ours, the floor, the bare renderer, ours, …), 5 times flooded, 3 times paced up to 1,000 tokens and once for longer paced answers, and each of their figures is the median of its runs (until 2026-12-04, one run each); deep-chat answers once per size. For each answer, a new browser context loads the host page, opens the widget as a user does (ours: a click on the launcher, which also fetches the token; deep-chat: the token fetched by the page), " +
       "scripts the mock (`POST /__mock/script {token_count, token_delay_ms, first_token_delay_ms: 0}`; answers are the mock's deterministic paragraphs of words) and types the question; then the measurement starts, and Enter is pressed through the browser's input (the reference pages ask on Enter too), so no script of the harness runs in the page while it is measured (until 2026-12-04 the harness typed inside the measured window, with Playwright locators whose queries and checks ran in the page and counted as the widget's: about 10 to 15 ms per question). " +
       "*Main-thread busy* is the growth of CDP `Performance.getMetrics` `TaskDuration` (every task of the renderer's main thread: script, style, layout, paint, the network's delivery of each read) from just before the question is sent " +
-      "to 0.5 s after the last byte and the last change to the answer, less what the page costs idle with the probe (measured for 0.7 s before; a few tens of ms a second), divided by the thousands of tokens; " +
-      "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of it. " +
+      "to 0.5 s after the last byte and the last change to the answer, divided by the thousands of tokens. Nothing is subtracted: in these runs nothing of the harness makes the page render a frame, so a page renders the frames it asks for and no others (the floor none); the harness's own polls cost the page 2 to 4 ms a second. " +
+      "(Until 2026-12-05 the probe ran a requestAnimationFrame loop in these runs, so every page, the floor too, rendered a frame every 16.7 ms; that loop's cost, measured idle for 0.7 s, was subtracted over the answer's span. While a page streams, the loop's frames cost less than idle, by an amount that changed from run to run, so the floor's paced figures swung by 2× and more between runs: its paced 32k answer came out at 5 ms per 1k in one. The figures before that date are not comparable with these.) " +
+      "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of the busy time; " +
       "Busy time is wall time: on a machine of 2 cores it also counts the time the main thread waits for a core while other threads run (the page's worker, the compositor and raster threads, the GPU process, the mock, the harness), and on a virtual machine the time the host takes the core away. " +
-      "*Main-thread CPU* is the growth of `ThreadTime` (the CPU time of the renderer's main thread), net of the idle probe the same way: the work itself, not the wait for a core. " +
-      "*Renderer CPU* is the growth of `ProcessTime` (every thread of the page's renderer: the main thread, the widget's worker, the compositor and raster threads; not the GPU process), net the same way: what the page costs the device in all. " +
-      "*Frames dropped* are gaps between consecutive requestAnimationFrame callbacks longer than 1.5 frames (25 ms), from the question to the last token painted; the percentage counts the frames missed within those gaps over the frames of that span. " +
-      "*Last byte → last token painted*: from the read that brought `[DONE]` to the frame that painted the last change to the answer's text (see §4 for how a change is matched to its frame). " +
+      "*Main-thread CPU* is the growth of `ThreadTime` (the CPU time of the renderer's main thread), the work itself, not the wait for a core. " +
+      "*Renderer CPU* is the growth of `ProcessTime` (every thread of the page's renderer: the main thread, the widget's worker, the compositor and raster threads; not the GPU process): what the page costs the device in all. " +
+      "*Long frames* are the animation frames of 50 ms or more that ended after the question (Chromium's Long Animation Frames API: a frame's tasks, rendering and the script in them, from the first task's start to the paint), with their total duration; a frame of 100 ms drops five frames at 60 Hz. " +
+      "*Last byte → last token painted*: from the read that brought `[DONE]` to the last change to the answer's text (ours makes its changes in an animation frame's callbacks, so that frame paints them; a change in another task is painted by the next frame, up to 16.7 ms later). " +
       "A run has a limit (about the mock's sending time plus 30 s); a page still too busy to answer 5 s past it is closed, and its busy time per 1k tokens given as a lower bound (the time since the question, over the tokens). " +
       "A widget that finishes a shorter answer more than 5 s behind the stream, or past its limit, is not given the longer answers of that regime. " +
       "The bare reader row is the floor: the same stream fetched and read to the end by a page that does nothing else. " +
@@ -426,7 +428,7 @@ if (traces?.ringside) {
     return r;
   };
   const total = ["all tasks", fmt(ours.tasks_ms)];
-  const frames = ["frames committed while it streamed (the probe's own requestAnimationFrame loop asks for one every frame)", fmt(ours.frames)];
+  const frames = ["frames committed while it streamed", fmt(ours.frames)];
   if (fl) {
     total.push(fmt(fl.tasks_ms), "", "");
     frames.push(fmt(fl.frames), "", "");

@@ -11,10 +11,14 @@
 //   timestamped when it resolves, before its consumer sees it; in a worker
 //   too (a classic worker from a blob: URL gets the wrapper first), whose
 //   timestamps come over when its stream ends.
-// - Frames: a requestAnimationFrame loop notes each frame; every rAF callback
-//   of the page marks "a frame is being rendered" until a task posted from it
-//   runs, which is after that frame's paint. So a DOM change made inside a
-//   frame is painted by that frame, and one made in a task by the next.
+// - Frames: every rAF callback of the page marks "a frame is being rendered"
+//   until a task posted from it runs, which is after that frame's paint. So a
+//   DOM change made inside a frame is painted by that frame, and one made in a
+//   task by the next. Where the time of that next frame is wanted (latency),
+//   a requestAnimationFrame loop notes each frame. The loop makes the page
+//   render a frame every 16.7 ms, which a page that paints nothing would not
+//   do, so runs that measure what a page costs leave it off and take long
+//   frames from the Long Animation Frames API instead.
 // - Text: a MutationObserver on the widget's (shadow) root notes each change
 //   inside the answer being streamed, and whether a frame was being rendered.
 /* eslint-disable no-undef */
@@ -30,6 +34,7 @@ function benchProbe(config) {
     lastMutAt: 0,
     samples: null, // t, 1 if inside a frame, non-whitespace characters in the answer
     frames: [],
+    longFrames: [], // startTime, duration of animation frames of 50 ms or more
     counting: false,
     inFrame: false,
   });
@@ -175,8 +180,11 @@ function benchProbe(config) {
     raf(poll);
   }
 
-  /** Starts recording a stream: reads, frames, and changes to the answer's text. */
-  B.arm = (withText) => {
+  /**
+   * Starts recording a stream: reads, changes to the answer's text (with the
+   * text itself if `withText`), long frames, and each frame if `frameLoop`.
+   */
+  B.arm = ({ withText, frameLoop }) => {
     B.armed = true;
     B.armedAt = performance.now();
     B.samples = withText ? [] : null;
@@ -207,7 +215,11 @@ function benchProbe(config) {
       B.lastMutAt = t;
       if (B.samples) B.samples.push(t, f, nonSpace(a.textContent));
     }).observe(root, { childList: true, subtree: true, characterData: true });
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) B.longFrames.push(e.startTime, e.duration);
+    }).observe({ type: "long-animation-frame" });
     B.counting = true;
+    if (!frameLoop) return;
     const loop = () => {
       enterFrame();
       if (!B.counting) return;
@@ -228,6 +240,8 @@ function benchProbe(config) {
       reads: B.reads,
       texts,
       lastByteAt: B.lastByteAt,
+      lastMutAt: B.lastMutAt,
+      longFrames: B.longFrames,
       muts: B.muts,
       samples: B.samples,
       frames: B.frames,
