@@ -29,12 +29,11 @@ pub fn console_error(message: &str) {
     web_sys::console::error_1(&JsValue::from_str(message));
 }
 
-/// Scrolls `element` to its end, without reading its layout: browsers clamp
-/// a `scrollTop` past the end, but Firefox ignores one beyond its largest
-/// coordinate (2^30 sixtieths of a pixel), such as `i32::MAX`. 2^24 px is
-/// past the end of any transcript and within it.
+/// Scrolls `element`, a scroller laid out from its end (`flex-direction:
+/// column-reverse`, as the transcript's log is), to its end: that is its
+/// scroll origin, `scrollTop` 0, and further up is negative.
 pub fn scroll_to_end(element: &web_sys::Element) {
-    element.set_scroll_top(1 << 24);
+    element.set_scroll_top(0);
 }
 
 /// Copies `text` to the clipboard (best effort: the browser may refuse).

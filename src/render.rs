@@ -25,8 +25,14 @@ pub trait Painter {
 /// How to make a painter for a new answer.
 pub type MakePainter = fn() -> Box<dyn Painter>;
 
-/// What runs before a paint; see [`StreamView::attach`].
-pub type PaintHook = Rc<dyn Fn(bool) -> Option<Element>>;
+/// What runs before an answer's paint (or another change to the log's
+/// content, such as a message's footer), and what it leaves to run once the
+/// change is in; see [`StreamView::attach`].
+pub type PaintHook = Rc<dyn Fn() -> Option<AfterPaint>>;
+
+/// What runs once a change to the log's content is in (it may read the new
+/// layout).
+pub type AfterPaint = Box<dyn FnOnce()>;
 
 /// The text of one answer and the DOM it is painted into.
 #[derive(Clone, Default)]
@@ -219,7 +225,7 @@ impl StreamView {
 
     /// Paints what arrived since the last paint.
     pub fn paint(&self) {
-        let (before_paint, done) = {
+        let before_paint = {
             let mut inner = self.inner.borrow_mut();
             inner.scheduled = false;
             if inner.root.is_none() {
@@ -237,10 +243,10 @@ impl StreamView {
                 return;
             }
             inner.painted(Some(js_sys::Date::now()));
-            (inner.before_paint.clone(), inner.done)
+            inner.before_paint.clone()
         };
         // Outside the borrow: the hook reads the layout, never this view.
-        let scroll_to_end = before_paint.and_then(|hook| hook(done));
+        let after = before_paint.and_then(|hook| hook());
         {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
@@ -248,8 +254,8 @@ impl StreamView {
                 painter.paint(&inner.text, inner.done, root);
             }
         }
-        if let Some(element) = scroll_to_end {
-            crate::browser::scroll_to_end(&element);
+        if let Some(after) = after {
+            after();
         }
     }
 

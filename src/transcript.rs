@@ -162,9 +162,10 @@ pub struct Transcript {
     suggestions: Vec<String>,
     shown: Vec<MessageDom>,
     welcome_node: Option<Element>,
-    /// The last child of the log: while it is in view, the browser's scroll
-    /// anchoring keeps it there as text grows above it (no script per frame).
-    anchor: Element,
+    /// The log's one child, which holds the messages: the log lays it out
+    /// from its end (`column-reverse`, see widget.css), so a reader at the
+    /// end stays there as it grows, with no scrolling at all.
+    content: Element,
     before_paint: PaintHook,
 }
 
@@ -187,8 +188,8 @@ impl Transcript {
         before_paint: PaintHook,
     ) -> Self {
         let document = log.owner_document().expect("the log is in a document");
-        let anchor = element(&document, "div", "rsc-anchor");
-        let _ = log.append_child(&anchor);
+        let content = element(&document, "div", "rsc-log__content");
+        let _ = log.append_child(&content);
         Transcript {
             log,
             document,
@@ -197,7 +198,7 @@ impl Transcript {
             suggestions,
             shown: Vec::new(),
             welcome_node: None,
-            anchor,
+            content,
             before_paint,
         }
     }
@@ -247,6 +248,8 @@ impl Transcript {
                 Some(i) if self.shown[i].state == state => {}
                 Some(i) => {
                     let footer = self.footer(message, &state);
+                    // A footer changes the log's height as a paint does.
+                    let after = (self.before_paint)();
                     let shown = &mut self.shown[i];
                     // Keyboard users stay where they were: in the reason's
                     // field, or on the rating they gave.
@@ -260,6 +263,9 @@ impl Transcript {
                     }
                     shown.footer = footer;
                     shown.state = state;
+                    if let Some(after) = after {
+                        after();
+                    }
                 }
                 None => {
                     // Usually the newest; a stored conversation restored
@@ -310,9 +316,7 @@ impl Transcript {
         let _ = article.append_child(&body);
         let footer = self.footer(message, &state);
         let _ = article.append_child(&footer);
-        let _ = self
-            .log
-            .insert_before(&article, Some(before.as_ref().unwrap_or(&self.anchor)));
+        let _ = self.content.insert_before(&article, before.as_deref());
         match stream {
             Some(stream) => stream.attach(&body, self.before_paint.clone()),
             // The user's own words, shown exactly as typed.
@@ -438,7 +442,7 @@ impl Transcript {
                     ));
                 }
                 let _ = welcome.append_child(&list);
-                let _ = self.log.prepend_with_node_1(&welcome);
+                let _ = self.content.prepend_with_node_1(&welcome);
                 self.welcome_node = Some(welcome);
             }
             (false, Some(node)) => {

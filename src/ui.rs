@@ -21,66 +21,67 @@ use web_sys::Element;
 use crate::browser;
 use crate::chat::Chat;
 use crate::chunk;
-use crate::render::PaintHook;
+use crate::render::{AfterPaint, PaintHook};
 use crate::transcript::{Action, Transcript, target_element};
 
-/// The transcript's scrolling. While the reader is at the bottom, the
-/// browser's scroll anchoring keeps them there as text arrives (the log ends
-/// with an anchor element; see `transcript.rs`), with no script per frame.
-/// When they scrolled up, new text leaves them where they are and "Jump to
-/// latest" appears.
-///
-/// Where anchoring does not keep them there (WebKit has none), the log is
-/// scrolled to its end after each paint instead, for as long as they follow.
+/// The transcript's scrolling. The log is laid out from its end
+/// (`flex-direction: column-reverse`, see widget.css): its scroll origin,
+/// `scrollTop` 0, is the end, and further up is negative. So a reader at the
+/// end stays there as text arrives, in every engine, with no script and no
+/// scrolling at all (a scroll would cost a frame of its own for its event).
+/// A reader who scrolled up is kept where they are while the text grows
+/// below them: by the browser's scroll anchoring, or where there is none
+/// (WebKit) by the widget, and "Jump to latest" appears.
 #[derive(Debug, Clone)]
 struct Scroll {
     chat: Chat,
     log: Element,
-    /// The reader is at the bottom, or was until text went past them: they
+    /// The reader is at the end, or was until text went in below them: they
     /// have not scrolled up since.
     following: Rc<Cell<bool>>,
     /// The log's `scrollTop` when last noted (a scroll event, a paint).
     last_top: Rc<Cell<i32>>,
-    /// The browser's scroll anchoring left a following reader behind.
-    unanchored: Rc<Cell<bool>>,
 }
 
 impl Scroll {
-    /// What to run before an answer paints new text: the layout is still
-    /// clean then, so reading it costs nothing. Scroll anchoring keeps a
-    /// reader at the bottom there, except at the very top (browsers do not
-    /// anchor a scroller that has not moved), at the answer's last paint, and
-    /// where anchoring was seen to fail: then the log is scrolled to its end
-    /// after the text is in.
+    /// What to run before an answer paints new text (the layout is still
+    /// clean then, so reading it costs nothing), and after: a reader near
+    /// the end (not at it) is taken to it; one who scrolled up is kept in
+    /// place where the browser's anchoring did not.
     fn before_paint(&self) -> PaintHook {
         let scroll = self.clone();
-        Rc::new(move |last| {
+        Rc::new(move || {
             let (top, below) = scroll.look();
-            if below > 24 {
-                if !scroll.following.get() {
-                    // `try_`: a frame may come after destroy() freed the state.
-                    if scroll
-                        .chat
-                        .state
-                        .try_read_untracked()
-                        .is_some_and(|s| !s.unseen)
-                    {
-                        scroll.chat.show(|s| s.unseen = true);
-                    }
-                    return None;
-                }
-                // They were at the bottom and did not scroll up, yet the
-                // text went past them: anchoring does not work here.
-                if top > 0 {
-                    scroll.unanchored.set(true);
-                }
+            if scroll.following.get() {
+                return (top != 0).then(|| {
+                    let log = scroll.log.clone();
+                    Box::new(move || crate::browser::scroll_to_end(&log)) as AfterPaint
+                });
             }
-            // The last paint has no next one to find out: it scrolls too.
-            (top == 0 || last || scroll.unanchored.get()).then(|| scroll.log.clone())
+            if below > 24
+                // `try_`: a frame may come after destroy() freed the state.
+                && scroll
+                    .chat
+                    .state
+                    .try_read_untracked()
+                    .is_some_and(|s| !s.unseen)
+            {
+                scroll.chat.show(|s| s.unseen = true);
+            }
+            let height = scroll.log.scroll_height();
+            let log = scroll.log.clone();
+            Some(Box::new(move || {
+                // Anchoring moves `scrollTop` up by what went in below; where
+                // it did not, the text pushed the reader's view up: undo that.
+                let grew = log.scroll_height() - height;
+                if grew > 0 && log.scroll_top() == top {
+                    log.set_scroll_top(top - grew);
+                }
+            }))
         })
     }
 
-    /// The reader (or the widget) scrolled: back at the bottom, nothing is unseen.
+    /// The reader (or the widget) scrolled: back at the end, nothing is unseen.
     fn scrolled(&self) {
         let (_, below) = self.look();
         if below <= 24 && self.chat.seen(|s| s.unseen) {
@@ -89,14 +90,13 @@ impl Scroll {
     }
 
     /// The log's `scrollTop` and the distance from the view to its end;
-    /// notes whether the reader follows the end: at the bottom they do; up
-    /// from where they were last seen, and away from the bottom, they no
-    /// longer do. (Not merely away: text may have gone in below a reader who
-    /// did not move; and their scroll event may come after the next paint.)
+    /// notes whether the reader follows the end: at the end they do; up from
+    /// where they were last seen, and away from the end, they no longer do.
+    /// (Not merely away: text may have gone in below a reader who did not
+    /// move; and their scroll event may come after the next paint.)
     fn look(&self) -> (i32, i32) {
-        let log = &self.log;
-        let top = log.scroll_top();
-        let below = log.scroll_height() - top - log.client_height();
+        let top = self.log.scroll_top();
+        let below = -top;
         let up = top < self.last_top.replace(top);
         if below <= 24 {
             self.following.set(true);
@@ -381,7 +381,6 @@ impl Mounted {
             log: log.clone(),
             following: Rc::new(Cell::new(true)),
             last_top: Rc::new(Cell::new(0)),
-            unanchored: Rc::new(Cell::new(false)),
         };
         let options = chat.options();
         let transcript = Transcript::new(

@@ -170,18 +170,25 @@ test("a cut stream keeps its partial text, marked, with Retry", async ({ wd, sta
   await part(wd, ".rsc-msg--assistant [data-action=retry]");
 });
 
+// In page scripts: how far the end of the log's last message is below the
+// log's view (0 when in view), whichever way the log scrolls.
+const BELOW = `const belowView = (log) => {
+  const messages = log.querySelectorAll(".rsc-msg");
+  const last = messages[messages.length - 1];
+  return last ? Math.max(0, last.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom) : 0;
+};`;
+
 test("a streaming answer keeps its end in view as it grows", async ({ wd, stack }) => {
   // 3 s of tokens: the reader stays at the bottom and every paint must keep
-  // the new text in view (scroll anchoring in Chromium and Firefox; WebKit
-  // has none, and the widget scrolls after each paint there, src/ui.rs).
+  // the new text in view (the log is laid out from its end, src/ui.rs).
   await stack.script({ token_count: 300, token_delay_ms: 10, first_token_delay_ms: 0 });
   await wd.goto(scriptTagPage(stack, "follow.html"));
   await open(wd);
   await send(wd, "Tell me at length");
   const look = () =>
-    wd.execute(`${ROOT}
+    wd.execute(`${ROOT} ${BELOW}
       const log = root.querySelector(".rsc-log");
-      return { below: log.scrollHeight - log.scrollTop - log.clientHeight, height: log.scrollHeight,
+      return { below: belowView(log), height: log.scrollHeight,
         busy: log.getAttribute("aria-busy") === "true" };`) as Promise<{ below: number; height: number; busy: boolean }>;
   const seen: { below: number; height: number }[] = [];
   for (let s = await look(); s.busy || seen.length === 0; s = await look()) {
@@ -197,6 +204,41 @@ test("a streaming answer keeps its end in view as it grows", async ({ wd, stack 
   expect(seen.at(-1)!.below, `${wd.engine}: the end is in view`).toBeLessThan(30);
 });
 
+test("a reader who scrolled up stays where they are while the answer grows below", async ({ wd, stack }) => {
+  // Scroll anchoring keeps them in place in Chromium and Firefox; WebKit has
+  // none, and the widget moves the view back by what each paint added there.
+  await stack.script({ token_count: 400, token_delay_ms: 10, first_token_delay_ms: 0 });
+  await wd.goto(scriptTagPage(stack, "scrolled-up.html"));
+  await open(wd);
+  await send(wd, "Tell me at length");
+  await wd.waitFor("an answer taller than the log", `${ROOT}
+    const log = root.querySelector(".rsc-log");
+    return log.scrollHeight - log.clientHeight > 400;`);
+  // The reader scrolls up 300 px and reads; the answer's first paragraph marks where.
+  const place = () =>
+    wd.execute(`${ROOT}
+      const log = root.querySelector(".rsc-log");
+      return { top: root.querySelector(".rsc-msg--assistant p").getBoundingClientRect().top - log.getBoundingClientRect().top,
+        height: log.scrollHeight, busy: log.getAttribute("aria-busy") === "true" };`) as Promise<{ top: number; height: number; busy: boolean }>;
+  await wd.execute(`${ROOT} root.querySelector(".rsc-log").scrollBy({ top: -300 });`);
+  const jump = () =>
+    wd.waitFor("Jump to latest", `${ROOT} const jump = root.querySelector(".rsc-jump"); return jump && !jump.hidden ? jump : null;`);
+  await jump();
+  const seen = [await place()];
+  while (seen.at(-1)!.busy) {
+    await new Promise((r) => setTimeout(r, 40));
+    seen.push(await place());
+  }
+  const grew = seen.at(-1)!.height - seen[0].height;
+  expect(grew, `${wd.engine}: the answer grew below the reader while we looked`).toBeGreaterThan(300);
+  const moved = Math.max(...seen.map((s) => Math.abs(s.top - seen[0].top)));
+  expect(moved, `${wd.engine}: the farthest the text the reader looks at moved, over ${seen.length} looks`).toBeLessThan(2);
+  // Jump to latest takes them to the end.
+  await wd.click(await jump());
+  const below = await wd.execute(`${ROOT} ${BELOW} return belowView(root.querySelector(".rsc-log"));`);
+  expect(below, `${wd.engine}: the end is in view after the jump`).toBeLessThan(30);
+});
+
 test("a long answer ends in view; its blocks far above the end are skipped until the reader scrolls to them", async ({ wd, stack }) => {
   // About a hundred paragraphs at once; all but the last two groups of 16
   // are `content-visibility: auto` (src/painter.rs).
@@ -205,12 +247,12 @@ test("a long answer ends in view; its blocks far above the end are skipped until
   await open(wd);
   await ask(wd, "Everything, please", 1);
   const state = () =>
-    wd.execute(`${ROOT}
+    wd.execute(`${ROOT} ${BELOW}
       const log = root.querySelector(".rsc-log");
       const blocks = root.querySelectorAll(".rsc-msg--assistant .rsc-msg__body p");
       const seen = (p) => p.checkVisibility({ contentVisibilityAuto: true });
       return {
-        below: log.scrollHeight - log.scrollTop - log.clientHeight,
+        below: belowView(log),
         first: seen(blocks[0]),
         last: seen(blocks[blocks.length - 1]),
         words: [...blocks].map((p) => p.textContent).join(" ").split(/\\s+/).filter(Boolean).length,
@@ -218,7 +260,8 @@ test("a long answer ends in view; its blocks far above the end are skipped until
   const end = await state();
   expect(end.below, `${wd.engine}: the end is in view`).toBeLessThan(30);
   expect(end, `${wd.engine}: at the end`).toEqual({ below: end.below, first: false, last: true, words: 3000 });
-  await wd.execute(`${ROOT} root.querySelector(".rsc-log").scrollTo({ top: 0 });`);
+  // To the top: a negative offset (the log's scroll origin is its end; browsers clamp).
+  await wd.execute(`${ROOT} const log = root.querySelector(".rsc-log"); log.scrollTo({ top: -log.scrollHeight });`);
   await wd.waitFor("the first block laid out at the top", `${ROOT}
     return root.querySelector(".rsc-msg--assistant .rsc-msg__body p").checkVisibility({ contentVisibilityAuto: true });`);
 });
