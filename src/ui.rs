@@ -71,10 +71,10 @@ impl Scroll {
             let height = scroll.log.scroll_height();
             let log = scroll.log.clone();
             Some(Box::new(move || {
-                // Anchoring moves `scrollTop` up by what went in below; where
-                // it did not, the text pushed the reader's view up: undo that.
+                // Anchoring moves `scrollTop` by what went in (or out) below;
+                // where it did not, that moved the reader's view: undo it.
                 let grew = log.scroll_height() - height;
-                if grew > 0 && log.scroll_top() == top {
+                if grew != 0 && log.scroll_top() == top {
                     log.set_scroll_top(top - grew);
                 }
             }))
