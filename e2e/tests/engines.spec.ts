@@ -239,6 +239,24 @@ test("a reader who scrolled up stays where they are while the answer grows below
   expect(below, `${wd.engine}: the end is in view after the jump`).toBeLessThan(30);
 });
 
+test("the log scrolls by keyboard: Home to the first message, End back to the latest", async ({ wd, stack }) => {
+  // The log is laid out from its end (column-reverse): Home and End must
+  // still mean the top and the bottom a reader sees.
+  await stack.script({ token_count: 400, token_delay_ms: 0, first_token_delay_ms: 0 });
+  await wd.goto(scriptTagPage(stack, "keys.html"));
+  await open(wd);
+  await ask(wd, "Tell me at length", 1);
+  const log = await part(wd, ".rsc-log");
+  const place = `${ROOT} ${BELOW}
+    const log = root.querySelector(".rsc-log");
+    const first = root.querySelector(".rsc-msg").getBoundingClientRect().top - log.getBoundingClientRect().top;`;
+  expect(await wd.execute(`${place} return log.scrollHeight - log.clientHeight;`), `${wd.engine}: the log overflows`).toBeGreaterThan(600);
+  await wd.type(log, "\uE011"); // Home
+  await wd.waitFor(`${wd.engine}: the first message at the top after Home`, `${place} return first >= 0 && first < 40;`);
+  await wd.type(log, "\uE010"); // End
+  await wd.waitFor(`${wd.engine}: the end in view after End`, `${place} return belowView(log) < 30;`);
+});
+
 test("a long answer ends in view; its blocks far above the end are skipped until the reader scrolls to them", async ({ wd, stack }) => {
   // About a hundred paragraphs at once; all but the last two groups of 16
   // are `content-visibility: auto` (src/painter.rs).
