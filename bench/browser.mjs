@@ -8,6 +8,7 @@
 //
 // Every figure's method is in BENCHMARKS.md (bench/report.mjs writes it).
 import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -82,6 +83,16 @@ const browser = await chromium.launch({
   args: chromiumFlags(),
 });
 const results = {
+  // When and at which commit these runs were made: the report, which may be
+  // written again later from the same files, says so.
+  measured_at: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+  commit: (() => {
+    try {
+      return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: here, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return null;
+    }
+  })(),
   chromium: browser.version(),
   node: process.version,
   paced_token_delay_ms: PACED_DELAY,

@@ -56,8 +56,8 @@ const sh = (cmd, args) => {
 const cpu = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) ?? [])[1] ?? "unknown";
 const wallS = opts["started-ms"] ? (Date.now() - Number(opts["started-ms"])) / 1000 : null;
 const machine = {
-  date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
-  commit: sh("git", ["rev-parse", "--short", "HEAD"]),
+  date: browser?.measured_at ?? new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+  commit: browser?.commit ?? sh("git", ["rev-parse", "--short", "HEAD"]),
   cores: os.cpus().length,
   cpu,
   memory_gib: Math.round(os.totalmem() / 2 ** 30),
@@ -122,7 +122,7 @@ p(
     "It is an inline chat, not a floating one: it has no launcher. " +
     "Ratios are deep-chat's figure divided by ours: above 1×, ours is lighter, faster or cheaper by that factor.",
 );
-p("To run it again: `cargo xtask bench` (10 to 15 minutes on this machine; `--quick` for a short try, about 3 minutes).");
+p("To run it again: `cargo xtask bench` (about 15 minutes on this machine, twice that with `--before-dist`; `--quick` for a short try, about 3 minutes).");
 
 // ------------------------------------------------------------------ summary
 
