@@ -482,7 +482,7 @@ async function streamRun(widget, tokens, delay, withText) {
     await widget.prepare(page);
     // The visitor types before the answer's cost is measured; Enter starts it.
     await widget.type(page, "How do I embed the widget?");
-    await page.evaluate((withText) => __bench.arm({ withText, frameLoop: withText }), withText);
+    await page.evaluate((withText) => __bench.arm(withText), withText);
     await page.waitForTimeout(300);
 
     await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
@@ -752,7 +752,7 @@ async function traceRun(id, widget) {
     await page.goto(widget.page(), { waitUntil: "load" });
     await widget.prepare(page);
     await widget.type(page, "How do I embed the widget?");
-    await page.evaluate(() => __bench.arm({ withText: false, frameLoop: false }));
+    await page.evaluate(() => __bench.arm(false));
     await page.mouse.move(10, 10);
     await page.waitForTimeout(300);
     const delay = opts["trace-delay-ms"] === undefined ? PACED_DELAY : Number(opts["trace-delay-ms"]);
@@ -768,8 +768,10 @@ async function traceRun(id, widget) {
     const trace = JSON.parse(raw.toString());
     const events = trace.traceEvents ?? trace;
     // The page's main thread: of the renderers' main threads, the one that ran the page's script.
+    const calls = new Map();
+    for (const e of events) if (e.name === "FunctionCall") calls.set(`${e.pid}:${e.tid}`, (calls.get(`${e.pid}:${e.tid}`) ?? 0) + 1);
+    const ranScript = (t) => calls.get(`${t.pid}:${t.tid}`) ?? 0;
     const mains = events.filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain");
-    const ranScript = (t) => events.filter((x) => x.pid === t.pid && x.tid === t.tid && x.name === "FunctionCall").length;
     const main = mains.reduce((best, t) => (!best || ranScript(t) > ranScript(best) ? t : best), null);
     const names = {
       script: ["FunctionCall", "EvaluateScript", "v8.callFunction", "TimerFire", "FireAnimationFrame", "EventDispatch", "RunMicrotasks"],

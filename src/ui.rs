@@ -43,6 +43,9 @@ struct Scroll {
     last_top: Rc<Cell<i32>>,
 }
 
+/// How close to the log's end (px) a reader still counts as at the end.
+const AT_END_PX: i32 = 24;
+
 impl Scroll {
     /// What to run before an answer paints new text (the layout is still
     /// clean then, so reading it costs nothing), and after: a reader near
@@ -51,20 +54,20 @@ impl Scroll {
     fn before_paint(&self) -> PaintHook {
         let scroll = self.clone();
         Rc::new(move || {
-            let (top, below) = scroll.look();
+            let below = scroll.look();
             if scroll.following.get() {
-                return (top != 0).then(|| {
+                return (below != 0).then(|| {
                     let log = scroll.log.clone();
                     Box::new(move || crate::browser::scroll_to_end(&log)) as AfterPaint
                 });
             }
-            if below > 24
-                // `try_`: a frame may come after destroy() freed the state.
-                && scroll
-                    .chat
-                    .state
-                    .try_read_untracked()
-                    .is_some_and(|s| !s.unseen)
+            // Not following: away from the end, so there is unseen text.
+            // `try_`: a frame may come after destroy() freed the state.
+            if scroll
+                .chat
+                .state
+                .try_read_untracked()
+                .is_some_and(|s| !s.unseen)
             {
                 scroll.chat.show(|s| s.unseen = true);
             }
@@ -74,8 +77,8 @@ impl Scroll {
                 // Anchoring moves `scrollTop` by what went in (or out) below;
                 // where it did not, that moved the reader's view: undo it.
                 let grew = log.scroll_height() - height;
-                if grew != 0 && log.scroll_top() == top {
-                    log.set_scroll_top(top - grew);
+                if grew != 0 && log.scroll_top() == -below {
+                    log.set_scroll_top(-below - grew);
                 }
             }))
         })
@@ -83,27 +86,26 @@ impl Scroll {
 
     /// The reader (or the widget) scrolled: back at the end, nothing is unseen.
     fn scrolled(&self) {
-        let (_, below) = self.look();
-        if below <= 24 && self.chat.seen(|s| s.unseen) {
+        if self.look() <= AT_END_PX && self.chat.seen(|s| s.unseen) {
             self.chat.show(|s| s.unseen = false);
         }
     }
 
-    /// The log's `scrollTop` and the distance from the view to its end;
-    /// notes whether the reader follows the end: at the end they do; up from
+    /// The distance from the view to the log's end (`-scrollTop`: the end is
+    /// the log's scroll origin); notes whether the reader follows the end: at the end they do; up from
     /// where they were last seen, and away from the end, they no longer do.
     /// (Not merely away: text may have gone in below a reader who did not
     /// move; and their scroll event may come after the next paint.)
-    fn look(&self) -> (i32, i32) {
+    fn look(&self) -> i32 {
         let top = self.log.scroll_top();
-        let below = -top;
         let up = top < self.last_top.replace(top);
-        if below <= 24 {
+        let below = -top;
+        if below <= AT_END_PX {
             self.following.set(true);
         } else if up {
             self.following.set(false);
         }
-        (top, below)
+        below
     }
 
     fn jump(&self) {

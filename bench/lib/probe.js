@@ -181,10 +181,10 @@ function benchProbe(config) {
   }
 
   /**
-   * Starts recording a stream: reads, changes to the answer's text (with the
-   * text itself if `withText`), long frames, and each frame if `frameLoop`.
+   * Starts recording a stream: reads, changes to the answer's text, long
+   * frames; with `withText` (latency), the text itself and each frame.
    */
-  B.arm = ({ withText, frameLoop }) => {
+  B.arm = (withText) => {
     B.armed = true;
     B.armedAt = performance.now();
     B.samples = withText ? [] : null;
@@ -219,7 +219,7 @@ function benchProbe(config) {
       for (const e of list.getEntries()) B.longFrames.push(e.startTime, e.duration);
     }).observe({ type: "long-animation-frame" });
     B.counting = true;
-    if (!frameLoop) return;
+    if (!withText) return;
     const loop = () => {
       enterFrame();
       if (!B.counting) return;

@@ -3,7 +3,7 @@
 // memory across reloads, the unread badge and following new text.
 import type { Page } from "@playwright/test";
 
-import { test, expect, CHUNK, Widget, expectedAnswer, type Stack } from "./stack";
+import { test, expect, CHUNK, Widget, belowView, expectedAnswer, type Stack } from "./stack";
 
 test("a markdown answer renders as real elements, with a copyable code block and safe links", async ({ page, stack, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -211,16 +211,6 @@ test("an answer that finishes while the panel is closed shows an unread badge", 
   await widget.launcher().click();
   await expect(page.getByRole("button", { name: /unread/ })).toHaveCount(0);
 });
-
-/**
- * How far the end of the log's last message is below the log's view (0 when
- * in view): what the reader sees, whichever way the log scrolls.
- */
-const belowView = (log: Element) => {
-  const messages = log.querySelectorAll(".rsc-msg");
-  const last = messages[messages.length - 1];
-  return last ? Math.max(0, last.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom) : 0;
-};
 
 /** Scrolls the log to its top (a negative offset: its scroll origin is its end, and browsers clamp). */
 const toTop = (log: Element) => log.scrollTo({ top: -log.scrollHeight });

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TestInfo } from "@playwright/test";
 
-import { test as stackTest, expect, EXAMPLES, type Stack } from "./stack";
+import { test as stackTest, expect, belowView, EXAMPLES, type Stack } from "./stack";
 import { COOKIE, sessionMint, sessionToken } from "./session";
 import { Browser, type ElementRef, type Engine } from "./webdriver";
 
@@ -170,13 +170,8 @@ test("a cut stream keeps its partial text, marked, with Retry", async ({ wd, sta
   await part(wd, ".rsc-msg--assistant [data-action=retry]");
 });
 
-// In page scripts: how far the end of the log's last message is below the
-// log's view (0 when in view), whichever way the log scrolls.
-const BELOW = `const belowView = (log) => {
-  const messages = log.querySelectorAll(".rsc-msg");
-  const last = messages[messages.length - 1];
-  return last ? Math.max(0, last.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom) : 0;
-};`;
+// `belowView` (tests/stack.ts), for page scripts.
+const BELOW = `const belowView = ${belowView};`;
 
 test("a streaming answer keeps its end in view as it grows", async ({ wd, stack }) => {
   // 3 s of tokens: the reader stays at the bottom and every paint must keep

@@ -283,6 +283,17 @@ export class Widget {
   }
 }
 
+/**
+ * How far the end of the log's last message is below the log's view (0 when
+ * in view): what the reader sees, whichever way the log scrolls. Runs in the
+ * page (`locator.evaluate`, or its source in a WebDriver script).
+ */
+export const belowView = (log: Element): number => {
+  const messages = log.querySelectorAll(".rsc-msg");
+  const last = messages[messages.length - 1];
+  return last ? Math.max(0, last.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom) : 0;
+};
+
 /** `text` without its white space: how an answer's Markdown and the text it renders as compare. */
 export const words = (text: string): string => text.replace(/\s+/g, "");
 
