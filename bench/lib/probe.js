@@ -11,14 +11,14 @@
 //   timestamped when it resolves, before its consumer sees it; in a worker
 //   too (a classic worker from a blob: URL gets the wrapper first), whose
 //   timestamps come over when its stream ends.
-// - Frames: every rAF callback of the page marks "a frame is being rendered"
-//   until a task posted from it runs, which is after that frame's paint. So a
-//   DOM change made inside a frame is painted by that frame, and one made in a
-//   task by the next. Where the time of that next frame is wanted (latency),
-//   a requestAnimationFrame loop notes each frame. The loop makes the page
-//   render a frame every 16.7 ms, which a page that paints nothing would not
-//   do, so runs that measure what a page costs leave it off and take long
-//   frames from the Long Animation Frames API instead.
+// - Frames (latency runs): every rAF callback of the page marks "a frame is
+//   being rendered" until a task posted from it runs, which is after that
+//   frame's paint. So a DOM change made inside a frame is painted by that
+//   frame, and one made in a task by the next, whose time a
+//   requestAnimationFrame loop notes. The loop makes the page render a frame
+//   every 16.7 ms, and each mark costs a task, which a page that paints
+//   nothing would not pay, so runs that measure what a page costs do neither
+//   and take long frames from the Long Animation Frames API instead.
 // - Text: a MutationObserver on the widget's (shadow) root notes each change
 //   inside the answer being streamed, and whether a frame was being rendered.
 /* eslint-disable no-undef */
@@ -43,8 +43,11 @@ function benchProbe(config) {
   channel.port1.onmessage = () => {
     B.inFrame = false;
   };
+  // Marking a frame costs the page a task (the message to itself), which a
+  // page that renders no frame (the floor) never pays: only the latency runs,
+  // which need to know, mark them (the cost runs do not use it).
   const enterFrame = () => {
-    if (!B.inFrame) {
+    if (B.samples && !B.inFrame) {
       B.inFrame = true;
       channel.port2.postMessage(0);
     }
