@@ -3,9 +3,13 @@
 //! (read in a worker where the page allows, `js/stream-batches.js`) and the
 //! shared SSE parser.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use js_sys::{Promise, Uint8Array};
 use ringside_wire::chat::{AnswerDecoder, StreamFrame, StreamRequest};
 use ringside_wire::token::TokenResponse;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -172,18 +176,15 @@ impl ChatClient {
         }
     }
 
-    /// Streams the answer to `request`, calling `on_delta` with each piece of
-    /// text once its frame is complete, in batches handed over when
-    /// `batch_due()` says (a `Date.now()` time, 0 for at once, or a promise
-    /// of one: see `StreamView::batch_due`); every batch kicks `watchdog`.
-    /// Ends `Ok` only at `[DONE]`.
+    /// Streams the answer to `request` into `sink`: each piece of text once
+    /// its frame is complete, in batches handed over when the sink asks for
+    /// them; every batch kicks `watchdog`. Ends `Ok` only at `[DONE]`.
     pub async fn stream(
         &self,
         request: StreamRequest<'_>,
         signal: Option<&AbortSignal>,
         watchdog: &Watchdog,
-        batch_due: &dyn Fn() -> JsValue,
-        on_delta: &mut dyn FnMut(&str),
+        sink: Rc<dyn AnswerSink>,
     ) -> Result<(), ChatError> {
         let url = &self.url;
         let opened = open_stream(
@@ -201,12 +202,21 @@ impl ChatClient {
         if !response.ok() {
             return Err(error_of(url, &response).await);
         }
-        let batches = opened.batches();
-        let result = read_stream(&batches, watchdog, batch_due, on_delta).await;
-        // Done or failed, the connection is no longer needed.
-        batches.cancel();
-        result
+        read_stream(&opened.batches(), watchdog, sink).await
     }
+}
+
+/// Where an answer's text goes as it streams (the view that paints it,
+/// `render::StreamView`), and what paces its batches.
+pub trait AnswerSink {
+    /// More of the answer's text.
+    fn push(&self, delta: &str);
+
+    /// A batch was taken in: asks for the next one by calling `ask` with
+    /// when the reader should hand over what it reads from then on (a
+    /// `Date.now()` time, 0 for at once), now or once that time is known
+    /// (after a paint).
+    fn ask_next(&self, ask: &js_sys::Function);
 }
 
 /// Starts the reader of answers ahead of a question (the panel opened, the
@@ -244,12 +254,18 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn batches(this: &Opened) -> Batches;
 
-    /// Resolves with what was read since the last batch, no earlier than
-    /// `due` (`Date.now()` ms, 0 for at once, or a promise of one): the
-    /// bytes, or, decoded by the worker, a [`Decoded`]; `undefined` at the
-    /// end.
+    /// Hands each batch to `on_batch` as it comes (the bytes read, or,
+    /// decoded by the worker, a [`Decoded`]), which returns true once the
+    /// answer is complete; resolves then, or when the body has ended, and
+    /// rejects if a read failed or the request was aborted.
     #[wasm_bindgen(method)]
-    fn next(this: &Batches, due: &JsValue) -> Promise;
+    fn read(this: &Batches, on_batch: &js_sys::Function) -> Promise;
+
+    /// Asks for what is read from now on, handed over no earlier than
+    /// `until` (`Date.now()` ms, 0 for at once): a function, for the
+    /// [`AnswerSink`] to call when it knows.
+    #[wasm_bindgen(method, getter)]
+    fn ask(this: &Batches) -> js_sys::Function;
 
     /// The text of a batch decoded by the worker.
     #[wasm_bindgen(method, getter)]
@@ -276,39 +292,68 @@ extern "C" {
 
 /// Reads the body to `[DONE]`. A failed read (connection lost, aborted) is
 /// an interruption: the answer had started.
+///
+/// Each batch is taken in by a callback, not awaited: a future woken per
+/// batch cost the page's main thread a promise, two closures and a
+/// microtask each time (see `js/stream-batches.js`).
 async fn read_stream(
     batches: &Batches,
     watchdog: &Watchdog,
-    batch_due: &dyn Fn() -> JsValue,
-    on_delta: &mut dyn FnMut(&str),
+    sink: Rc<dyn AnswerSink>,
 ) -> Result<(), ChatError> {
-    // For bytes read on this thread (no worker, or one that could not
-    // decode): the worker's decoder otherwise (`src/decoder.rs`).
-    let mut decoder = AnswerDecoder::new();
-    let mut buffer = Vec::new();
-    loop {
-        let batch = JsFuture::from(batches.next(&batch_due()))
-            .await
-            .map_err(|_| ChatError::Interrupted)?;
-        watchdog.kick();
-        let (text, end) = if let Some(bytes) = batch.dyn_ref::<Uint8Array>() {
-            buffer.resize(bytes.length() as usize, 0);
-            bytes.copy_to(&mut buffer);
-            decoder.feed(&buffer);
-            (decoder.take_text(), decoder.end().map(str::to_string))
-        } else if batch.is_object() {
-            let decoded: &Decoded = batch.unchecked_ref();
-            (decoded.text(), decoded.end())
-        } else {
-            // The body ended before `[DONE]`.
-            return Err(ChatError::Interrupted);
-        };
-        if !text.is_empty() {
-            on_delta(&text);
-        }
-        if let Some(end) = end {
-            return ending(&end);
-        }
+    let ask = batches.ask();
+    let end = Rc::new(RefCell::new(None::<String>));
+    let on_batch = {
+        let (sink, ask, end, kick) = (sink.clone(), ask.clone(), end.clone(), watchdog.kicker());
+        // For bytes read on this thread (no worker, or one that could not
+        // decode): the worker's decoder otherwise (`src/decoder.rs`).
+        let mut decoder = AnswerDecoder::new();
+        let mut buffer = Vec::new();
+        Closure::<dyn FnMut(JsValue) -> bool>::new(move |batch: JsValue| {
+            kick();
+            let (text, ended) = if let Some(bytes) = batch.dyn_ref::<Uint8Array>() {
+                buffer.resize(bytes.length() as usize, 0);
+                bytes.copy_to(&mut buffer);
+                decoder.feed(&buffer);
+                (decoder.take_text(), decoder.end().map(str::to_string))
+            } else {
+                let decoded: &Decoded = batch.unchecked_ref();
+                (decoded.text(), decoded.end())
+            };
+            if !text.is_empty() {
+                sink.push(&text);
+            }
+            let complete = ended.is_some();
+            if complete {
+                *end.borrow_mut() = ended;
+            } else {
+                sink.ask_next(&ask);
+            }
+            complete
+        })
+    };
+    // Done, failed or dropped (the chat went away), the connection is no
+    // longer needed, and no batch may reach `on_batch` after it is gone.
+    let _cancel = Cancel(batches);
+    let read = batches.read(on_batch.as_ref().unchecked_ref());
+    sink.ask_next(&ask);
+    JsFuture::from(read)
+        .await
+        .map_err(|_| ChatError::Interrupted)?;
+    let end = end.borrow_mut().take();
+    match end {
+        Some(end) => ending(&end),
+        // The body ended before `[DONE]`.
+        None => Err(ChatError::Interrupted),
+    }
+}
+
+/// Lets the connection of [`Batches`] go when dropped.
+struct Cancel<'a>(&'a Batches);
+
+impl Drop for Cancel<'_> {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

@@ -108,13 +108,23 @@ impl Watchdog {
 
     /// Bytes arrived: start the wait again.
     pub fn kick(&self) {
-        self.kicks.set(self.kicks.get().wrapping_add(1));
+        kick(&self.kicks);
+    }
+
+    /// [`Watchdog::kick`], for a callback that outlives the borrow.
+    pub fn kicker(&self) -> impl Fn() + 'static {
+        let kicks = self.kicks.clone();
+        move || kick(&kicks)
     }
 
     /// Whether it gave up on the request.
     pub fn fired(&self) -> bool {
         self.fired.get()
     }
+}
+
+fn kick(kicks: &Cell<u32>) {
+    kicks.set(kicks.get().wrapping_add(1));
 }
 
 impl Drop for Watchdog {

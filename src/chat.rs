@@ -656,13 +656,7 @@ impl Chat {
             };
             let signal = controller.signal();
             let result = client
-                .stream(
-                    request,
-                    Some(&signal),
-                    watchdog,
-                    &|| view.batch_due(),
-                    &mut |delta| view.push(delta),
-                )
+                .stream(request, Some(&signal), watchdog, Rc::new(view.clone()))
                 .await;
             match result {
                 // The gateway refused the token before answering, so nothing

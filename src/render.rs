@@ -15,6 +15,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Element, Text};
 
+use crate::api::AnswerSink;
+
 /// What turns an answer's text into DOM under its root.
 pub trait Painter {
     /// Brings the DOM under `root` up to date with `text`, the answer so far
@@ -71,8 +73,8 @@ struct Inner {
     /// When the scheduled paint's timer fires (`Date.now()`, ms); 0 when it
     /// waits only for the next frame.
     due: f64,
-    /// Resolves [`StreamView::batch_due`]'s promise when the scheduled paint
-    /// has run.
+    /// Asks the reader of the stream for the next batch once the scheduled
+    /// paint has run (see [`AnswerSink::ask_next`]).
     after_paint: Option<js_sys::Function>,
     /// When the last paint ran (`Date.now()`, ms).
     painted_at: f64,
@@ -89,7 +91,7 @@ struct Inner {
 const PAINT_GAP_MS: f64 = 25.0;
 
 /// The text read after a paint is handed over this long after it (see
-/// [`StreamView::batch_due`]), and painted in the first frame after that: at
+/// [`AnswerSink::ask_next`]), and painted in the first frame after that: at
 /// 60 Hz, 120 Hz or 144 Hz the frame about 33 ms after the last paint, with
 /// the text in a few ms before it. So a token is on screen at most about
 /// 40 ms after it arrives, and the page gets one batch per paint.
@@ -142,27 +144,6 @@ impl StreamView {
         if requested.is_none() {
             self.inner.borrow_mut().scheduled = false;
         }
-    }
-
-    /// When the reader of the stream should hand over the text it reads from
-    /// now on: a `Date.now()` time (0 for at once), or a promise of one.
-    ///
-    /// Text that arrives while a paint is scheduled waits for that paint's
-    /// timer (it shows no later for it). Once the paint's timer has fired, its
-    /// text is in and the paint is in the next frame: what arrives from then
-    /// on waits for the paint after it, so the answer comes to the page in
-    /// about one batch per paint, not one per read. When that is depends on
-    /// when this paint runs, so then this is a promise that it resolves.
-    pub fn batch_due(&self) -> wasm_bindgen::JsValue {
-        let mut inner = self.inner.borrow_mut();
-        let now = js_sys::Date::now();
-        if !inner.scheduled {
-            return inner.next_batch_at(now).into();
-        }
-        if inner.due - BATCH_LEAD_MS > now {
-            return (inner.due - BATCH_LEAD_MS).into();
-        }
-        js_sys::Promise::new(&mut |resolve, _| inner.after_paint = Some(resolve)).into()
     }
 
     /// A callback for the browser that runs `run` on this view while it lives.
@@ -270,6 +251,34 @@ impl StreamView {
     }
 }
 
+impl AnswerSink for StreamView {
+    fn push(&self, delta: &str) {
+        StreamView::push(self, delta);
+    }
+
+    /// Text that arrives while a paint is scheduled waits for that paint's
+    /// timer (it shows no later for it). Once the paint's timer has fired,
+    /// its text is in and the paint is in the next frame: what arrives from
+    /// then on waits for the paint after it, so the answer comes to the page
+    /// in about one batch per paint, not one per read. When that is depends
+    /// on when this paint runs, so then the paint asks.
+    fn ask_next(&self, ask: &js_sys::Function) {
+        let at = {
+            let mut inner = self.inner.borrow_mut();
+            let now = js_sys::Date::now();
+            if !inner.scheduled {
+                inner.next_batch_at(now)
+            } else if inner.due - BATCH_LEAD_MS > now {
+                inner.due - BATCH_LEAD_MS
+            } else {
+                inner.after_paint = Some(ask.clone());
+                return;
+            }
+        };
+        let _ = ask.call1(&wasm_bindgen::JsValue::NULL, &at.into());
+    }
+}
+
 /// How long an answer waits for the Markdown painter before it is painted
 /// as plain text (then again as Markdown once the painter is in). It is
 /// fetched when the panel opens, so only a slow or failing network makes an
@@ -291,9 +300,9 @@ impl Inner {
         if let Some(now) = now {
             self.painted_at = now;
         }
-        if let Some(resolve) = self.after_paint.take() {
+        if let Some(ask) = self.after_paint.take() {
             let at = self.next_batch_at(js_sys::Date::now());
-            let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &at.into());
+            let _ = ask.call1(&wasm_bindgen::JsValue::NULL, &at.into());
         }
     }
 
