@@ -22,6 +22,10 @@ const { values: opts } = parseArgs({
   options: {
     "bin-dir": { type: "string" },
     dist: { type: "string" },
+    // Another build of ours (its dist/), measured in turns with this one
+    // (streaming and latency) as "ringside-before": the before and after of
+    // a change, at the same moments of the machine.
+    "before-dist": { type: "string" },
     "sse-wasm": { type: "string" },
     out: { type: "string" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
@@ -36,6 +40,8 @@ const { values: opts } = parseArgs({
     "trace-out": { type: "string" },
     // Adds V8's sampling profiler to the trace (ProfileChunk events): where script time goes, by function.
     "trace-cpu": { type: "boolean", default: false },
+    // More trace categories, comma-separated (e.g. blink,cc: what a frame's untraced time is).
+    "trace-categories": { type: "string", default: "" },
     // Give up on one streaming run after this many seconds more than the
     // mock needs to send it (a widget that falls behind is cut off and its
     // partial figures reported).
@@ -53,6 +59,7 @@ const SIZES = opts.sizes.split(",").map(Number);
 const PACED_DELAY = Number(opts["paced-delay-ms"]);
 const ONLY = new Set(opts.only.split(","));
 const WIDGETS = new Set(opts.widgets.split(","));
+if (opts["before-dist"]) WIDGETS.add("ringside-before");
 const FRAME_MS = 1000 / 60;
 /** Falling this far behind a stream ends a widget's runs of that regime. */
 const BEHIND_MS = 5000;
@@ -68,8 +75,13 @@ const cdnFiles = {
 };
 // The answers chunk (its name carries its hash), fetched when the panel
 // opens (a build from before it was split out has none).
-for (const name of readdirSync(opts.dist).filter((n) => /^ringside-chat-(answers|markdown)-[0-9a-f]+\.wasm$/.test(n))) {
-  cdnFiles[name] = path.join(opts.dist, name);
+const chunks = (dist) => readdirSync(dist).filter((n) => /^ringside-chat-(answers|markdown)-[0-9a-f]+\.wasm$/.test(n));
+for (const name of chunks(opts.dist)) cdnFiles[name] = path.join(opts.dist, name);
+// The build before, under `before/` (the loader loads the rest from beside itself).
+if (opts["before-dist"]) {
+  for (const name of ["ringside-chat.js", "ringside-chat-widget.js", "ringside-chat-widget_bg.wasm", ...chunks(opts["before-dist"])]) {
+    cdnFiles[`before/${name}`] = path.join(opts["before-dist"], name);
+  }
 }
 if (opts["sse-wasm"]) {
   cdnFiles["sse/ringside_bench_sse.js"] = path.join(opts["sse-wasm"], "ringside_bench_sse.js");
@@ -101,34 +113,38 @@ const results = {
 // ---------------------------------------------------------------- the widgets
 
 /** The page of each widget, and how a user works it. */
-const widgets = {
-  ringside: {
-    name: "Ringside Chat",
-    probe: {
-      host: "[data-ringside-chat]",
-      launcher: ".rsc-launcher",
-      input: ".rsc-composer__input",
-      answer: "article.rsc-msg--assistant .rsc-msg__body",
-    },
-    page({ inline = false } = {}) {
-      const attrs = inline ? ` data-mode="inline" data-container="#chat"` : "";
-      return stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
+/** Ours, its loader served from `base` under the CDN ("": this build). */
+const ours = (name, base) => ({
+  name,
+  probe: {
+    host: "[data-ringside-chat]",
+    launcher: ".rsc-launcher",
+    input: ".rsc-composer__input",
+    answer: "article.rsc-msg--assistant .rsc-msg__body",
+  },
+  page({ inline = false } = {}) {
+    const attrs = inline ? ` data-mode="inline" data-container="#chat"` : "";
+    return stack.page(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
 <style>#chat{width:400px;height:600px}</style></head>
 <body><main><h1>A host page</h1><p>Content.</p>${inline ? `<div id="chat"></div>` : ""}</main>
-<script src="${stack.cdnUrl}/ringside-chat.js" data-token-endpoint="/api/chat-token" data-title="Help"${attrs} async></script></body></html>`);
-    },
-    /** Opens the panel as a user does and waits for the input. */
-    async prepare(page) {
-      await page.locator(".rsc-launcher").click();
-      await page.waitForFunction(() => __bench.marks.ready > 0, null, { polling: 50, timeout: 30_000 });
-      // The token the click asked for (prefetch on hover) is there before we measure.
-      await page.waitForLoadState("networkidle");
-    },
-    async type(page, text) {
-      await page.locator(".rsc-composer__input").fill(text);
-    },
-    send: pressEnter,
+<script src="${stack.cdnUrl}${base}/ringside-chat.js" data-token-endpoint="/api/chat-token" data-title="Help"${attrs} async></script></body></html>`);
   },
+  /** Opens the panel as a user does and waits for the input. */
+  async prepare(page) {
+    await page.locator(".rsc-launcher").click();
+    await page.waitForFunction(() => __bench.marks.ready > 0, null, { polling: 50, timeout: 30_000 });
+    // The token the click asked for (prefetch on hover) is there before we measure.
+    await page.waitForLoadState("networkidle");
+  },
+  async type(page, text) {
+    await page.locator(".rsc-composer__input").fill(text);
+  },
+  send: pressEnter,
+});
+
+const widgets = {
+  ringside: ours("Ringside Chat", ""),
+  ...(opts["before-dist"] ? { "ringside-before": ours("Ringside Chat, the build before", "/before") } : {}),
   "deep-chat": {
     name: "deep-chat 2.4.2",
     probe: {
@@ -671,11 +687,12 @@ async function streaming() {
   // size in turns; the peer, after them, once per size.
   const turns = [
     ["ringside", widgets.ringside],
+    ["ringside-before", widgets["ringside-before"]],
     ["floor", floor],
     ["plain", plain],
   ].filter(([id]) => WIDGETS.has(id));
   const others = Object.keys(widgets)
-    .filter((id) => id !== "ringside" && WIDGETS.has(id))
+    .filter((id) => !id.startsWith("ringside") && WIDGETS.has(id))
     .map((id) => [id, widgets[id]]);
   for (const [id] of [...turns, ...others]) out[id] = { paced: [], flooded: [] };
   for (const [regime, delay] of [
@@ -757,7 +774,7 @@ async function traceRun(id, widget) {
     await page.waitForTimeout(300);
     const delay = opts["trace-delay-ms"] === undefined ? PACED_DELAY : Number(opts["trace-delay-ms"]);
     await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
-    await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", ...(opts["trace-cpu"] ? ["disabled-by-default-v8.cpu_profiler"] : [])] });
+    await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", ...(opts["trace-cpu"] ? ["disabled-by-default-v8.cpu_profiler"] : []), ...opts["trace-categories"].split(",").filter(Boolean)] });
     await widget.send(page);
     await page.waitForFunction(() => __bench.lastByteAt > 0 && performance.now() - Math.max(__bench.lastByteAt, __bench.lastMutAt) > 500, null, {
       polling: 100,
@@ -890,4 +907,5 @@ try {
   await stack.stop();
 }
 results.dist = opts.dist;
+if (opts["before-dist"]) results.before_dist = opts["before-dist"];
 writeFileSync(opts.out, JSON.stringify(results, null, 2));

@@ -28,8 +28,6 @@ const weight = read("weight.json");
 const browser = read("browser.json");
 const mint = read("mint.json");
 const streams = read("streams.json");
-// `cargo xtask bench --before-dist DIR`: another build's streaming and latency.
-const beforeRun = read("browser-before.json");
 
 // ------------------------------------------------------------ native parser
 
@@ -364,6 +362,7 @@ if (S) {
       "scripts the mock (`POST /__mock/script {token_count, token_delay_ms, first_token_delay_ms: 0}`; answers are the mock's deterministic paragraphs of words) and types the question; then the measurement starts, and Enter is pressed through the browser's input (the reference pages ask on Enter too), so no script of the harness runs in the page while it is measured (until 2026-12-04 the harness typed inside the measured window, with Playwright locators whose queries and checks ran in the page and counted as the widget's: about 10 to 15 ms per question). " +
       "*Main-thread busy* is the growth of CDP `Performance.getMetrics` `TaskDuration` (every task of the renderer's main thread: script, style, layout, paint, the network's delivery of each read) from just before the question is sent " +
       "to 0.5 s after the last byte and the last change to the answer, divided by the thousands of tokens. Nothing is subtracted: in these runs nothing of the harness makes the page render a frame, so a page renders the frames it asks for and no others (the floor none); the harness's own polls cost the page 2 to 4 ms a second. " +
+      "(Until 2026-12-05 the probe also marked every frame a page rendered with a message to itself, a task of about 50 µs per frame that only pages which render frames paid, ours and the bare renderer, about 6 ms per 1k paced tokens for ours; only the latency runs, which use the marks, make them now.) " +
       "(Until 2026-12-04 the probe ran a requestAnimationFrame loop in these runs, so every page, the floor too, rendered a frame every 16.7 ms; that loop's cost, measured idle for 0.7 s, was subtracted over the answer's span. While a page streams, the loop's frames cost less than idle, by an amount that changed from run to run, so the floor's paced figures swung by 2× and more between runs: its paced 32k answer came out at 5 ms per 1k in one. The figures before that date are not comparable with these.) " +
       "*script* and *layout + style* are the `ScriptDuration` and `LayoutDuration` + `RecalcStyleDuration` parts of the busy time. " +
       "Busy time is wall time: on a machine of 2 cores it also counts the time the main thread waits for a core while other threads run (the page's worker, the compositor and raster threads, the GPU process, the mock, the harness), and on a virtual machine the time the host takes the core away. " +
@@ -379,37 +378,44 @@ if (S) {
   );
 }
 
-if (S && beforeRun?.streaming) {
-  const B = beforeRun.streaming;
-  const was = (regime, id, tokens) => B?.[id]?.[regime]?.find((x) => x.tokens === tokens);
-  const pair = (ours, fl, key = "busy_ms_per_1k") =>
-    ours?.[key] !== undefined && fl?.[key] !== undefined
-      ? finished(ours) && finished(fl)
-        ? `${fmt(ours[key])} / ${fmt(fl[key])} = **${fmt(ours[key] / fl[key], 2)}×**`
-        : "did not finish"
-      : "–";
+// `cargo xtask bench --before-dist DIR`: another build of ours, measured in
+// turns with this one ("ringside-before"), beside the same floor.
+if (S?.["ringside-before"]) {
+  const x = (ours, fl, key) =>
+    ours?.[key] === undefined || fl?.[key] === undefined ? "–" : finished(ours) && finished(fl) ? `${fmt(ours[key])} (**${fmt(ours[key] / fl[key], 2)}×**)` : "did not finish";
+  const change = (before, after, key) =>
+    finished(before) && finished(after) && before?.[key] ? `${after[key] >= before[key] ? "+" : "−"}${fmt(Math.abs(100 * (after[key] / before[key] - 1)))} %` : "–";
   p("### Before and after");
   const rows = [];
   for (const regime of ["paced", "flooded"]) {
     for (const n of sizes) {
-      const script = (x) => (finished(x) ? fmt(x.script_ms_per_1k) : "–");
+      const [before, after, fl] = ["ringside-before", "ringside", "floor"].map((id) => at(regime, id, n));
+      const script = (r) => (finished(r) ? fmt(r.script_ms_per_1k) : "–");
       rows.push([
         regime,
         fmt(n),
-        pair(was(regime, "ringside", n), was(regime, "floor", n)),
-        pair(at(regime, "ringside", n), at(regime, "floor", n)),
-        pair(was(regime, "ringside", n), was(regime, "floor", n), "cpu_ms_per_1k"),
-        pair(at(regime, "ringside", n), at(regime, "floor", n), "cpu_ms_per_1k"),
-        `${script(was(regime, "ringside", n))} → ${script(at(regime, "ringside", n))}`,
+        finished(fl) ? fmt(fl.cpu_ms_per_1k) : "–",
+        x(before, fl, "cpu_ms_per_1k"),
+        x(after, fl, "cpu_ms_per_1k"),
+        change(before, after, "cpu_ms_per_1k"),
+        x(before, fl, "busy_ms_per_1k"),
+        x(after, fl, "busy_ms_per_1k"),
+        `${script(before)} → ${script(after)}`,
       ]);
     }
   }
-  const lat = (x) => (x ? `${fmt(x.p50, 1)} / ${fmt(x.p99, 1)}` : "–");
-  rows.push(["latency, chunk → painted", "p50 / p99 ms", lat(beforeRun.latency?.ringside?.latency_to_paint_ms), lat(L?.ringside?.latency_to_paint_ms), "", "", ""]);
-  p(table(["regime", "tokens", "busy before: ours / floor ms per 1k", "busy after", "main-thread CPU before", "CPU after", "ours: script ms per 1k, before → after"], rows));
+  const lat = (r) => (r ? `${fmt(r.p50, 1)} / ${fmt(r.p99, 1)}` : "–");
+  rows.push(["latency, chunk → painted", "p50 / p99 ms", "", lat(L?.["ringside-before"]?.latency_to_paint_ms), lat(L?.ringside?.latency_to_paint_ms), "", "", "", ""]);
   p(
-    "*Method.* The same runs, stream and machine for both: before is the `dist/` given to `cargo xtask bench --before-dist` (" +
-      "`" + (beforeRun.dist ?? "another build") + "`), measured right after this build's runs, each beside the floor of its own run. " +
+    table(
+      ["regime", "tokens", "the floor: main-thread CPU ms per 1k", "ours before: CPU (× the floor)", "ours after", "CPU change", "busy before (× the floor)", "busy after", "ours: script ms per 1k, before → after"],
+      rows,
+    ),
+  );
+  p(
+    "*Method.* Before is the `dist/` given to `cargo xtask bench --before-dist` (`" + (browser.before_dist ?? "another build") + "`), measured in the same runs as this build: " +
+      "each size is answered in turns (ours, ours before, the floor, the bare renderer, ours, …) and each figure is the median of its runs, so both builds meet the same moments of the machine and are divided by the same floor. " +
+      "(Until 2026-12-05 the build before was measured in a second run, about 10 minutes after this one, beside a floor of its own. The floor's own paced figures differed by up to 60 % between the two runs, which moved the ratios more than most changes do.) " +
       "*Command:* `cargo xtask bench --before-dist DIR`.",
   );
 }

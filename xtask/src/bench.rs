@@ -29,8 +29,9 @@ use crate::tasks;
 
 /// `cargo xtask bench [--quick] [--runs N] [--before-dist DIR]`: `--runs`
 /// sets the browser runs per figure (10; `--quick` 3); `--before-dist` also
-/// measures the streaming and latency of another build's `dist/` (ours and
-/// the floor, in the same run), for the report's before-and-after table.
+/// measures the streaming and latency of another build's `dist/`, in turns
+/// with this one and beside the same floor, for the report's
+/// before-and-after table.
 pub(crate) fn run(args: &[String]) -> Result {
     let quick = args.iter().any(|a| a == "--quick");
     let value = |name: &str| {
@@ -115,19 +116,13 @@ pub(crate) fn run(args: &[String]) -> Result {
         }
         command
     };
-    process::run(
-        browser(&built.dist, "browser.json")
-            .arg("--sse-wasm")
-            .arg(&sse_wasm),
-    )?;
+    let mut command = browser(&built.dist, "browser.json");
+    command.arg("--sse-wasm").arg(&sse_wasm);
     if let Some(dist) = &before_dist {
-        process::run(browser(dist, "browser-before.json").args([
-            "--only",
-            "streaming,latency",
-            "--widgets",
-            "ringside,floor",
-        ]))?;
+        // Measured in turns with this build, beside the same floor.
+        command.arg("--before-dist").arg(dist);
     }
+    process::run(&mut command)?;
 
     // 6. The servers, with the commands their docs give.
     for bench in SERVER_BENCHES {
