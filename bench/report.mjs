@@ -120,7 +120,7 @@ p(
     "It is an inline chat, not a floating one: it has no launcher. " +
     "Ratios are deep-chat's figure divided by ours: above 1×, ours is lighter, faster or cheaper by that factor.",
 );
-p("To run it again: `cargo xtask bench` (about 15 minutes on this machine, twice that with `--before-dist`; `--quick` for a short try, about 3 minutes).");
+p("To run it again: `cargo xtask bench` (about 17 minutes on this machine, 23 with `--before-dist`; `--quick` for a short try, about 3 minutes).");
 
 // ------------------------------------------------------------------ summary
 
@@ -329,7 +329,7 @@ if (S) {
   const pacedSpeed = at("paced", "ringside", sizes[0]);
   p(
     `Per-1k cost of ours, from ${fmt(sizes[0])} to ${fmt(biggest)} tokens: ${fmt(flatness(pacedOurs), 2)}× (1.00× is perfectly flat). ` +
-      (pacedSpeed ? `The mock's pacing came out at ${fmt(pacedSpeed.stream_ms / pacedSpeed.tokens, 1)} ms a token (timer ticks add to the scripted delay), so a paced answer of 1k tokens spans about ${fmt(pacedSpeed.stream_ms / pacedSpeed.tokens * 60, 0)} frames.` : ""),
+      (pacedSpeed ? `The mock's pacing came out at ${fmt(pacedSpeed.stream_ms / pacedSpeed.tokens, 1)} ms a token (timer ticks add to the scripted delay), so a paced answer of 1k tokens spans about ${fmt(pacedSpeed.stream_ms / pacedSpeed.tokens * 60, 0)} frames at 60 Hz (ours paints in about every second one: see the trace below).` : ""),
   );
   p("### Flooded: the mock scripted with `token_delay_ms: 0` (as fast as it can send)");
   p(regimeTable("flooded"));
@@ -349,7 +349,7 @@ if (S) {
           `Our script time per 1k tokens goes ${fmt(first.script_ms_per_1k)} → ${fmt(last.script_ms_per_1k)} ms from ${fmt(sizes[0])} to ${fmt(biggest)} tokens (${grows(first.script_ms_per_1k, last.script_ms_per_1k)}); ` +
           `layout + style ${fmt(first.layout_style_ms_per_1k)} → ${fmt(last.layout_style_ms_per_1k)} ms (${grows(first.layout_style_ms_per_1k, last.layout_style_ms_per_1k)}); ` +
           `the rest of the busy time (paint, compositing, the delivery of each read) ${fmt(rest(first))} → ${fmt(rest(last))} ms (${grows(rest(first), rest(last))}). ` +
-          `A paced answer spans about ${fmt((first.stream_ms / first.tokens) * 60, 0)} frames per 1k tokens, so what each frame costs the browser (laying out and painting an answer that grows) weighs more than the script. ` +
+          `A paced answer spans about ${fmt((first.stream_ms / first.tokens) * 60, 0)} frames at 60 Hz per 1k tokens, and ours paints in about every second one, so what each frame costs the browser (laying out and painting an answer that grows) weighs more than the script. ` +
           (fl ? `The floor (a page that only reads the same paced stream) costs ${fmt(fl.busy_ms_per_1k)} ms per 1k tokens here at ${fmt(fl.tokens)} tokens; ours adds ${fmt(first.busy_ms_per_1k - fl.busy_ms_per_1k)} ms per 1k above it at ${fmt(sizes[0])} tokens (target: at most 1.5× the floor). ` : "") +
           (peerFirst && peerLast && peerLast !== peerFirst
             ? `deep-chat re-renders the whole answer's Markdown for every event: ${fmt(peerFirst.busy_ms_per_1k)} → ${fmt(peerLast.busy_ms_per_1k)} ms per 1k from ${fmt(peerFirst.tokens)} to ${fmt(peerLast.tokens)} tokens, ${fmt(peerLast.long_frames)} frames of 50 ms or more (${fmt(peerLast.long_frames_ms)} ms in all) and ${fmt(peerLast.last_byte_to_last_paint_ms / 1000, 1)} s behind the stream at ${fmt(peerLast.tokens)}.`
