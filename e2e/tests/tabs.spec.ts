@@ -28,6 +28,11 @@ async function twoTabs(page: Page, stack: Stack): Promise<[Widget, Widget]> {
   await second.goto(page.url());
   const [a, b] = [new Widget(page), new Widget(second)];
   await a.open();
+  // One visitor in both tabs: the second asks for its token once the first
+  // tab's has made the visitor known (the mint's cookie). Two first requests
+  // at once are two new visitors, each with a conversation of its own: a CI
+  // run had the second tab's request leave before the first one's answer.
+  await expect.poll(async () => (await page.context().cookies()).some((c) => c.name === "ringside_visitor")).toBe(true);
   await b.open();
   return [a, b];
 }
