@@ -381,7 +381,7 @@ if (S) {
 // `cargo xtask bench --before-dist DIR`: another build of ours, measured in
 // turns with this one ("ringside-before"), beside the same floor.
 if (S?.["ringside-before"]) {
-  const x = (ours, fl, key) =>
+  const vsFloor = (ours, fl, key) =>
     ours?.[key] === undefined || fl?.[key] === undefined ? "–" : finished(ours) && finished(fl) ? `${fmt(ours[key])} (**${fmt(ours[key] / fl[key], 2)}×**)` : "did not finish";
   const change = (before, after, key) =>
     finished(before) && finished(after) && before?.[key] ? `${after[key] >= before[key] ? "+" : "−"}${fmt(Math.abs(100 * (after[key] / before[key] - 1)))} %` : "–";
@@ -395,11 +395,11 @@ if (S?.["ringside-before"]) {
         regime,
         fmt(n),
         finished(fl) ? fmt(fl.cpu_ms_per_1k) : "–",
-        x(before, fl, "cpu_ms_per_1k"),
-        x(after, fl, "cpu_ms_per_1k"),
+        vsFloor(before, fl, "cpu_ms_per_1k"),
+        vsFloor(after, fl, "cpu_ms_per_1k"),
         change(before, after, "cpu_ms_per_1k"),
-        x(before, fl, "busy_ms_per_1k"),
-        x(after, fl, "busy_ms_per_1k"),
+        vsFloor(before, fl, "busy_ms_per_1k"),
+        vsFloor(after, fl, "busy_ms_per_1k"),
         `${script(before)} → ${script(after)}`,
       ]);
     }

@@ -335,9 +335,9 @@ export function openStream(url, authorization, body, signal, module) {
       if (!open.size) idle();
     };
     const settle = (how, value) => {
-      const then = waiter;
+      const pending = waiter;
       waiter = onBatch = null;
-      then?.[how](value);
+      pending?.[how](value);
     };
     const stop = () => {
       end();
@@ -353,7 +353,8 @@ export function openStream(url, authorization, body, signal, module) {
           onBatch = handle;
         });
       },
-      ask(until) {
+      // Called detached, by the wasm.
+      ask: (until) => {
         if (open.has(id)) send({ id, until });
       },
       cancel: end,

@@ -275,8 +275,14 @@ impl AnswerSink for StreamView {
                 return;
             }
         };
-        let _ = ask.call1(&wasm_bindgen::JsValue::NULL, &at.into());
+        ask_at(ask, at);
     }
+}
+
+/// Asks the reader of the stream (`ask`, see [`AnswerSink::ask_next`]) for
+/// what it reads from now on, no earlier than `at`.
+fn ask_at(ask: &js_sys::Function, at: f64) {
+    let _ = ask.call1(&wasm_bindgen::JsValue::NULL, &at.into());
 }
 
 /// How long an answer waits for the Markdown painter before it is painted
@@ -301,8 +307,7 @@ impl Inner {
             self.painted_at = now;
         }
         if let Some(ask) = self.after_paint.take() {
-            let at = self.next_batch_at(js_sys::Date::now());
-            let _ = ask.call1(&wasm_bindgen::JsValue::NULL, &at.into());
+            ask_at(&ask, self.next_batch_at(js_sys::Date::now()));
         }
     }
 

@@ -3,7 +3,7 @@
 // widget solves it while it prefetches the token, unseen, and the question
 // is answered as usual. The solving time in headless Chromium is measured
 // and attached to the report (BENCHMARKS.md quotes it).
-import { test, expect, CHUNK, Widget } from "./stack";
+import { test, expect, CHUNK, Widget, VISITOR_COOKIE } from "./stack";
 
 for (const maxNumber of ["100000", "1000000"]) {
   test.describe(`a challenge of up to ${maxNumber} tries`, () => {
@@ -43,7 +43,7 @@ for (const maxNumber of ["100000", "1000000"]) {
       await widget.ask("Hello after the puzzle");
       await expect(widget.answers().last()).not.toContainText("interrupted");
       const cookies = await page.context().cookies();
-      expect(cookies.map((c) => c.name), "a known visitor now").toContain("ringside_visitor");
+      expect(cookies.map((c) => c.name), "a known visitor now").toContain(VISITOR_COOKIE);
     });
   });
 }

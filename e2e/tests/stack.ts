@@ -294,6 +294,9 @@ export const belowView = (log: Element): number => {
   return last ? Math.max(0, last.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom) : 0;
 };
 
+/** The mint's cookie for an anonymous visitor, on http pages (server/mint/src/identity.rs). */
+export const VISITOR_COOKIE = "ringside_visitor";
+
 /** `text` without its white space: how an answer's Markdown and the text it renders as compare. */
 export const words = (text: string): string => text.replace(/\s+/g, "");
 

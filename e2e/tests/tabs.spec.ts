@@ -6,7 +6,7 @@
 // (one storage key per message, each written by the tab that changed it).
 import type { Page } from "@playwright/test";
 
-import { test, expect, Widget, type Stack } from "./stack";
+import { test, expect, Widget, VISITOR_COOKIE, type Stack } from "./stack";
 
 test.use({ mockFlags: ["--first-token-delay-ms", "300", "--token-delay-ms", "20", "--answer-tokens", "60"] });
 
@@ -32,7 +32,7 @@ async function twoTabs(page: Page, stack: Stack): Promise<[Widget, Widget]> {
   // tab's has made the visitor known (the mint's cookie). Two first requests
   // at once are two new visitors, each with a conversation of its own: a CI
   // run had the second tab's request leave before the first one's answer.
-  await expect.poll(async () => (await page.context().cookies()).some((c) => c.name === "ringside_visitor")).toBe(true);
+  await expect.poll(async () => (await page.context().cookies()).some((c) => c.name === VISITOR_COOKIE)).toBe(true);
   await b.open();
   return [a, b];
 }
