@@ -294,3 +294,27 @@ test("a long answer's blocks far above its end are not laid out while out of vie
   await expect.poll(() => shown("first")).toBe(true);
   await expect(body.locator("p").first()).toBeInViewport();
 });
+
+test("a very long answer's groups far above its end are skipped as volumes, and show when the reader scrolls to them", async ({ page, stack }) => {
+  // 20,000 tokens at once: about 650 paragraphs, in about 40 groups of 16,
+  // in volumes of 8 groups (src/painter.rs); all but the last two volumes
+  // are `content-visibility: auto` as a whole.
+  await stack.script({ token_count: 20000, token_delay_ms: 0, first_token_delay_ms: 0 });
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Everything, please");
+  const log = widget.log();
+  const body = widget.answers().last().locator(".rsc-msg__body");
+  const volumes = await body.locator(":scope > .rsc-volume").count();
+  expect(volumes).toBeGreaterThan(3);
+  await expect(body.locator(":scope > .rsc-volume--settled")).toHaveCount(volumes - 2);
+  await expect(body.locator(":scope > .rsc-volume--settled:nth-last-child(-n+2)"), "the newest two are not").toHaveCount(0);
+  const firstShown = () => body.evaluate((el) => el.querySelector("p")!.checkVisibility({ contentVisibilityAuto: true }));
+  expect(await log.evaluate(belowView), "the end is in view").toBeLessThan(30);
+  expect(await firstShown(), "the first volume is skipped").toBe(false);
+  expect(await paragraphWords(widget)).toBe(20000);
+  await log.evaluate(toTop);
+  await expect.poll(firstShown).toBe(true);
+  await expect(body.locator("p").first()).toBeInViewport();
+});

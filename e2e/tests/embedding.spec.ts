@@ -51,7 +51,7 @@ test("a Vite app using the npm package (installed from the packed tarball) chats
   await widget.ask("Hello from Vite");
   await expect(page.locator("#status")).toHaveText("Answers so far: 1");
   // Vite emitted the answers chunk as an asset, and the answer came through it.
-  await expect(widget.answers().last().locator(".rsc-msg__body > .rsc-chunk")).not.toHaveCount(0);
+  await expect(widget.answers().last().locator(".rsc-msg__body > .rsc-volume > .rsc-chunk")).not.toHaveCount(0);
   await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
   await shot(page, info, "vite-app");
 });
@@ -159,7 +159,7 @@ test("a page with a strict Content-Security-Policy works, and the answer is read
   await expect(widget.answers()).toHaveCount(1);
   await expect(widget.answers().last()).not.toContainText("Not sent");
   // The answers chunk came from the assets origin too (never the fallback).
-  await expect(widget.answers().last().locator(".rsc-msg__body > .rsc-chunk")).not.toHaveCount(0);
+  await expect(widget.answers().last().locator(".rsc-msg__body > .rsc-volume > .rsc-chunk")).not.toHaveCount(0);
   await expect(widget.log().locator(".rsc-plain")).toHaveCount(0);
   expect(violations).toEqual([]);
   expect(page.workers(), "the stream was read by the widget's worker").toHaveLength(1);

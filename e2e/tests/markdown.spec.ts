@@ -64,7 +64,7 @@ test("numbered steps with code in each, and lists nested three deep, stream into
   const answer = widget.answers().last();
   const body = answer.locator(".rsc-msg__body");
 
-  await expect(body.locator(":scope > * > ol, :scope > ol")).toHaveCount(1);
+  await expect(body.locator(":scope > .rsc-volume > .rsc-chunk > ol, :scope > ol")).toHaveCount(1);
   const steps = body.locator("ol > li");
   await expect(steps).toHaveCount(3);
   await expect(steps.nth(0).locator("pre code")).toHaveText("npm install acme-widget");
