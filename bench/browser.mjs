@@ -15,6 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { chromiumFlags } from "../e2e/chromium.mjs";
+import { launchRaw } from "./lib/rawpage.mjs";
 import { startStack, MODEL } from "./lib/stack.mjs";
 
 const here = import.meta.dirname;
@@ -94,6 +95,9 @@ const browser = await chromium.launch({
   headless: true,
   args: chromiumFlags(),
 });
+// The streaming runs' browser: driven without the Network domain, which
+// Playwright turns on and which costs a page a task per read (lib/rawpage.mjs).
+const rawBrowser = await launchRaw(opts.chromium, chromiumFlags());
 const results = {
   // When and at which commit these runs were made: the report, which may be
   // written again later from the same files, says so.
@@ -325,6 +329,18 @@ ${ASK_ON_ENTER}
   ...askedByPage,
 };
 
+/** The probe's script, for `benchProbe(probe)` in a page before its own. */
+const probeScript = (probe) => `${PROBE}\nbenchProbe(${JSON.stringify(probe)});`;
+
+/**
+ * A fresh context with a page with the probe, and CDP, in the browser that
+ * has no Network domain on (lib/rawpage.mjs): what a streaming run measures
+ * is what the page costs in a visitor's browser.
+ */
+function freshRawPage(probe) {
+  return rawBrowser.newPage({ initScript: probeScript(probe), viewport: { width: 1280, height: 800 } });
+}
+
 /** A fresh context (no cache, no cookies, no storage), a page with the probe, and CDP. */
 async function freshPage(probe) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -333,7 +349,7 @@ async function freshPage(probe) {
   await cdp.send("Network.enable");
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
   await cdp.send("Performance.enable");
-  await page.addInitScript({ content: `${PROBE}\nbenchProbe(${JSON.stringify(probe)});` });
+  await page.addInitScript({ content: probeScript(probe) });
   // deep-chat asks Google Fonts for a font: offline here, it fails at once.
   return { context, page, cdp };
 }
@@ -492,7 +508,7 @@ function paintedAt(t, inFrame, frames, from) {
  * subtracted from it.
  */
 async function streamRun(widget, tokens, delay, withText) {
-  const { context, page, cdp } = await freshPage(widget.probe);
+  const { context, page, cdp } = await freshRawPage(widget.probe);
   try {
     await page.goto(widget.page(), { waitUntil: "load" });
     await widget.prepare(page);
@@ -765,7 +781,7 @@ async function streaming() {
  */
 async function traceRun(id, widget) {
   const tokens = Number(opts["trace-tokens"]);
-  const { context, page } = await freshPage(widget.probe);
+  const { context, page } = await freshRawPage(widget.probe);
   try {
     await page.goto(widget.page(), { waitUntil: "load" });
     await widget.prepare(page);
@@ -775,13 +791,13 @@ async function traceRun(id, widget) {
     await page.waitForTimeout(300);
     const delay = opts["trace-delay-ms"] === undefined ? PACED_DELAY : Number(opts["trace-delay-ms"]);
     await stack.script({ token_count: tokens, token_delay_ms: delay, first_token_delay_ms: 0 });
-    await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", ...(opts["trace-cpu"] ? ["disabled-by-default-v8.cpu_profiler"] : []), ...opts["trace-categories"].split(",").filter(Boolean)] });
+    await rawBrowser.startTracing(["devtools.timeline", "disabled-by-default-devtools.timeline", ...(opts["trace-cpu"] ? ["disabled-by-default-v8.cpu_profiler"] : []), ...opts["trace-categories"].split(",").filter(Boolean)]);
     await widget.send(page);
     await page.waitForFunction(() => __bench.lastByteAt > 0 && performance.now() - Math.max(__bench.lastByteAt, __bench.lastMutAt) > 500, null, {
       polling: 100,
       timeout: 180000,
     });
-    const raw = await browser.stopTracing();
+    const raw = await rawBrowser.stopTracing();
     if (opts["trace-out"]) writeFileSync(opts["trace-out"].replace(/(\.json)?$/, `-${id}$1`), raw);
     const trace = JSON.parse(raw.toString());
     const events = trace.traceEvents ?? trace;
@@ -905,6 +921,7 @@ try {
   }
 } finally {
   await browser.close();
+  await rawBrowser.close();
   await stack.stop();
 }
 results.dist = opts.dist;
