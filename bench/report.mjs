@@ -460,7 +460,7 @@ if (L) {
   p(
     table(
       ["ms, per read of a paced stream", "ours p50", "ours p99", "deep-chat p50", "deep-chat p99", "deep-chat / ours (p99)"],
-      [row("chunk arrives at the page → its text is in the DOM", "latency_to_dom_ms"), row("chunk arrives at the page → the frame that paints it (target p99 ≤ 16.7 ms)", "latency_to_paint_ms")],
+      [row("chunk arrives at the page → its text is in the DOM", "latency_to_dom_ms"), row("chunk arrives at the page → the frame that paints it (target p99 ≤ 50 ms)", "latency_to_paint_ms")],
     ),
   );
   p(
