@@ -1,7 +1,7 @@
 // Issue #5: the conversation as a user lives it: streaming markdown, stop,
 // regenerate, copy, a new conversation, the welcome and its suggestions,
 // memory across reloads, the unread badge and following new text.
-import type { Page } from "@playwright/test";
+import type { Locator, Page } from "@playwright/test";
 
 import { test, expect, CHUNK, Widget, belowView, expectedAnswer, type Stack } from "./stack";
 
@@ -267,54 +267,60 @@ async function paragraphWords(widget: Widget): Promise<number> {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
-test("a long answer's blocks far above its end are not laid out while out of view, and show when the reader scrolls to them", async ({ page, stack }) => {
-  // 3,000 tokens at once: about a hundred paragraphs, in groups of 16
-  // (src/painter.rs); all but the last two groups are `content-visibility: auto`.
-  await stack.script({ token_count: 3000, token_delay_ms: 0, first_token_delay_ms: 0 });
+/**
+ * Asks for an answer of `tokens` tokens sent at once (the mock's paragraphs
+ * of words) and waits for it: the widget, its log and the answer's body.
+ */
+async function longAnswer(page: Page, stack: Stack, tokens: number) {
+  await stack.script({ token_count: tokens, token_delay_ms: 0, first_token_delay_ms: 0 });
   await page.goto(stack.pageUrl);
   const widget = new Widget(page);
   await widget.open();
   await widget.ask("Everything, please");
-  const log = widget.log();
-  const body = widget.answers().last().locator(".rsc-msg__body");
-  // `checkVisibility({contentVisibilityAuto: true})` is false for what the browser skips.
-  const shown = (which: "first" | "last") =>
-    body.evaluate((el, which) => {
-      const blocks = el.querySelectorAll("p");
-      return blocks[which === "first" ? 0 : blocks.length - 1].checkVisibility({ contentVisibilityAuto: true });
-    }, which);
+  return { widget, log: widget.log(), body: widget.answers().last().locator(".rsc-msg__body") };
+}
+
+/**
+ * Whether the answer's first (or last) paragraph is laid out:
+ * `checkVisibility({contentVisibilityAuto: true})` is false for what the browser skips.
+ */
+const shown = (body: Locator, which: "first" | "last") =>
+  body.evaluate((el, which) => {
+    const blocks = el.querySelectorAll("p");
+    return blocks[which === "first" ? 0 : blocks.length - 1].checkVisibility({ contentVisibilityAuto: true });
+  }, which);
+
+/** The reader goes to the top: the first blocks are laid out and painted there. */
+async function toTopShowsFirst(log: Locator, body: Locator) {
+  await log.evaluate(toTop);
+  await expect.poll(() => shown(body, "first")).toBe(true);
+  await expect(body.locator("p").first()).toBeInViewport();
+}
+
+test("a long answer's blocks far above its end are not laid out while out of view, and show when the reader scrolls to them", async ({ page, stack }) => {
+  // 3,000 tokens at once: about a hundred paragraphs, in groups of 16
+  // (src/painter.rs); all but the last two groups are `content-visibility: auto`.
+  const { widget, log, body } = await longAnswer(page, stack, 3000);
   expect(await log.evaluate(belowView), "the end is in view").toBeLessThan(30);
   await expect(widget.button("Jump to latest")).toBeHidden();
-  expect(await shown("last"), "the end is laid out").toBe(true);
-  expect(await shown("first"), "the first blocks, far above the end, are skipped").toBe(false);
+  expect(await shown(body, "last"), "the end is laid out").toBe(true);
+  expect(await shown(body, "first"), "the first blocks, far above the end, are skipped").toBe(false);
   // All of it is in the page all the same: for find-in-page, selection, assistive technology.
   expect(await paragraphWords(widget)).toBe(3000);
-  // The reader goes to the top: the first blocks are laid out and painted there.
-  await log.evaluate(toTop);
-  await expect.poll(() => shown("first")).toBe(true);
-  await expect(body.locator("p").first()).toBeInViewport();
+  await toTopShowsFirst(log, body);
 });
 
 test("a very long answer's groups far above its end are skipped as volumes, and show when the reader scrolls to them", async ({ page, stack }) => {
   // 20,000 tokens at once: about 650 paragraphs, in about 40 groups of 16,
   // in volumes of 8 groups (src/painter.rs); all but the last two volumes
   // are `content-visibility: auto` as a whole.
-  await stack.script({ token_count: 20000, token_delay_ms: 0, first_token_delay_ms: 0 });
-  await page.goto(stack.pageUrl);
-  const widget = new Widget(page);
-  await widget.open();
-  await widget.ask("Everything, please");
-  const log = widget.log();
-  const body = widget.answers().last().locator(".rsc-msg__body");
+  const { widget, log, body } = await longAnswer(page, stack, 20000);
   const volumes = await body.locator(":scope > .rsc-volume").count();
   expect(volumes).toBeGreaterThan(3);
   await expect(body.locator(":scope > .rsc-volume--settled")).toHaveCount(volumes - 2);
   await expect(body.locator(":scope > .rsc-volume--settled:nth-last-child(-n+2)"), "the newest two are not").toHaveCount(0);
-  const firstShown = () => body.evaluate((el) => el.querySelector("p")!.checkVisibility({ contentVisibilityAuto: true }));
   expect(await log.evaluate(belowView), "the end is in view").toBeLessThan(30);
-  expect(await firstShown(), "the first volume is skipped").toBe(false);
+  expect(await shown(body, "first"), "the first volume is skipped").toBe(false);
   expect(await paragraphWords(widget)).toBe(20000);
-  await log.evaluate(toTop);
-  await expect.poll(firstShown).toBe(true);
-  await expect(body.locator("p").first()).toBeInViewport();
+  await toTopShowsFirst(log, body);
 });
