@@ -341,17 +341,19 @@ function freshRawPage(probe) {
   return rawBrowser.newPage({ initScript: probeScript(probe), viewport: { width: 1280, height: 800 } });
 }
 
-/** A fresh context (no cache, no cookies, no storage), a page with the probe, and CDP. */
+/**
+ * For the start-up runs (which do not stream): a fresh context (no cache,
+ * no cookies, no storage) in Playwright's browser, and a page with the probe.
+ */
 async function freshPage(probe) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
-  await cdp.send("Performance.enable");
   await page.addInitScript({ content: probeScript(probe) });
   // deep-chat asks Google Fonts for a font: offline here, it fails at once.
-  return { context, page, cdp };
+  return { context, page };
 }
 
 /** The renderer main thread's busy time so far, in ms: all tasks, and the parts spent in script, layout and style. */

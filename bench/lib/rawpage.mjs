@@ -106,17 +106,21 @@ export async function launchRaw(executable, flags) {
     const { targetId } = await send("Target.createTarget", { url: "about:blank", browserContextId });
     const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true });
     const cdp = { send: (method, params) => send(method, params, sessionId) };
-    const events = (name) => {
-      const seen = [];
-      const listener = (message) => message.sessionId === sessionId && message.method === name && seen.push(message.params);
-      listeners.add(listener);
-      return { seen, stop: () => listeners.delete(listener) };
-    };
+    /** The page's next event `name`. */
+    const nextEvent = (name) =>
+      new Promise((resolve) => {
+        const listener = (message) => {
+          if (message.sessionId !== sessionId || message.method !== name) return;
+          listeners.delete(listener);
+          resolve(message.params);
+        };
+        listeners.add(listener);
+      });
     await cdp.send("Page.enable");
     await cdp.send("Performance.enable");
     await cdp.send("Emulation.setDeviceMetricsOverride", { ...viewport, deviceScaleFactor: 1, mobile: false });
     if (initScript) await cdp.send("Page.addScriptToEvaluateOnNewDocument", { source: initScript });
-    const page = rawPage(cdp, events);
+    const page = rawPage(cdp, nextEvent);
     const context = { close: () => send("Target.disposeBrowserContext", { browserContextId }).catch(() => {}) };
     return { context, page, cdp };
   }
@@ -183,7 +187,7 @@ const DEEP_QUERY = `(selector) => {
   return matches[0] ?? null;
 }`;
 
-function rawPage(cdp, events) {
+function rawPage(cdp, nextEvent) {
   async function evaluate(fn, arg) {
     const call = `(${fn})(${arg === undefined ? "" : JSON.stringify(arg)})`;
     const { result, exceptionDetails } = await cdp.send("Runtime.evaluate", { expression: call, awaitPromise: true, returnByValue: true });
@@ -200,10 +204,7 @@ function rawPage(cdp, events) {
     }
   }
   const mouse = {
-    x: 0,
-    y: 0,
     async move(x, y) {
-      Object.assign(mouse, { x, y });
       await cdp.send("Input.dispatchMouseEvent", { type: "mouseMoved", x, y });
     },
   };
@@ -233,14 +234,10 @@ function rawPage(cdp, events) {
   }
   return {
     async goto(url) {
-      const loads = events("Page.loadEventFired");
-      try {
-        const { errorText } = await cdp.send("Page.navigate", { url });
-        if (errorText) throw new Error(`goto ${url}: ${errorText}`);
-        while (!loads.seen.length) await sleep(20);
-      } finally {
-        loads.stop();
-      }
+      const loaded = nextEvent("Page.loadEventFired");
+      const { errorText } = await cdp.send("Page.navigate", { url });
+      if (errorText) throw new Error(`goto ${url}: ${errorText}`);
+      await loaded;
     },
     evaluate,
     waitForFunction,
