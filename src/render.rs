@@ -61,10 +61,9 @@ struct Inner {
     /// loaded (`Date.now()`, ms; see [`crate::chunk`]); 0 once it has it.
     waiting_since: f64,
     root: Option<Element>,
-    /// Called before each paint that adds text, while the layout is still
-    /// clean (the transcript checks whether the reader is at the bottom),
-    /// with whether it is the answer's last; it may return an element to
-    /// scroll to its end once the text is in.
+    /// Called before each paint that adds text (the panel checks whether
+    /// the reader is at the end); it may return what to run once the text
+    /// is in (see [`PaintHook`]).
     before_paint: Option<PaintHook>,
     frame: Option<Closure<dyn FnMut()>>,
     /// Asks for the frame once the paint interval has passed.

@@ -8,6 +8,8 @@
 //! of components cost the widget about a third of its weight, and the
 //! transcript's updates are few and known (a message added, a status changed).
 
+use std::rc::Rc;
+
 use ringside_wire::chat::Role;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
@@ -167,6 +169,7 @@ pub struct Transcript {
     /// end stays there as it grows, with no scrolling at all.
     content: Element,
     before_paint: PaintHook,
+    to_end: Rc<dyn Fn()>,
 }
 
 impl std::fmt::Debug for Transcript {
@@ -179,13 +182,14 @@ impl std::fmt::Debug for Transcript {
 
 impl Transcript {
     /// A transcript painting into `log`; `before_paint` runs before an
-    /// answer paints new text.
+    /// answer paints new text, `to_end` takes the reader to the log's end.
     pub fn new(
         log: Element,
         strings: Strings,
         welcome: String,
         suggestions: Vec<String>,
         before_paint: PaintHook,
+        to_end: Rc<dyn Fn()>,
     ) -> Self {
         let document = log.owner_document().expect("the log is in a document");
         let content = element(&document, "div", "rsc-log__content");
@@ -200,6 +204,7 @@ impl Transcript {
             welcome_node: None,
             content,
             before_paint,
+            to_end,
         }
     }
 
@@ -283,7 +288,7 @@ impl Transcript {
         self.show_welcome(messages.is_empty());
         if added {
             // A new question (or a restored conversation): show the latest.
-            crate::browser::scroll_to_end(&self.log);
+            (self.to_end)();
         }
     }
 

@@ -32,6 +32,13 @@ use crate::transcript::{Action, Transcript, target_element};
 /// A reader who scrolled up is kept where they are while the text grows
 /// below them: by the browser's scroll anchoring, or where there is none
 /// (WebKit) by the widget, and "Jump to latest" appears.
+///
+/// Where the reader is, is noted at each scroll event. A reader noted at the
+/// end is still there until they scroll (a change of the log's content does
+/// not move its origin), so then nothing reads the layout: a read in the
+/// middle of a change lays out the panel there and then, and again in the
+/// frame (measured: about a quarter of the main thread's time in the task
+/// that sends a question and in the one that ends a flooded answer).
 #[derive(Debug, Clone)]
 struct Scroll {
     chat: Chat,
@@ -39,7 +46,8 @@ struct Scroll {
     /// The reader is at the end, or was until text went in below them: they
     /// have not scrolled up since.
     following: Rc<Cell<bool>>,
-    /// The log's `scrollTop` when last noted (a scroll event, a paint).
+    /// The log's `scrollTop` when last noted (a scroll event, a paint, a
+    /// jump to the end).
     last_top: Rc<Cell<i32>>,
 }
 
@@ -47,18 +55,18 @@ struct Scroll {
 const AT_END_PX: i32 = 24;
 
 impl Scroll {
-    /// What to run before an answer paints new text (the layout is still
-    /// clean then, so reading it costs nothing), and after: a reader near
-    /// the end (not at it) is taken to it; one who scrolled up is kept in
-    /// place where the browser's anchoring did not.
+    /// What to run before an answer paints new text (or a footer changes),
+    /// and after: a reader near the end (not at it) is taken to it; one who
+    /// scrolled up is kept in place where the browser's anchoring did not.
+    /// A reader at the end costs no read of the layout.
     fn before_paint(&self) -> PaintHook {
         let scroll = self.clone();
         Rc::new(move || {
-            let below = scroll.look();
+            let below = scroll.below();
             if scroll.following.get() {
                 return (below != 0).then(|| {
-                    let log = scroll.log.clone();
-                    Box::new(move || crate::browser::scroll_to_end(&log)) as AfterPaint
+                    let scroll = scroll.clone();
+                    Box::new(move || scroll.end()) as AfterPaint
                 });
             }
             // Not following: away from the end, so there is unseen text.
@@ -91,6 +99,15 @@ impl Scroll {
         }
     }
 
+    /// The distance from the view to the log's end, read from the layout
+    /// only if the reader was not last noted at the end.
+    fn below(&self) -> i32 {
+        if self.following.get() && self.last_top.get() == 0 {
+            return 0;
+        }
+        self.look()
+    }
+
     /// The distance from the view to the log's end (`-scrollTop`: the end is
     /// the log's scroll origin); notes whether the reader follows the end: at the end they do; up from
     /// where they were last seen, and away from the end, they no longer do.
@@ -108,8 +125,22 @@ impl Scroll {
         below
     }
 
-    fn jump(&self) {
+    /// Takes the reader to the end (nothing to do if they are there).
+    fn to_end(&self) {
+        if self.below() != 0 {
+            self.end();
+        }
+    }
+
+    /// Scrolls to the end, where the reader now follows the answer.
+    fn end(&self) {
         crate::browser::scroll_to_end(&self.log);
+        self.last_top.set(0);
+        self.following.set(true);
+    }
+
+    fn jump(&self) {
+        self.to_end();
         self.chat.show(|s| s.unseen = false);
     }
 }
@@ -371,7 +402,8 @@ impl Live {
 struct Mounted {
     live: Live,
     transcript: Transcript,
-    listeners: Listeners,
+    /// Held for its `Drop`, which removes them.
+    _listeners: Listeners,
 }
 
 impl Mounted {
@@ -391,6 +423,10 @@ impl Mounted {
             options.welcome,
             options.suggestions,
             scroll.before_paint(),
+            Rc::new({
+                let scroll = scroll.clone();
+                move || scroll.to_end()
+            }),
         );
         let parts = Parts {
             chat,
@@ -400,7 +436,7 @@ impl Mounted {
         Some(Mounted {
             live,
             transcript,
-            listeners: Listeners::attach(panel, log, parts),
+            _listeners: Listeners::attach(panel, log, parts),
         })
     }
 }
@@ -408,16 +444,17 @@ impl Mounted {
 /// The panel's event listeners: one closure for every event it handles,
 /// removed when the panel is.
 struct Listeners {
-    targets: [(web_sys::EventTarget, &'static [&'static str]); 2],
-    /// The log, whose `scroll` is listened to only while there is unseen
-    /// text ([`Listeners::watch_scroll`]).
-    log: web_sys::EventTarget,
+    targets: [(web_sys::EventTarget, &'static [&'static str]); 3],
     handler: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Listeners {
     const ON_PANEL: &'static [&'static str] = &["click", "keydown", "input", "submit"];
     const ON_WINDOW: &'static [&'static str] = &["pagehide", "pageshow", "storage"];
+    /// The log scrolls only when the reader scrolls it (or, away from the
+    /// end, when text goes in below them): following an answer at the end
+    /// fires no scroll event (see [`Scroll`]).
+    const ON_LOG: &'static [&'static str] = &["scroll"];
 
     fn attach(panel: Element, log: Element, parts: Parts) -> Self {
         let handler = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
@@ -438,26 +475,14 @@ impl Listeners {
             targets: [
                 (panel.into(), Self::ON_PANEL),
                 (web_sys::window().expect("a window").into(), Self::ON_WINDOW),
+                (log.into(), Self::ON_LOG),
             ],
-            log: log.into(),
             handler,
         };
         listeners.each(|target, name, f| {
             let _ = target.add_event_listener_with_callback(name, f);
         });
         listeners
-    }
-
-    /// Listens to the log's scrolling while there is unseen text (to hide
-    /// "Jump to latest" when the reader is back at the bottom), and only
-    /// then: while the reader follows an answer, the log scrolls in every
-    /// frame that paints, and a listener would run in the frame after each.
-    fn watch_scroll(&self, on: bool) {
-        let f = self.handler.as_ref().unchecked_ref();
-        let _ = match on {
-            true => self.log.add_event_listener_with_callback("scroll", f),
-            false => self.log.remove_event_listener_with_callback("scroll", f),
-        };
     }
 
     fn each(&self, mut f: impl FnMut(&web_sys::EventTarget, &str, &js_sys::Function)) {
@@ -474,7 +499,6 @@ impl Drop for Listeners {
         self.each(|target, name, f| {
             let _ = target.remove_event_listener_with_callback(name, f);
         });
-        self.watch_scroll(false);
     }
 }
 
@@ -524,9 +548,6 @@ pub fn Panel(chat: Chat) -> impl IntoView {
                     .sync(&chat.conversation.read(), &|id| chat.stream_of(id));
                 let before = before.flatten();
                 mounted.live.show(&shown, before.as_ref(), chat);
-                if before.is_none_or(|b| b.unseen != shown.unseen) {
-                    mounted.listeners.watch_scroll(shown.unseen);
-                }
             }
         });
         Some(shown)

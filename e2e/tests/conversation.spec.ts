@@ -242,6 +242,13 @@ test("new text follows the reader only at the bottom; otherwise Jump to latest a
   await expect(widget.button("Jump to latest")).toBeHidden();
   await widget.idle();
   expect(await log.evaluate(belowView)).toBeLessThan(30);
+  // A reader who scrolled up and asks again is taken to their question.
+  await log.evaluate(toTop);
+  await expect.poll(() => log.evaluate(belowView)).toBeGreaterThan(300);
+  await stack.script({ token_count: 5, token_delay_ms: 0, first_token_delay_ms: 0 });
+  await widget.send("And another");
+  await widget.idle();
+  expect(await log.evaluate(belowView)).toBeLessThan(30);
 });
 
 test("a long answer streams to the end and matches the mock's text", async ({ page, stack }) => {
