@@ -113,11 +113,12 @@ test("the reader of answers starts when the panel opens, not between Enter and t
   expect(page.workers()).toHaveLength(1);
 });
 
-test("the Enter that sends reads no element's size: the panel with the new messages is not laid out for it in the middle of that task", async ({ page, stack }) => {
-  // Before the page loads: every read of an element's size is noted while
-  // the Enter key's task runs (from its keydown to the next task). Each one
-  // would make the browser lay out the panel, new messages and all, in the
-  // middle of that task, and again in the frame after it.
+test("the Enter that sends reads no element's size or scroll position: the panel with the new messages is not laid out for it in the middle of that task", async ({ page, stack }) => {
+  // Before the page loads: every read of an element's size or scroll
+  // position (and every scroll) is noted while the Enter key's task runs
+  // (from its keydown to the next task). Each one would make the browser lay
+  // out the panel, new messages and all, in the middle of that task, and
+  // again in the frame after it.
   await page.addInitScript(() => {
     const w = window as unknown as { __reads: string[]; __counting: boolean };
     w.__reads = [];
@@ -136,6 +137,18 @@ test("the Enter that sends reads no element's size: the panel with the new messa
         });
       }
     }
+    const scrollTop = Object.getOwnPropertyDescriptor(Element.prototype, "scrollTop")!;
+    Object.defineProperty(Element.prototype, "scrollTop", {
+      ...scrollTop,
+      get() {
+        if (w.__counting) w.__reads.push("scrollTop");
+        return scrollTop.get!.call(this);
+      },
+      set(value) {
+        if (w.__counting) w.__reads.push("scrollTop =");
+        scrollTop.set!.call(this, value);
+      },
+    });
     addEventListener(
       "keydown",
       (event) => {
