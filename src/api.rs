@@ -267,9 +267,10 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn ask(this: &Batches) -> js_sys::Function;
 
-    /// The text of a batch decoded by the worker.
+    /// The text of a batch decoded by the worker, as UTF-8 (see
+    /// `js/stream-batches.js` for why not a string).
     #[wasm_bindgen(method, getter)]
-    fn text(this: &Decoded) -> String;
+    fn utf8(this: &Decoded) -> Uint8Array;
 
     /// The data of the frame that ended the answer, if it came in this batch.
     #[wasm_bindgen(method, getter)]
@@ -311,18 +312,34 @@ async fn read_stream(
         let mut buffer = Vec::new();
         Closure::<dyn FnMut(JsValue) -> bool>::new(move |batch: JsValue| {
             kick();
-            let (text, ended) = if let Some(bytes) = batch.dyn_ref::<Uint8Array>() {
-                buffer.resize(bytes.length() as usize, 0);
-                bytes.copy_to(&mut buffer);
-                decoder.feed(&buffer);
-                (decoder.take_text(), decoder.end().map(str::to_string))
-            } else {
-                let decoded: &Decoded = batch.unchecked_ref();
-                (decoded.text(), decoded.end())
+            let push = |text: &str| {
+                if !text.is_empty() {
+                    sink.push(text);
+                }
             };
-            if !text.is_empty() {
-                sink.push(&text);
-            }
+            let decoded = batch.dyn_ref::<Uint8Array>().is_none().then(|| {
+                let decoded: &Decoded = batch.unchecked_ref();
+                (decoded.utf8(), decoded.end())
+            });
+            let bytes = match &decoded {
+                Some((utf8, _)) => utf8,
+                None => batch.unchecked_ref::<Uint8Array>(),
+            };
+            buffer.resize(bytes.length() as usize, 0);
+            bytes.copy_to(&mut buffer);
+            let ended = match decoded {
+                // The worker's decoder wrote whole characters (the text of
+                // JSON strings), so this is never an error.
+                Some((_, end)) => {
+                    push(std::str::from_utf8(&buffer).unwrap_or_default());
+                    end
+                }
+                None => {
+                    decoder.feed(&buffer);
+                    push(&decoder.take_text());
+                    decoder.end().map(str::to_string)
+                }
+            };
             let complete = ended.is_some();
             if complete {
                 *end.borrow_mut() = ended;

@@ -131,7 +131,7 @@ test("skeleton: a script tag's widget opens, sends, and the answer streams in vi
       worker.addEventListener("message", ({ data }) => {
         window.__fromWorker++;
         if (data && data.batch instanceof Uint8Array) window.__batches.bytes++;
-        else if (data && data.batch && typeof data.batch.text === "string") window.__batches.text++;
+        else if (data && data.batch && data.batch.utf8 instanceof Uint8Array) window.__batches.text++;
       });
       return worker;
     };`);

@@ -92,6 +92,22 @@ test("an answer with a frame larger than the worker's decoder has memory for end
   expect(bytes, "no batch was left for the page to decode").toBe(0);
 });
 
+test("an answer in any script comes through the worker whole: accents, CJK, right-to-left, emoji", async ({ page, stack }) => {
+  // The worker hands the page the text as UTF-8 bytes (js/stream-batches.js),
+  // in several batches here; every character must arrive as sent.
+  const tokens = ["Café ", "naïve ", "日本語の", "テキスト ", "مرحبا ", "بالعالم ", "🎉🚀 ", "👩‍💻 ", "end."];
+  await stack.script({ tokens, token_delay_ms: 40, first_token_delay_ms: 0 });
+  await countWorkers(page);
+  await page.goto(stack.pageUrl);
+  const widget = new Widget(page);
+  await widget.open();
+  await widget.ask("Say it in every script");
+  await expect(widget.answers().last().locator(".rsc-msg__body")).toHaveText(tokens.join(""));
+  const { bytes, texts } = await workerCounts(page);
+  expect(texts, "in several batches decoded by the worker").toBeGreaterThan(2);
+  expect(bytes, "no batch was left for the page to decode").toBe(0);
+});
+
 test("the reader of answers starts when the panel opens, not between Enter and the answer", async ({ page, stack }) => {
   await countWorkers(page);
   await page.goto(stack.pageUrl);

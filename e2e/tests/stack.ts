@@ -329,7 +329,7 @@ export async function countWorkers(page: Page): Promise<void> {
       worker.addEventListener("message", ({ data }) => {
         w.__counts.messages++;
         if (data?.batch instanceof Uint8Array) w.__counts.bytes++;
-        else if (typeof data?.batch?.text === "string") w.__counts.texts++;
+        else if (data?.batch?.utf8 instanceof Uint8Array) w.__counts.texts++;
       });
       return worker;
     } as unknown as typeof Worker;
