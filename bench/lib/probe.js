@@ -10,7 +10,8 @@
 //   read of a response body (the widget's and the peer's streams alike) is
 //   timestamped when it resolves, before its consumer sees it; in a worker
 //   too (a classic worker from a blob: URL gets the wrapper first), whose
-//   timestamps come over when its stream ends.
+//   timestamps and sizes come over when its stream ends, and its bytes only
+//   when the run is collected, after it was measured.
 // - Frames (latency runs): every rAF callback of the page marks "a frame is
 //   being rendered" until a task posted from it runs, which is after that
 //   frame's paint. So a DOM change made inside a frame is painted by that
@@ -22,6 +23,12 @@
 // - Text: a MutationObserver on the widget's (shadow) root notes each change
 //   inside the answer being streamed, and whether a frame was being rendered.
 /* eslint-disable no-undef */
+/** Whether a read's bytes end with the stream's last frame, `data: [DONE]\n\n`. */
+function endsTheStream(v) {
+  const n = v.byteLength;
+  return n >= 8 && v[n - 1] === 10 && v[n - 2] === 10 && v[n - 3] === 93 && v[n - 8] === 91 && v[n - 7] === 68;
+}
+
 function benchProbe(config) {
   const B = (window.__bench = {
     config,
@@ -68,11 +75,7 @@ function benchProbe(config) {
     const v = result.value;
     B.reads.push(t, v.byteLength);
     B.chunks.push(v);
-    // The stream's last frame, `data: [DONE]\n\n`, ends this read.
-    const n = v.byteLength;
-    if (n >= 8 && v[n - 1] === 10 && v[n - 2] === 10 && v[n - 3] === 93 && v[n - 8] === 91 && v[n - 7] === 68) {
-      B.lastByteAt = t;
-    }
+    if (endsTheStream(v)) B.lastByteAt = t;
   };
   const read = ReadableStreamDefaultReader.prototype.read;
   ReadableStreamDefaultReader.prototype.read = function () {
@@ -84,18 +87,26 @@ function benchProbe(config) {
   // A widget that reads its stream in a worker (ours, from a blob: URL):
   // the worker gets the same timestamps, taken on its own clock when each
   // read resolves, and hands them over in one message when the stream ends
-  // (a message per read would add a task per read to the page measured).
+  // (a message per read would add a task per read to the page measured),
+  // with each read's size and whether it ended the stream. Its bytes it
+  // keeps until the run is collected, after the page's cost was measured:
+  // a flooded answer of 32k tokens is megabytes of SSE, and receiving them
+  // cost the page measured about 11 ms (traced), which the floor, reading
+  // on the page's own thread, never paid.
   const workerProbe = () => {
     const channel = new BroadcastChannel("__bench_reads");
     const read = ReadableStreamDefaultReader.prototype.read;
     let reads = [];
+    let held = []; // [stream id, its reads' bytes] of the streams that ended
     ReadableStreamDefaultReader.prototype.read = function () {
       const promise = read.apply(this, arguments);
       promise.then(
         (result) => {
           reads.push([performance.timeOrigin + performance.now(), result.done ? null : result.value.slice()]);
           if (result.done) {
-            channel.postMessage(reads);
+            const id = `${Math.random()}`;
+            held.push([id, reads.map(([, value]) => value)]);
+            channel.postMessage({ id, reads: reads.map(([t, v]) => [t, v ? v.byteLength : -1, !!v && endsTheStream(v)]) });
             reads = [];
           }
         },
@@ -103,22 +114,47 @@ function benchProbe(config) {
       );
       return promise;
     };
+    channel.onmessage = ({ data }) => {
+      if (data !== "bytes") return;
+      channel.postMessage({ bytes: held });
+      held = [];
+    };
   };
   const Worker = window.Worker;
   window.Worker = function (url, options) {
     if (String(url).startsWith("blob:") && options?.type !== "module") {
-      const source = `(${workerProbe})();importScripts(${JSON.stringify(String(url))});`;
+      const source = `const endsTheStream=${endsTheStream};(${workerProbe})();importScripts(${JSON.stringify(String(url))});`;
       url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
     }
     return new Worker(url, options);
   };
   window.Worker.prototype = Worker.prototype;
-  new BroadcastChannel("__bench_reads").onmessage = ({ data }) => {
-    if (!B.armed) return;
-    for (const [t, value] of data) {
-      const at = t - performance.timeOrigin;
-      if (at >= B.armedAt) noteRead(at, value ? { value } : { done: true });
+  // The reads of workers' streams whose bytes are still to come: stream id
+  // -> [index in B.chunks, index in the stream's reads].
+  const unfetched = new Map();
+  let fetched = null; // resolves when the bytes asked for came
+  const readsChannel = new BroadcastChannel("__bench_reads");
+  readsChannel.onmessage = ({ data }) => {
+    if (data.bytes) {
+      for (const [id, values] of data.bytes) {
+        for (const [slot, i] of unfetched.get(id) ?? []) B.chunks[slot] = values[i];
+        unfetched.delete(id);
+      }
+      if (!unfetched.size) fetched?.();
+      return;
     }
+    if (!B.armed) return;
+    const slots = [];
+    data.reads.forEach(([t, size, ends], i) => {
+      const at = t - performance.timeOrigin;
+      if (at < B.armedAt) return;
+      B.reads.push(at, size);
+      if (size < 0) return;
+      slots.push([B.chunks.length, i]);
+      B.chunks.push(new Uint8Array(0));
+      if (ends) B.lastByteAt = at;
+    });
+    unfetched.set(data.id, slots);
   };
 
   const nonSpace = (text) => text.replace(/\s+/g, "").length;
@@ -233,9 +269,16 @@ function benchProbe(config) {
   };
 
   /** Stops recording and hands everything back (the chunks as text). */
-  B.collect = () => {
+  B.collect = async () => {
     B.counting = false;
     B.armed = false;
+    if (unfetched.size) {
+      await new Promise((resolve) => {
+        fetched = resolve;
+        setTimeout(resolve, 5000);
+        readsChannel.postMessage("bytes");
+      });
+    }
     const decoder = new TextDecoder();
     const texts = B.chunks.map((c) => decoder.decode(c, { stream: true }));
     const a = B.answer && B.answer();
