@@ -130,8 +130,11 @@ test("skeleton: a script tag's widget opens, sends, and the answer streams in vi
       const worker = new Native(url, options);
       worker.addEventListener("message", ({ data }) => {
         window.__fromWorker++;
-        if (data && data.batch instanceof Uint8Array) window.__batches.bytes++;
-        else if (data && data.batch && data.batch.utf8 instanceof Uint8Array) window.__batches.text++;
+        // By shape, not instanceof: the driver's script may run in a realm
+        // of its own (Firefox), whose Uint8Array is not the page's.
+        const bytes = (v) => !!v && typeof v.byteLength === "number";
+        if (data && bytes(data.batch)) window.__batches.bytes++;
+        else if (data && data.batch && bytes(data.batch.utf8)) window.__batches.text++;
       });
       return worker;
     };`);
