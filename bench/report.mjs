@@ -85,6 +85,8 @@ writeFileSync(opts["out-json"], JSON.stringify(json, null, 2) + "\n");
 // ----------------------------------------------------------------- markdown
 
 const fmt = (x, digits = 0) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+/** A figure per 1k tokens: a decimal below 10 ms (flooded answers cost 1 to 5), none above. */
+const perK = (x) => fmt(x, Number.isFinite(x) && Math.abs(x) < 10 ? 1 : 0);
 const kb = (bytes) => (bytes === null || bytes === undefined ? "–" : `${(bytes / 1024).toFixed(1)} KB`);
 /** deep-chat's figure over ours: above 1, ours is lighter, faster or cheaper by that factor. */
 const ratio = (peer, ours) => (Number.isFinite(peer) && Number.isFinite(ours) && ours > 0 ? `${(peer / ours).toFixed(peer / ours >= 10 ? 0 : 1)}×` : "–");
@@ -152,7 +154,7 @@ const bareRenderer = (regime, n) => {
     [
       `main-thread CPU per 1k tokens, ${regime}, ${fmt(n)}-token answer: the bare renderer / the floor (ms)`,
       "reference",
-      `${fmt(pl.cpu_ms_per_1k / fl.cpu_ms_per_1k, 2)}× (${fmt(pl.cpu_ms_per_1k)} / ${fmt(fl.cpu_ms_per_1k)})`,
+      `${fmt(pl.cpu_ms_per_1k / fl.cpu_ms_per_1k, 2)}× (${perK(pl.cpu_ms_per_1k)} / ${perK(fl.cpu_ms_per_1k)})`,
       "–",
       "",
       "",
@@ -179,7 +181,7 @@ p(
           const cpuVsFloor = both ? ours.cpu_ms_per_1k / fl.cpu_ms_per_1k : NaN;
           const cutOff = (x) => (x?.failed_runs ? `; ${x.failed_runs} of ${x.runs} runs did not finish` : "");
           const shown = (key, r) =>
-            both ? `${fmt(r, 2)}× (${fmt(ours[key])} / ${fmt(fl[key])}${cutOff(ours)}${cutOff(fl)})` : `not measured: ${finished(ours) ? "the floor" : "ours"} did not finish`;
+            both ? `${fmt(r, 2)}× (${perK(ours[key])} / ${perK(fl[key])}${cutOff(ours)}${cutOff(fl)})` : `not measured: ${finished(ours) ? "the floor" : "ours"} did not finish`;
           return [
             [
               `main-thread busy (wall) per 1k tokens, ${regime}, ${fmt(n)}-token answer: ours / the floor (ms)`,
@@ -316,7 +318,7 @@ if (S) {
       for (const x of S[id]?.[regime] ?? []) {
         if (x.skipped) continue;
         const ours = at(regime, "ringside", x.tokens);
-        rows.push([fmt(x.tokens), name, fmt(x.busy_ms_per_1k), fmt(x.cpu_ms_per_1k), fmt(x.process_cpu_ms_per_1k), fmt(x.script_ms_per_1k), fmt(x.layout_style_ms_per_1k), longFrames(x), fmt(x.longest_frame_ms), fmt(x.last_byte_to_last_paint_ms), fmt(x.frames_per_content_read, x.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / ${short}: busy ${ratio(ours.busy_ms_per_1k, x.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, x.cpu_ms_per_1k)}` : ""]);
+        rows.push([fmt(x.tokens), name, perK(x.busy_ms_per_1k), perK(x.cpu_ms_per_1k), perK(x.process_cpu_ms_per_1k), perK(x.script_ms_per_1k), perK(x.layout_style_ms_per_1k), longFrames(x), fmt(x.longest_frame_ms), fmt(x.last_byte_to_last_paint_ms), fmt(x.frames_per_content_read, x.frames_per_content_read < 10 ? 2 : 0), ours ? `ours / ${short}: busy ${ratio(ours.busy_ms_per_1k, x.busy_ms_per_1k)}, CPU ${ratio(ours.cpu_ms_per_1k, x.cpu_ms_per_1k)}` : ""]);
       }
     }
     return table(
@@ -385,7 +387,7 @@ if (S) {
 // turns with this one ("ringside-before"), beside the same floor.
 if (S?.["ringside-before"]) {
   const vsFloor = (ours, fl, key) =>
-    ours?.[key] === undefined || fl?.[key] === undefined ? "–" : finished(ours) && finished(fl) ? `${fmt(ours[key])} (**${fmt(ours[key] / fl[key], 2)}×**)` : "did not finish";
+    ours?.[key] === undefined || fl?.[key] === undefined ? "–" : finished(ours) && finished(fl) ? `${perK(ours[key])} (**${fmt(ours[key] / fl[key], 2)}×**)` : "did not finish";
   const change = (before, after, key) =>
     finished(before) && finished(after) && before?.[key] ? `${after[key] >= before[key] ? "+" : "−"}${fmt(Math.abs(100 * (after[key] / before[key] - 1)))} %` : "–";
   p("### Before and after");
@@ -393,11 +395,11 @@ if (S?.["ringside-before"]) {
   for (const regime of ["paced", "flooded"]) {
     for (const n of sizes) {
       const [before, after, fl] = ["ringside-before", "ringside", "floor"].map((id) => at(regime, id, n));
-      const script = (r) => (finished(r) ? fmt(r.script_ms_per_1k) : "–");
+      const script = (r) => (finished(r) ? perK(r.script_ms_per_1k) : "–");
       rows.push([
         regime,
         fmt(n),
-        finished(fl) ? fmt(fl.cpu_ms_per_1k) : "–",
+        finished(fl) ? perK(fl.cpu_ms_per_1k) : "–",
         vsFloor(before, fl, "cpu_ms_per_1k"),
         vsFloor(after, fl, "cpu_ms_per_1k"),
         change(before, after, "cpu_ms_per_1k"),
