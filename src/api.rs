@@ -329,9 +329,10 @@ async fn read_stream(
             bytes.copy_to(&mut buffer);
             let ended = match decoded {
                 // The worker's decoder wrote whole characters (the text of
-                // JSON strings), so this is never an error.
+                // JSON strings); anything else shows as U+FFFD, with the
+                // rest of the text kept.
                 Some((_, end)) => {
-                    push(std::str::from_utf8(&buffer).unwrap_or_default());
+                    push(&String::from_utf8_lossy(&buffer));
                     end
                 }
                 None => {
