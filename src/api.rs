@@ -317,28 +317,21 @@ async fn read_stream(
                     sink.push(text);
                 }
             };
-            let decoded = batch.dyn_ref::<Uint8Array>().is_none().then(|| {
-                let decoded: &Decoded = batch.unchecked_ref();
-                (decoded.utf8(), decoded.end())
-            });
-            let bytes = match &decoded {
-                Some((utf8, _)) => utf8,
-                None => batch.unchecked_ref::<Uint8Array>(),
-            };
-            buffer.resize(bytes.length() as usize, 0);
-            bytes.copy_to(&mut buffer);
-            let ended = match decoded {
-                // The worker's decoder wrote whole characters (the text of
-                // JSON strings); anything else shows as U+FFFD, with the
-                // rest of the text kept.
-                Some((_, end)) => {
-                    push(&String::from_utf8_lossy(&buffer));
-                    end
-                }
-                None => {
+            let ended = match batch.dyn_ref::<Uint8Array>() {
+                Some(bytes) => {
+                    copy_into(bytes, &mut buffer);
                     decoder.feed(&buffer);
                     push(&decoder.take_text());
                     decoder.end().map(str::to_string)
+                }
+                // The worker's decoder wrote whole characters (the text of
+                // JSON strings); anything else shows as U+FFFD, with the
+                // rest of the text kept.
+                None => {
+                    let decoded: &Decoded = batch.unchecked_ref();
+                    copy_into(&decoded.utf8(), &mut buffer);
+                    push(&String::from_utf8_lossy(&buffer));
+                    decoded.end()
                 }
             };
             let complete = ended.is_some();
@@ -364,6 +357,12 @@ async fn read_stream(
         // The body ended before `[DONE]`.
         None => Err(ChatError::Interrupted),
     }
+}
+
+/// Copies a batch's bytes out of the JS heap, reusing `buffer`.
+fn copy_into(bytes: &Uint8Array, buffer: &mut Vec<u8>) {
+    buffer.resize(bytes.length() as usize, 0);
+    bytes.copy_to(buffer);
 }
 
 /// Lets the connection of [`Batches`] go when dropped.
