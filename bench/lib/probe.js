@@ -129,32 +129,21 @@ function benchProbe(config) {
     return new Worker(url, options);
   };
   window.Worker.prototype = Worker.prototype;
-  // The reads of workers' streams whose bytes are still to come: stream id
-  // -> [index in B.chunks, index in the stream's reads].
-  const unfetched = new Map();
-  let fetched = null; // resolves when the bytes asked for came
+  // A worker's read stands in `B.chunks` as `{ id, i }` (its stream, and its
+  // index among the stream's reads) until `B.collect` fetches the bytes.
+  let fetched = null; // called with the held bytes once they come
   const readsChannel = new BroadcastChannel("__bench_reads");
   readsChannel.onmessage = ({ data }) => {
-    if (data.bytes) {
-      for (const [id, values] of data.bytes) {
-        for (const [slot, i] of unfetched.get(id) ?? []) B.chunks[slot] = values[i];
-        unfetched.delete(id);
-      }
-      if (!unfetched.size) fetched?.();
-      return;
-    }
+    if (data.bytes) return fetched?.(new Map(data.bytes));
     if (!B.armed) return;
-    const slots = [];
     data.reads.forEach(([t, size, ends], i) => {
       const at = t - performance.timeOrigin;
       if (at < B.armedAt) return;
       B.reads.push(at, size);
       if (size < 0) return;
-      slots.push([B.chunks.length, i]);
-      B.chunks.push(new Uint8Array(0));
+      B.chunks.push({ id: data.id, i });
       if (ends) B.lastByteAt = at;
     });
-    unfetched.set(data.id, slots);
   };
 
   const nonSpace = (text) => text.replace(/\s+/g, "").length;
@@ -272,12 +261,13 @@ function benchProbe(config) {
   B.collect = async () => {
     B.counting = false;
     B.armed = false;
-    if (unfetched.size) {
-      await new Promise((resolve) => {
+    if (B.chunks.some((c) => !(c instanceof Uint8Array))) {
+      const held = await new Promise((resolve) => {
         fetched = resolve;
-        setTimeout(resolve, 5000);
+        setTimeout(() => resolve(new Map()), 5000);
         readsChannel.postMessage("bytes");
       });
+      B.chunks = B.chunks.map((c) => (c instanceof Uint8Array ? c : (held.get(c.id)?.[c.i] ?? new Uint8Array(0))));
     }
     const decoder = new TextDecoder();
     const texts = B.chunks.map((c) => decoder.decode(c, { stream: true }));
